@@ -1,0 +1,1 @@
+"""The ``muskox`` command line: the shell (:mod:`muskox.cli.main`) and the built-in commands."""

@@ -1,0 +1,21 @@
+"""The core's built-in commands, registered as a plugin like any other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from muskox.hookspecs import hookimpl
+
+
+@hookimpl
+def muskox_register_commands(register: Callable[[str, click.Command], None]) -> None:
+    """Register ``plugins``, ``config`` and ``local``."""
+    from muskox.cli.config_cmd import config_group
+    from muskox.cli.local_cmd import local_group
+    from muskox.cli.plugins_cmd import plugins_command
+
+    register("plugins", plugins_command)
+    register("config", config_group)
+    register("local", local_group)

@@ -1,0 +1,54 @@
+"""Known failures: errors that print one line naming the problem and the fix.
+
+Anything raised that is *not* a :class:`MuskoxError` is treated as a bug and printed with its traceback.
+"""
+
+from __future__ import annotations
+
+from muskox.exit_codes import ExitCode
+
+
+class MuskoxError(Exception):
+    """A known failure with a one-line explanation, an optional fix and an exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, problem: str, fix: str | None = None, *, exit_code: ExitCode | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def one_line(self) -> str:
+        """The message printed to the user: the problem, then the fix when there is one."""
+        if self.fix:
+            return f"{self.problem}. Fix: {self.fix}"
+        return self.problem
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class ConfigError(MuskoxError):
+    """The configuration (file, environment or flags) is invalid."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class ConnectionFailed(MuskoxError):
+    """A server could not be reached or refused the credentials."""
+
+    exit_code = ExitCode.CONNECTION
+
+
+class PluginError(MuskoxError):
+    """A plugin is missing, broken or conflicts with another one."""
+
+    exit_code = ExitCode.PLUGIN
+
+
+class LocalServerError(MuskoxError):
+    """The embedded local ClickHouse could not be started, found or stopped."""
+
+    exit_code = ExitCode.LOCAL_SERVER
