@@ -46,8 +46,6 @@ def effective(config: Config) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def _toml_value(value: Any) -> str:
-    if value is None:
-        return "# (unset)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -75,4 +73,7 @@ def show_command(app: AppContext, as_json: bool) -> None:
         for key, entry in entries.items():
             origin = entry["origin"]
             note = "" if origin == "default" else f"  # from {origin}"
-            click.echo(f"{key} = {_toml_value(entry['value'])}{note}")
+            if entry["value"] is None:
+                click.echo(f"# {key} = (unset){note}")
+            else:
+                click.echo(f"{key} = {_toml_value(entry['value'])}{note}")

@@ -1,0 +1,67 @@
+"""A well-behaved sample plugin registering one command and one OLAP backend."""
+
+import click
+
+from muskox import hookimpl
+from muskox.interfaces import OlapBackend, StateStore, StreamBackend
+
+
+@click.command("sample-hello")
+def hello() -> None:
+    click.echo("hello from the sample plugin")
+
+
+class SampleBackend(OlapBackend):
+    @classmethod
+    def from_config(cls, config, *, url=None):
+        return cls()
+
+    def server_version(self) -> str:
+        return "sample-1.0"
+
+    def close(self) -> None:
+        pass
+
+
+@hookimpl
+def muskox_register_commands(register):
+    register("sample-hello", hello)
+
+
+@hookimpl
+def muskox_register_olap_backends(register):
+    register("sample", SampleBackend)
+
+
+class SampleStream(StreamBackend):
+    @classmethod
+    def from_config(cls, config, *, url=None):
+        return cls()
+
+    def list_topics(self) -> list[str]:
+        return ["sample-topic"]
+
+    def close(self) -> None:
+        pass
+
+
+class SampleStore(StateStore):
+    @classmethod
+    def from_config(cls, config):
+        return cls()
+
+    def ping(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@hookimpl
+def muskox_register_stream_backends(register):
+    register("sample", SampleStream)
+
+
+@hookimpl
+def muskox_register_state_stores(register):
+    register("sample", SampleStore)
