@@ -11,6 +11,7 @@ loading with three environment variables:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import os
@@ -141,7 +142,7 @@ class Plugins:
                 plugins._log(f"skip built-in plugin {name} (in {ENV_DISABLE})")
                 continue
             source = PluginSource(name, "muskox", __version__, module, builtin=True)
-            plugins._register(source, lambda module=module: importlib.import_module(module))
+            plugins._register(source, functools.partial(importlib.import_module, module))
 
         if entry_points is None:
             entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
@@ -239,7 +240,7 @@ class Plugins:
                 _added.append(name)
 
             started = time.perf_counter()
-            impl.function(**{arg: register for arg in impl.argnames})
+            impl.function(**dict.fromkeys(impl.argnames, register))
             self._log(f"{kind.hook} -> {plugin_name}: {', '.join(added) or 'nothing'} "
                       f"({(time.perf_counter() - started) * 1000:.1f} ms)")
         self._registered[kind.key] = found
@@ -270,15 +271,18 @@ class Plugins:
 
     def olap_backend(self, name: str) -> type[OlapBackend]:
         """The OLAP backend called ``name``; an error lists the available ones."""
-        return self._pick("olap_backends", name, "muskox-clickhouse")
+        backend: type[OlapBackend] = self._pick("olap_backends", name, "muskox-clickhouse")
+        return backend
 
     def stream_backend(self, name: str) -> type[StreamBackend]:
         """The stream backend called ``name``; an error lists the available ones."""
-        return self._pick("stream_backends", name, "muskox-redpanda")
+        backend: type[StreamBackend] = self._pick("stream_backends", name, "muskox-redpanda")
+        return backend
 
     def state_store(self, name: str) -> type[StateStore]:
         """The state store called ``name`` (``[state_config] storage``); an error lists the available ones."""
-        return self._pick("state_stores", name, f"muskox-state-{name}")
+        store: type[StateStore] = self._pick("state_stores", name, f"muskox-state-{name}")
+        return store
 
     def _pick(self, key: str, name: str, suggestion: str) -> Any:
         items = self._items(key)

@@ -105,7 +105,7 @@ def test_invalid_ignore_operation_lists_valid_values(tmp_path: Path) -> None:
 
 def test_invalid_toml_is_one_clear_error(tmp_path: Path) -> None:
     write(tmp_path, "muskox.toml", "[clickhouse_config\n")
-    with pytest.raises(ConfigError, match="muskox.toml: invalid TOML"):
+    with pytest.raises(ConfigError, match=r"muskox\.toml: invalid TOML"):
         load_config(tmp_path, env={})
 
 
@@ -141,7 +141,7 @@ def test_unknown_muskox_env_variables_are_errors(tmp_path: Path, var: str, messa
 
 
 def test_bad_env_boolean_names_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="environment variable MUSKOX_FEATURES__OLAP: features.olap must be"):
+    with pytest.raises(ConfigError, match=r"environment variable MUSKOX_FEATURES__OLAP: features\.olap must be"):
         load_config(tmp_path, env={"MUSKOX_FEATURES__OLAP": "maybe"})
 
 

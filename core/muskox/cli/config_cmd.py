@@ -67,7 +67,8 @@ def show_command(app: AppContext, as_json: bool) -> None:
     if as_json:
         output.emit_json({"file": config.source, "tenant": config.tenant, "config": table})
         return
-    click.echo(f"# file: {config.source or '(none: defaults)'}" + (f"; tenant: {config.tenant}" if config.tenant else ""))
+    header = f"# file: {config.source or '(none: defaults)'}"
+    click.echo(header + (f"; tenant: {config.tenant}" if config.tenant else ""))
     for section, entries in table.items():
         click.echo(f"\n[{section}]")
         for key, entry in entries.items():

@@ -93,10 +93,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (never raises, never exits)."""
-    cli_group = cli
-    cli_group._plugins = None  # type: ignore[attr-defined]
+    assert isinstance(cli, MuskoxGroup)
+    cli._plugins = None  # each run discovers plugins afresh (tests call run() repeatedly)
     try:
-        result = cli_group.main(args=argv, prog_name="muskox", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="muskox", standalone_mode=False)
     except MuskoxError as exc:
         output.error(exc.one_line())
         return int(exc.exit_code)

@@ -145,7 +145,7 @@ class Config:
 
 
 SECTIONS: dict[str, type[Any]] = {
-    f.name: f.type for f in attrs.fields(attrs.resolve_types(Config)) if attrs.has(f.type)
+    f.name: f.type for f in attrs.fields(attrs.resolve_types(Config)) if f.type is not None and attrs.has(f.type)
 }
 
 #: Section aliases accepted in config files (Moose's ``kafka_config``).
