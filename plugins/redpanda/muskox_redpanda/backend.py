@@ -1,0 +1,110 @@
+"""The ``redpanda`` stream backend: topics on a Kafka-protocol broker through confluent-kafka's AdminClient.
+
+confluent-kafka is imported when the first request is made, not when this module is imported. librdkafka's
+own log lines go to the Python logger ``muskox_redpanda.librdkafka`` instead of stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Self
+
+from muskox.errors import ConfigError, ConnectionFailed, PluginError
+from muskox.interfaces import StreamBackend
+from muskox.masking import mask_text
+from muskox_redpanda.connection import KafkaSettings, resolve_settings
+
+if TYPE_CHECKING:
+    from muskox.config import Config
+
+#: Seconds a request may take before the broker counts as unreachable.
+DEFAULT_TIMEOUT = 5.0
+LIBRDKAFKA_LOGGER = "muskox_redpanda.librdkafka"
+
+#: librdkafka error names meaning "the credentials were refused".
+_AUTH_ERRORS = frozenset({"_AUTHENTICATION", "SASL_AUTHENTICATION_FAILED", "CLUSTER_AUTHORIZATION_FAILED",
+                          "TOPIC_AUTHORIZATION_FAILED"})
+_TLS_ERRORS = frozenset({"_SSL"})
+
+
+class RedpandaBackend(StreamBackend):
+    """Topics on a Kafka or Redpanda broker, managed through confluent-kafka's ``AdminClient``."""
+
+    description = "Kafka/Redpanda topics through confluent-kafka's AdminClient"
+
+    def __init__(self, settings: KafkaSettings, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Prepare a backend for ``settings``; nothing is contacted until the first request.
+
+        :param timeout: seconds each request may take before :class:`muskox.errors.ConnectionFailed`.
+        """
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {timeout}")
+        self.settings = settings
+        self.timeout = timeout
+        self._admin: Any = None
+
+    @classmethod
+    def from_config(cls, config: Config, *, url: str | None = None) -> Self:
+        """A backend for ``[redpanda_config]``, or for ``url`` (``--kafka-url``) when given."""
+        return cls(resolve_settings(config, url))
+
+    @property
+    def admin(self) -> Any:
+        """The underlying ``confluent_kafka.admin.AdminClient``, created on first use."""
+        if self._admin is None:
+            try:
+                from confluent_kafka import KafkaException
+                from confluent_kafka.admin import AdminClient
+            except ImportError as exc:
+                raise PluginError("the redpanda backend needs confluent-kafka, which is not installed",
+                                  "pip install muskox-redpanda (or pip install confluent-kafka)") from exc
+            config: dict[str, Any] = {**self.settings.client_config(),
+                                      "logger": logging.getLogger(LIBRDKAFKA_LOGGER)}
+            try:
+                self._admin = AdminClient(config)
+            except KafkaException as exc:
+                raise ConfigError(
+                    f"confluent-kafka rejected the client settings for {self.settings.display()}: "
+                    f"{mask_text(str(exc))}",
+                    "check [redpanda_config] security_protocol and sasl_mechanism (or the --kafka-url)",
+                ) from None
+        return self._admin
+
+    def list_topics(self) -> list[str]:
+        """Names of the topics on the broker, sorted, without internal ones (names starting with ``_``)."""
+        from confluent_kafka import KafkaException
+
+        try:
+            metadata = self.admin.list_topics(timeout=self.timeout)
+        except KafkaException as exc:
+            raise self.connection_failed(exc) from None
+        return sorted(name for name in metadata.topics if not name.startswith("_"))
+
+    def connection_failed(self, exc: Exception) -> ConnectionFailed:
+        """Turn a confluent-kafka failure into a one-line :class:`ConnectionFailed` with a fix."""
+        from confluent_kafka import KafkaError
+
+        error = exc.args[0] if exc.args else None
+        if isinstance(error, KafkaError):
+            name, detail = error.name(), mask_text(error.str())
+        else:
+            name, detail = "", mask_text(str(exc))
+        broker = self.settings.display()
+        if name in _AUTH_ERRORS:
+            return ConnectionFailed(
+                f"Kafka broker {broker} refused the credentials ({detail})",
+                "check redpanda_config.sasl_username, sasl_password and sasl_mechanism (or the --kafka-url)",
+            )
+        if name in _TLS_ERRORS:
+            return ConnectionFailed(
+                f"TLS with Kafka broker {broker} failed ({detail})",
+                "check that the broker speaks TLS on that port, or use kafka:// / security_protocol PLAINTEXT",
+            )
+        return ConnectionFailed(
+            f"cannot reach Kafka broker {broker} within {self.timeout:g} s ({detail})",
+            "start the broker, or point redpanda_config.broker (or --kafka-url) at a running one",
+        )
+
+    def close(self) -> None:
+        """Drop the admin client (librdkafka closes its connections). Safe to call twice."""
+        self._admin = None

@@ -1,0 +1,18 @@
+"""The muskox plugin of muskox-redpanda: registers the ``redpanda`` stream backend.
+
+Importing this module does not import confluent-kafka; the backend imports it on its first request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from muskox import hookimpl
+from muskox.interfaces import StreamBackend
+from muskox_redpanda.backend import RedpandaBackend
+
+
+@hookimpl
+def muskox_register_stream_backends(register: Callable[[str, type[StreamBackend]], None]) -> None:
+    """Register :class:`~muskox_redpanda.backend.RedpandaBackend` as ``redpanda``."""
+    register("redpanda", RedpandaBackend)
