@@ -1,0 +1,28 @@
+"""The embedded local ClickHouse: a real ClickHouse 26.9 from the chdb-core wheel, as a loopback server.
+
+``muskox local start`` (and tests, through :class:`LocalClickHouse`) run it in a detached process that serves
+HTTP and the native protocol on 127.0.0.1. Only that process imports chdb; importing this package is cheap.
+Requires the optional extra ``muskox[local]`` (``chdb-core==26.9.0``).
+
+KeeperMap tables keep their data in an in-memory test keeper: it is lost when the server stops, and existing
+KeeperMap tables report invalid metadata after a restart (drop and recreate them).
+"""
+
+from __future__ import annotations
+
+from muskox.local.launcher import LocalClickHouse, PortInUse, ServerStartFailed, check_chdb
+from muskox.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LOOPBACK, default_data_dir
+from muskox.local.state import RunningServer, ServerStatus
+
+__all__ = [
+    "DEFAULT_HTTP_PORT",
+    "DEFAULT_TCP_PORT",
+    "LOOPBACK",
+    "LocalClickHouse",
+    "PortInUse",
+    "RunningServer",
+    "ServerStartFailed",
+    "ServerStatus",
+    "check_chdb",
+    "default_data_dir",
+]
