@@ -1,0 +1,57 @@
+"""The ``clickhouse`` OLAP backend: a ClickHouse server reached by URL over HTTP or the native protocol."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self
+
+from muskox.interfaces import OlapBackend
+from muskox_clickhouse.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUERY_TIMEOUT, ClickHouseClient, connect
+from muskox_clickhouse.url import ClickHouseUrl, resolve_url
+
+if TYPE_CHECKING:
+    from muskox.config import Config
+
+
+class ClickHouseBackend(OlapBackend):
+    """ClickHouse through clickhouse-connect (``http://``, ``https://``) or asynch (``clickhouse://``).
+
+    Nothing is contacted until :attr:`client` is first used. The client's session does not select
+    :attr:`database` (which may not exist yet): SQL sent by the backend qualifies its names.
+    """
+
+    description = "ClickHouse over HTTP (clickhouse-connect) or the native protocol (asynch)"
+
+    def __init__(self, url: ClickHouseUrl, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+                 query_timeout: float = DEFAULT_QUERY_TIMEOUT) -> None:
+        self.url = url
+        self.connect_timeout = connect_timeout
+        self.query_timeout = query_timeout
+        self._client: ClickHouseClient | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, *, url: str | None = None) -> Self:
+        """A backend for ``url`` (``--clickhouse-url``) when given, else for ``[clickhouse_config]``."""
+        return cls(resolve_url(config, url))
+
+    @property
+    def database(self) -> str:
+        """The primary database: the URL's path, or ``[clickhouse_config] db_name``."""
+        return self.url.database
+
+    @property
+    def client(self) -> ClickHouseClient:
+        """The connection, opened on first use (raises :class:`muskox.errors.ConnectionFailed` if it cannot)."""
+        if self._client is None:
+            self._client = connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
+                                   query_timeout=self.query_timeout)
+        return self._client
+
+    def server_version(self) -> str:
+        """The server's ``version()``, e.g. ``26.9.2.1``."""
+        return self.client.server_version()
+
+    def close(self) -> None:
+        """Close the connection, if one was opened. Safe to call twice."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()

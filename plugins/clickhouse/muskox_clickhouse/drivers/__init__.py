@@ -1,0 +1,1 @@
+"""The two driver bindings of :class:`muskox_clickhouse.client.ClickHouseClient` (imported on demand)."""
