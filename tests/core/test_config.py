@@ -190,3 +190,11 @@ def test_env_text_round_trips_typed_values(port: int, ssl: bool, databases: list
            "MUSKOX_CLICKHOUSE_CONFIG__ADDITIONAL_DATABASES": ",".join(databases)}
     config = load_config(Path("/nonexistent-project-dir"), env=env).clickhouse_config
     assert (config.host_port, config.use_ssl, config.additional_databases) == (port, ssl, databases)
+
+
+def test_source_dir_at_top_level_as_moose_writes_it(tmp_path: Path) -> None:
+    write(tmp_path, "moose.config.toml", 'language = "Python"\nsource_dir = "src"\n')
+    assert load_config(tmp_path, env={}).project.source_dir == "src"
+    write(tmp_path, "muskox.toml", '[project]\nsource_dir = "lib"\nmain_module = "schema.py"\n')
+    config = load_config(tmp_path, env={"MUSKOX_PROJECT__MAIN_MODULE": "tables.py"})
+    assert (config.project.source_dir, config.project.main_module) == ("lib", "tables.py")

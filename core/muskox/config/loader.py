@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from muskox.config.model import MOOSE_ONLY_KEYS, SECTION_ALIASES, SECTIONS, Config
+from muskox.config.model import MOOSE_ONLY_KEYS, SECTION_ALIASES, SECTIONS, TOP_LEVEL_KEYS, Config
 from muskox.errors import ConfigError
 from muskox.masking import MASK
 
@@ -129,6 +129,9 @@ def _sections_of(document: Mapping[str, Any], where: str, lenient: bool) -> dict
     for raw_name, body in document.items():
         if raw_name == TENANTS_KEY:
             continue
+        if raw_name in TOP_LEVEL_KEYS and not isinstance(body, dict):
+            sections.setdefault(TOP_LEVEL_KEYS[raw_name], {})[raw_name] = body
+            continue
         name = _section_name(raw_name)
         if name not in SECTIONS:
             if lenient:
@@ -151,7 +154,7 @@ def _sections_of(document: Mapping[str, Any], where: str, lenient: bool) -> dict
                 raise ConfigError(
                     f"{where}: unknown key '{key}' in [{raw_name}]", f"valid keys: {', '.join(sorted(known))}"
                 )
-        sections[name] = kept
+        sections.setdefault(name, {}).update(kept)
     return sections
 
 

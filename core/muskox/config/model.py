@@ -26,6 +26,14 @@ def _field(default: Any, doc: str, *, secret: bool = False) -> Any:
 
 
 @attrs.frozen(kw_only=True)
+class ProjectConfig:
+    """``[project]``: where the declarations live (a top-level ``source_dir = "…"``, as Moose writes it, also works)."""
+
+    source_dir: str = _field("app", "directory of the project's Python code, relative to the project")
+    main_module: str = _field("main.py", "file inside source_dir whose import declares every resource")
+
+
+@attrs.frozen(kw_only=True)
 class ClusterConfig:
     """One ``[[clickhouse_config.clusters]]`` entry: a cluster tables may name in ``cluster``."""
 
@@ -130,6 +138,7 @@ class HttpServerConfig:
 class Config:
     """The effective configuration: defaults < file < tenant < environment < command-line flags."""
 
+    project: ProjectConfig = attrs.field(factory=ProjectConfig)
     clickhouse_config: ClickHouseConfig = attrs.field(factory=ClickHouseConfig)
     redpanda_config: RedpandaConfig = attrs.field(factory=RedpandaConfig)
     redis_config: RedisConfig = attrs.field(factory=RedisConfig)
@@ -151,8 +160,12 @@ SECTIONS: dict[str, type[Any]] = {
 #: Section aliases accepted in config files (Moose's ``kafka_config``).
 SECTION_ALIASES = {"kafka_config": "redpanda_config"}
 
+#: Top-level keys of a config file that belong to a section (Moose writes ``source_dir`` at the top level).
+TOP_LEVEL_KEYS = {"source_dir": "project"}
+
 #: Keys Moose defines in these sections that muskox reads but does not use (accepted in moose.config.toml).
 MOOSE_ONLY_KEYS: dict[str, frozenset[str]] = {
+    "project": frozenset(),
     "clickhouse_config": frozenset({"rls_user", "rls_password"}),
     "redpanda_config": frozenset(),
     "redis_config": frozenset({"tls"}),
