@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import math
 from typing import Any
 
 import clickhouse_connect
+import clickhouse_connect.driver.httpclient
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
 from muskox.errors import MuskoxError
@@ -17,6 +20,8 @@ from muskox_clickhouse.url import ClickHouseUrl
 # applications that configure logging still receive it.
 logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
+_HAS_DEDICATED_POOL = "dedicated_pool" in inspect.signature(clickhouse_connect.driver.httpclient.HttpClient).parameters
+
 
 class HttpClient(ClickHouseClient):
     """A clickhouse-connect client (one HTTP session, so ``SET`` lasts for the client's lifetime)."""
@@ -27,11 +32,17 @@ class HttpClient(ClickHouseClient):
                          query_timeout=query_timeout)
         options: dict[str, Any] = {
             "host": url.host, "port": url.port, "username": url.user, "password": url.password,
-            "secure": url.secure, "verify": url.verify, "connect_timeout": connect_timeout,
-            "send_receive_timeout": query_timeout, "query_retries": 0,
+            "secure": url.secure, "verify": url.verify,
+            # clickhouse-connect truncates timeouts to whole seconds (and rejects 0): round up.
+            "connect_timeout": max(1, math.ceil(connect_timeout)),
+            "send_receive_timeout": max(1, math.ceil(query_timeout)),
         }
         if use_database:
             options["database"] = url.database
+        if _HAS_DEDICATED_POOL:
+            # Our own connection pool, closed with the client: the shared default pool keeps idle keep-alive
+            # connections open, which delays a server's shutdown (ClickHouse waits for them up to 5 s).
+            options["dedicated_pool"] = True
         try:
             self._client: Any = clickhouse_connect.get_client(**options)
         except ClickHouseError as exc:
