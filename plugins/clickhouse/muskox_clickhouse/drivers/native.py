@@ -69,12 +69,12 @@ class NativeClient(ClickHouseClient):
                  query_timeout: float) -> None:
         super().__init__(url, use_database=use_database, connect_timeout=connect_timeout,
                          query_timeout=query_timeout)
-        self._loop: _LoopThread | None = _LoopThread()
         self._conn: Any = asynch.connect(
             host=url.host, port=url.port, user=url.user, password=url.password,
             database=url.database if use_database else "", secure=url.secure, verify=url.verify,
             connect_timeout=connect_timeout, send_receive_timeout=query_timeout,
         )
+        self._loop: _LoopThread | None = _LoopThread()
         try:
             self._run(self._conn.connect(), connect_timeout)
         except BaseException:
