@@ -37,5 +37,7 @@ class ExitCode(enum.IntEnum):
     """An operation failed while applying; a report says exactly what ran."""
     CHANGES_PENDING = 12
     """``plan --exit-code`` only: the plan has changes to apply."""
+    SERVER_ERROR = 13
+    """A server rejected a statement; its error code and message were printed."""
     INTERRUPTED = 130
     """The command was interrupted (Ctrl-C)."""

@@ -14,6 +14,7 @@ import socket
 import ssl
 
 from muskox.errors import ConnectionFailed, MuskoxError
+from muskox.exit_codes import ExitCode
 from muskox.masking import mask_text
 from muskox_clickhouse.url import ClickHouseUrl
 
@@ -31,6 +32,8 @@ START_FIX = ("is the server running and is this its address? For a local one run
 
 class ClickHouseServerError(MuskoxError):
     """ClickHouse rejected a statement: ``code`` is its error code, ``name`` e.g. ``SYNTAX_ERROR``."""
+
+    exit_code = ExitCode.SERVER_ERROR
 
     def __init__(self, code: int, message: str, name: str | None = None) -> None:
         self.code = code
