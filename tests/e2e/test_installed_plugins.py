@@ -1,0 +1,34 @@
+"""The installed distributions: `muskox plugins --json` lists the four plugins and the core's built-ins."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import CliRunner
+
+EXPECTED = {
+    "muskox.commands": ("muskox", {"commands": ["config", "local", "plugins"]}),
+    "clickhouse": ("muskox-clickhouse", {"olap_backends": ["clickhouse"]}),
+    "redpanda": ("muskox-redpanda", {"stream_backends": ["redpanda"]}),
+    "state-redis": ("muskox-state-redis", {"state_stores": ["redis"]}),
+    "state-keeper": ("muskox-state-keeper", {"state_stores": ["clickhouse"]}),
+}
+
+
+def test_plugins_json_lists_the_four_plugins_and_the_builtins(run_muskox: CliRunner) -> None:
+    result = run_muskox("plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}
+    for name, (distribution, registers) in EXPECTED.items():
+        assert listed[name]["distribution"] == distribution
+        assert listed[name]["registers"] == registers
+        assert listed[name]["version"]
+    assert listed["muskox.commands"]["builtin"] is True
+    assert json.loads(result.stdout)["warnings"] == []
+
+
+def test_human_listing_names_each_distribution(run_muskox: CliRunner) -> None:
+    result = run_muskox("plugins")
+    assert result.returncode == 0, result.stderr
+    for _, (distribution, _registers) in EXPECTED.items():
+        assert distribution in result.stdout or distribution == "muskox"
