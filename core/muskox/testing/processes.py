@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+from muskox.errors import MuskoxError
+from muskox.local.probes import port_open, wait_until
+
+__all__ = ["LOOPBACK", "ServerProcess", "free_port", "port_open", "run_server", "wait_until"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -21,21 +26,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.2) -> bool:
-    """True when something accepts TCP connections on ``host:port``."""
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
-        return True
-    return False
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; returns the last result."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 class ServerProcess:
@@ -87,3 +79,38 @@ class ServerProcess:
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout)
         self._log.close()
+
+
+@contextlib.contextmanager
+def run_server(name: str, argv_for: Callable[[int], Sequence[str]], ready: Callable[[int], bool],
+               directory: Path, *, error: type[MuskoxError], fix: str, ready_timeout: float,
+               env: dict[str, str] | None = None, attempts: int = 3) -> Iterator[tuple[int, ServerProcess]]:
+    """Start a server on a free port, retrying on a new port when it dies early (a port race).
+
+    Yields ``(port, process)`` once ``ready(port)`` holds and always stops the process afterwards. When it
+    cannot start, raises ``error`` (a :class:`MuskoxError` subclass) naming the cause and ``fix``.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    last_error: Exception | None = None
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        argv = list(argv_for(port))
+        try:
+            server = ServerProcess(name, argv, directory / f"{name}-{attempt}.log", cwd=directory, env=env)
+        except OSError as exc:
+            raise error(f"could not run {argv[0]}: {exc}", fix) from exc
+        try:
+            server.wait_ready(functools.partial(ready, port), ready_timeout)
+        except RuntimeError as exc:
+            last_error = exc
+            continue
+        except BaseException:
+            server.stop()
+            raise
+        try:
+            yield port, server
+        finally:
+            server.stop()
+        return
+    raise error(f"{name} ({argv[0]}) did not start after {attempts} attempts: {last_error}",
+                f"read the log above; if the binary is broken, {fix}")

@@ -8,7 +8,6 @@ no Redis client library.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import shutil
 import socket
@@ -19,13 +18,12 @@ import attrs
 import pytest
 
 from muskox.errors import MuskoxError
-from muskox.testing.processes import LOOPBACK, ServerProcess, free_port, port_open
+from muskox.testing.processes import LOOPBACK, port_open, run_server
 
 #: Environment variable naming a ``redis-server`` binary to use instead of the one on ``PATH``.
 ENV_REDIS_SERVER = "MUSKOX_REDIS_SERVER"
 INSTALL_FIX = "install it with `apt-get update && apt-get install -y redis-server` (Debian/Ubuntu)"
 READY_TIMEOUT = 15.0
-_START_ATTEMPTS = 3
 _FALLBACK_PATHS = ("/usr/bin/redis-server", "/usr/sbin/redis-server", "/usr/local/bin/redis-server")
 
 
@@ -103,34 +101,9 @@ def run_redis(directory: Path) -> Iterator[RedisServer]:
     A port taken between picking it and binding it is retried on another port.
     """
     binary = find_redis_server()
-    directory.mkdir(parents=True, exist_ok=True)
-    last_error: Exception | None = None
-    for attempt in range(1, _START_ATTEMPTS + 1):
-        port = free_port()
-        try:
-            server = ServerProcess(
-                "redis-server", redis_argv(binary, port, directory), directory / f"redis-{attempt}.log",
-                cwd=directory,
-            )
-        except OSError as exc:
-            raise RedisServerError(f"could not run {binary}: {exc}", INSTALL_FIX) from exc
-        try:
-            server.wait_ready(functools.partial(answers_ping, port), READY_TIMEOUT)
-        except RuntimeError as exc:
-            last_error = exc
-            continue
-        except BaseException:
-            server.stop()
-            raise
-        try:
-            yield RedisServer(LOOPBACK, port, server.log_path)
-        finally:
-            server.stop()
-        return
-    raise RedisServerError(
-        f"redis-server ({binary}) did not start after {_START_ATTEMPTS} attempts: {last_error}",
-        f"read the log above; if the binary is broken, {INSTALL_FIX}",
-    )
+    with run_server("redis-server", lambda port: redis_argv(binary, port, directory), answers_ping, directory,
+                    error=RedisServerError, fix=INSTALL_FIX, ready_timeout=READY_TIMEOUT) as (port, server):
+        yield RedisServer(LOOPBACK, port, server.log_path)
 
 
 @pytest.fixture(scope="session")
