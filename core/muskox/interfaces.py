@@ -14,7 +14,21 @@ if TYPE_CHECKING:
     from muskox.config import Config
 
 
-class OlapBackend(abc.ABC):
+class _Connection(abc.ABC):
+    """Something holding connections: closed explicitly or as a context manager."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections. Safe to call twice."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class OlapBackend(_Connection):
     """A database of tables, views and materialized views (ClickHouse)."""
 
     #: A short description shown by ``muskox plugins``.
@@ -29,18 +43,8 @@ class OlapBackend(abc.ABC):
     def server_version(self) -> str:
         """The server's version string; raises :class:`muskox.errors.ConnectionFailed` when unreachable."""
 
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Release connections. Safe to call twice."""
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class StreamBackend(abc.ABC):
+class StreamBackend(_Connection):
     """A Kafka-protocol broker holding topics (Kafka, Redpanda)."""
 
     description: ClassVar[str] = ""
@@ -54,18 +58,8 @@ class StreamBackend(abc.ABC):
     def list_topics(self) -> list[str]:
         """Names of the non-internal topics on the broker."""
 
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Release connections. Safe to call twice."""
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class StateStore(abc.ABC):
+class StateStore(_Connection):
     """Keeps the last applied state and the migration lock (KeeperMap table, Redis, a file, ...)."""
 
     description: ClassVar[str] = ""
@@ -78,13 +72,3 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def ping(self) -> None:
         """Check that the store is reachable; raises :class:`muskox.errors.ConnectionFailed` otherwise."""
-
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Release connections. Safe to call twice."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
