@@ -72,6 +72,22 @@ def http_version(port: int) -> str:
     return http_sql(port, "SELECT version()")
 
 
+def native_version(port: int) -> str:
+    """``SELECT version()`` over the native protocol, straight through asynch."""
+    import asyncio
+
+    from asynch import Connection
+
+    async def query() -> str:
+        connection = Connection(host="127.0.0.1", port=port, user="default", password="")
+        async with connection, connection.cursor() as cursor:
+            await cursor.execute("SELECT version()")
+            row = await cursor.fetchone()
+            return str(row[0])
+
+    return asyncio.run(query())
+
+
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[LocalClickHouse]:
     """A launcher for a fresh data directory on free ports; whatever it started is stopped afterwards."""
@@ -206,6 +222,7 @@ def test_cli_lifecycle(run_muskox: CliRunner, tmp_path: Path) -> None:
         assert f"(pid {pid})" in started.stdout
 
         assert http_version(http_port).startswith("26.9.")
+        assert native_version(tcp_port).startswith("26.9.")
 
         status = json.loads(muskox("status", "--json").stdout)
         assert status["running"] and status["responding"]
