@@ -1,0 +1,71 @@
+"""Where a declaration was made: the first stack frame outside muskox's declaration package."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from muskox.declare.errors import DeclarationError
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+@attrs.frozen
+class SourceLocation:
+    """A file and line in the user's project."""
+
+    file: Path
+    line: int
+
+    def relative_file(self, base: Path | None = None) -> str:
+        """The file relative to ``base`` (default: the working directory) in POSIX form, else absolute."""
+        base = (base or Path.cwd()).resolve()
+        try:
+            return self.file.relative_to(base).as_posix()
+        except ValueError:
+            return self.file.as_posix()
+
+    def display(self, base: Path | None = None) -> str:
+        """``file:line`` for messages."""
+        return f"{self.relative_file(base)}:{self.line}"
+
+
+def caller_location() -> SourceLocation | None:
+    """The innermost frame that is user code (not this package, not a frozen/synthetic frame)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<") and not filename.startswith(_PACKAGE_DIR):
+            return SourceLocation(Path(filename).resolve(), frame.f_lineno)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def prefix(location: SourceLocation | None, base: Path | None = None) -> str:
+    """``"file:line: "`` for an error message, or ``""`` when the place is unknown."""
+    return "" if location is None else f"{location.display(base)}: "
+
+
+def placed(error: DeclarationError, location: SourceLocation | None, base: Path | None,
+           what: str = "") -> DeclarationError:
+    """The same error with ``file:line: what: `` in front of its problem (errors already placed pass unchanged)."""
+    if getattr(error, "placed", False):
+        return error
+    lead = prefix(location, base) + (f"{what}: " if what else "")
+    result = DeclarationError(lead + error.problem, error.fix, exit_code=error.exit_code)
+    result.placed = True
+    return result
+
+
+def checked(check: Callable[..., Any], *args: Any) -> None:
+    """Run ``check(*args)``; a :class:`DeclarationError` it raises gets the caller's ``file:line`` in front."""
+    try:
+        check(*args)
+    except DeclarationError as exc:
+        from muskox.declare.registry import display_base  # the registry imports this module
+
+        raise placed(exc, caller_location(), display_base()) from None
