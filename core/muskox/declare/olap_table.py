@@ -1,0 +1,168 @@
+"""``OlapTable[Event]("events", OlapConfig(...))``: a ClickHouse table declared from a schema class.
+
+The columns are mapped and the configuration checked against them when the table is constructed, so a bad
+declaration fails at import, naming the place, the table, the model and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from muskox.declare.engines import EngineConfig, engine_config
+from muskox.declare.errors import DeclarationError
+from muskox.declare.location import SourceLocation, caller_location, placed, prefix
+from muskox.declare.olap_config import OlapConfig, TableIndex, TableProjection
+from muskox.declare.registry import active_registry, display_base
+from muskox.declare.schema import columns_of
+from muskox.declare.typed import ModelTyped
+from muskox.model import table as model
+from muskox.model.table import LifeCycle, Metadata, SourceFile, version_suffix
+
+T = TypeVar("T")
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def source_metadata(metadata: dict[str, Any] | None, location: SourceLocation | None,
+                    project_dir: Path | None) -> Metadata | None:
+    """``Metadata`` from a declaration's ``metadata`` dict and where it was declared (``source.file``)."""
+    given = dict(metadata or {})
+    description = given.get("description")
+    source = given.get("source")
+    file = source.get("file") if isinstance(source, dict) else None
+    if file is None and location is not None:
+        file = location.relative_file(project_dir)
+    if description is None and file is None:
+        return None
+    return Metadata(description=None if description is None else str(description),
+                    source=None if file is None else SourceFile(file=str(file)))
+
+
+class OlapTable(ModelTyped[T], Generic[T]):
+    """A ClickHouse table whose columns come from the schema class ``T`` (pydantic model, dataclass or attrs).
+
+    ``name`` is the logical name; with ``OlapConfig(version="1.0")`` the physical table is ``name_1_0``.
+    """
+
+    kind: str = "OlapTable"
+
+    def __init__(self, name: str, config: OlapConfig | None = None, *, t: type[T] | None = None) -> None:
+        self.location = caller_location()
+        here = prefix(self.location, display_base())
+        if not isinstance(name, str) or not name:
+            raise DeclarationError(f"{here}OlapTable: the name must be a non-empty string, got {name!r}",
+                                   'write OlapTable[Model]("name", OlapConfig(...))')
+        if t is None:
+            raise DeclarationError(f"{here}OlapTable {name!r}: no schema class",
+                                   f'write OlapTable[Model]("{name}", ...)')
+        if config is not None and not isinstance(config, OlapConfig):
+            raise DeclarationError(f"{here}OlapTable {name!r}: config must be an OlapConfig, "
+                                   f"got {type(config).__name__}", "pass OlapConfig(...)")
+        self.name = name
+        self.config = config if config is not None else OlapConfig()
+        self.model_type: type[T] = t
+        self.metadata = self.config.metadata
+        try:
+            self.columns: tuple[model.Column, ...] = columns_of(t)
+            self.engine: EngineConfig = engine_config(self.config.engine, "OlapConfig.engine")
+            self._check_against_columns()
+        except DeclarationError as exc:
+            raise placed(exc, self.location, display_base(), f"OlapTable {name!r}") from None
+        registry = active_registry()
+        if registry is not None:
+            registry.add_table(self)
+
+    # -- names --------------------------------------------------------------------------------------------
+
+    @property
+    def physical_name(self) -> str:
+        """The table's name in ClickHouse: ``name`` plus the version suffix (``events_1_0``)."""
+        return self.name + version_suffix(self.config.version)
+
+    def _generate_table_name(self) -> str:
+        """Moose's name for :attr:`physical_name`."""
+        return self.physical_name
+
+    def column_names(self) -> list[str]:
+        """The column names, in order."""
+        return [c.name for c in self.columns]
+
+    # -- checks -------------------------------------------------------------------------------------------
+
+    def _check_against_columns(self) -> None:
+        names = self.column_names()
+        by_name = {c.name: c for c in self.columns}
+        model_name = getattr(self.model_type, "__name__", str(self.model_type))
+        plain = [("OlapConfig.order_by_fields", f) for f in self.config.order_by_fields]
+        for field in ("order_by_expression", "partition_by", "sample_by_expression", "primary_key_expression"):
+            value = getattr(self.config, field)
+            if value is not None:
+                plain.append((f"OlapConfig.{field}", value.strip()))
+        engine = type(self.engine).__name__
+        plain += [(f"{engine}.{param}", column) for param, column in self.engine.column_references().items()]
+        for field, value in plain:
+            if _PLAIN_NAME.match(value) and value not in by_name:
+                raise DeclarationError(
+                    f"{field}: {value!r} is not a column of {model_name}",
+                    f"use one of {', '.join(names)}" if names else f"add fields to {model_name}",
+                )
+        order_by = self.order_by()
+        nullable_keys_allowed = (self.config.settings or {}).get("allow_nullable_key") in ("1", "true", "True")
+        for column_name in order_by if isinstance(order_by, tuple) else ():
+            column = by_name.get(column_name)
+            if column is None:
+                continue
+            if column.alias is not None:
+                raise DeclarationError(f"ORDER BY: {model_name}.{column_name} is an ALIAS column",
+                                       "sort by stored columns only")
+            if column.nullable and not nullable_keys_allowed:
+                raise DeclarationError(
+                    f"ORDER BY: {model_name}.{column_name} is Optional (Nullable)",
+                    'make the field required, or set settings={"allow_nullable_key": "1"}',
+                )
+
+    def order_by(self) -> tuple[str, ...] | str:
+        """``order_by_expression``, else ``order_by_fields``, else the ``Key[...]`` columns (``()`` is ``tuple()``)."""
+        if self.config.order_by_expression is not None:
+            return self.config.order_by_expression
+        if self.config.order_by_fields:
+            return tuple(self.config.order_by_fields)
+        return tuple(c.name for c in self.columns if c.primary_key)
+
+    # -- the model ----------------------------------------------------------------------------------------
+
+    def to_table(self, *, project_dir: Path | None = None) -> model.Table:
+        """The table as a :class:`muskox.model.table.Table`; ``source.file`` is relative to ``project_dir``."""
+        config = self.config
+        return model.Table(
+            name=self.physical_name,
+            columns=self.columns,
+            engine=self.engine.to_engine(),
+            database=config.database,
+            order_by=self.order_by(),
+            partition_by=config.partition_by,
+            primary_key_expression=config.primary_key_expression,
+            sample_by=config.sample_by_expression,
+            ttl=config.ttl,
+            settings=dict(config.settings or {}),
+            indexes=tuple(_index(i) for i in config.indexes),
+            projections=tuple(_projection(p) for p in config.projections),
+            version=config.version,
+            life_cycle=config.life_cycle or LifeCycle.FULLY_MANAGED,
+            cluster=config.cluster,
+            metadata=source_metadata(config.metadata, self.location, project_dir),
+        )
+
+    def __repr__(self) -> str:
+        return f"OlapTable[{getattr(self.model_type, '__name__', self.model_type)}]({self.name!r})"
+
+
+def _index(index: TableIndex) -> model.TableIndex:
+    return model.TableIndex(name=index.name, expression=index.expression, type=index.type,
+                            arguments=tuple(index.arguments), granularity=index.granularity)
+
+
+def _projection(projection: TableProjection) -> model.TableProjection:
+    return model.TableProjection(name=projection.name, body=projection.body)

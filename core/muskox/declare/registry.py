@@ -1,0 +1,110 @@
+"""The declarations made while collecting one project, bound to the running context (no global state).
+
+``with collecting(Registry(default_database="local")) as registry:`` makes every ``OlapTable``, ``View`` and
+``MaterializedView`` constructed inside the block register itself in ``registry``. Outside such a block,
+declarations are plain objects and register nowhere, so importing a project's module (in a test, say)
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from muskox.declare.errors import DeclarationError
+from muskox.declare.location import SourceLocation
+from muskox.model.infra_map import InfraMap
+
+if TYPE_CHECKING:
+    from muskox.declare.materialized_view import MaterializedView
+    from muskox.declare.olap_table import OlapTable
+    from muskox.declare.view import View
+
+_CURRENT: ContextVar[Registry | None] = ContextVar("muskox_declare_registry", default=None)
+
+
+class Registry:
+    """The tables, views and materialized views declared during one collection, in declaration order."""
+
+    def __init__(self, default_database: str, project_dir: Path | None = None) -> None:
+        self.default_database = default_database
+        self.project_dir = None if project_dir is None else project_dir.resolve()
+        self.tables: list[OlapTable[Any]] = []
+        self.views: list[View] = []
+        self.materialized_views: list[MaterializedView[Any]] = []
+        self._names: dict[tuple[str, str], tuple[str, SourceLocation | None]] = {}
+        self._view_names: dict[str, tuple[str, SourceLocation | None]] = {}
+
+    def _claim(self, kind: str, database: str | None, name: str, location: SourceLocation | None) -> None:
+        key = (database or self.default_database, name)
+        if key in self._names:
+            other_kind, other = self._names[key]
+            raise DeclarationError(
+                f"{key[1]!r} is declared twice in database {key[0]}: {other_kind} at {self._place(other)} "
+                f"and {kind} at {self._place(location)}",
+                "rename one of them, give the table another version, or put it in another database",
+            )
+        self._names[key] = (kind, location)
+
+    def _claim_view_name(self, kind: str, name: str, location: SourceLocation | None) -> None:
+        if name in self._view_names:
+            other_kind, other = self._view_names[name]
+            raise DeclarationError(
+                f"{name!r} is declared twice: {other_kind} at {self._place(other)} and {kind} at "
+                f"{self._place(location)}", "give views and materialized views names unique across databases",
+            )
+        self._view_names[name] = (kind, location)
+
+    def _place(self, location: SourceLocation | None) -> str:
+        return "an unknown place" if location is None else location.display(self.project_dir)
+
+    def add_table(self, table: OlapTable[Any]) -> None:
+        """Register a table; its database and physical name (with version suffix) must be free."""
+        self._claim("table", table.config.database, table.physical_name, table.location)
+        self.tables.append(table)
+
+    def add_view(self, view: View) -> None:
+        """Register a view; its name must be free."""
+        self._claim_view_name("view", view.name, view.location)
+        self._claim("view", view.database, view.name, view.location)
+        self.views.append(view)
+
+    def add_materialized_view(self, view: MaterializedView[Any]) -> None:
+        """Register a materialized view; its name must be free."""
+        self._claim_view_name("materialized view", view.name, view.location)
+        self._claim("materialized view", None, view.name, view.location)
+        self.materialized_views.append(view)
+
+    def infra_map(self) -> InfraMap:
+        """Everything registered, as the model's :class:`InfraMap`."""
+        return InfraMap.of(
+            self.default_database,
+            tables=[t.to_table(project_dir=self.project_dir) for t in self.tables],
+            views=[v.to_view(project_dir=self.project_dir) for v in self.views],
+            materialized_views=[m.to_materialized_view(project_dir=self.project_dir)
+                                for m in self.materialized_views],
+        )
+
+
+def active_registry() -> Registry | None:
+    """The registry of the collection running in this context, if any."""
+    return _CURRENT.get()
+
+
+def display_base() -> Path | None:
+    """The directory error messages show paths relative to (the project being collected, else the cwd)."""
+    registry = _CURRENT.get()
+    return None if registry is None else registry.project_dir
+
+
+@contextmanager
+def collecting(registry: Registry) -> Iterator[Registry]:
+    """Make declarations in this block register in ``registry``."""
+    token = _CURRENT.set(registry)
+    try:
+        yield registry
+    finally:
+        _CURRENT.reset(token)
