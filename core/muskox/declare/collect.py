@@ -1,0 +1,132 @@
+"""Collect a project's declarations: import its main module in isolation and build the target ``InfraMap``.
+
+The main module is imported as Moose does (``app.main`` with the project directory on ``sys.path``), so
+``from app.models import Event`` and relative imports work. Isolation: the declarations go into a fresh
+:class:`Registry` bound to this call only; modules of the project (and any ``app`` package loaded before)
+are taken out of ``sys.modules`` for the import and the previous state is restored afterwards, so two
+collections in a row, of the same or different projects, are independent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from os import PathLike
+from pathlib import Path
+from types import ModuleType
+
+from muskox.declare.errors import DeclarationError
+from muskox.declare.registry import Registry, collecting
+from muskox.errors import MuskoxError
+from muskox.model.infra_map import InfraMap
+
+_IMPORT_LOCK = threading.Lock()
+"""``sys.modules`` and ``sys.path`` are process-wide: one collection imports at a time."""
+
+
+def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app", main_module: str = "main.py",
+                    default_database: str) -> InfraMap:
+    """Import ``<project_dir>/<source_dir>/<main_module>`` and return every table, view and materialized view
+    it declares (directly or in modules it imports) as an :class:`InfraMap`.
+
+    Raises :class:`DeclarationError` when the main module is missing, a declaration is invalid or duplicated,
+    or importing the project fails.
+    """
+    project = Path(project_dir).resolve()
+    main_path = project / source_dir / main_module
+    if not main_path.is_file():
+        raise DeclarationError(
+            f"no main module at {main_path}",
+            f"create {Path(source_dir, main_module).as_posix()} declaring your tables, or point source_dir "
+            "(muskox.toml / moose.config.toml) at the folder that holds it",
+        )
+    package_dir = main_path.parent
+    parts = Path(source_dir).parts
+    if main_path.suffix != ".py" or not parts or not all(p.isidentifier() for p in parts) \
+            or not main_path.stem.isidentifier():
+        raise DeclarationError(f"cannot import {main_path} as a module",
+                               "use a source_dir and main_module that are Python identifiers (e.g. app/main.py)")
+    module_name = ".".join((*parts, main_path.stem))
+    registry = Registry(default_database=default_database, project_dir=project)
+    with _IMPORT_LOCK, _isolated_import(project, parts[0]), collecting(registry):
+        _import(module_name, project, package_dir)
+    return registry.infra_map()
+
+
+def _import(module_name: str, project: Path, package_dir: Path) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except MuskoxError:
+        raise
+    except SyntaxError as exc:
+        where = _display(Path(exc.filename), project) if exc.filename else module_name
+        raise DeclarationError(f"{where}:{exc.lineno}: syntax error: {exc.msg}", "fix the code") from exc
+    except ModuleNotFoundError as exc:
+        place = _innermost_project_frame(exc, project)
+        raise DeclarationError(
+            f"{place}importing {module_name} failed: {exc}",
+            f"install the missing package, or import project modules as {package_dir.name}.<module>",
+        ) from exc
+    except Exception as exc:
+        place = _innermost_project_frame(exc, project)
+        raise DeclarationError(f"{place}importing {module_name} failed: {type(exc).__name__}: {exc}",
+                               "fix the error in the project's code") from exc
+
+
+def _display(path: Path, project: Path) -> str:
+    try:
+        return path.resolve().relative_to(project).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _innermost_project_frame(exc: BaseException, project: Path) -> str:
+    """``file:line: `` of the deepest traceback frame inside the project, or ``""``."""
+    place = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        if path.is_absolute() and path.resolve().is_relative_to(project):
+            place = f"{_display(path, project)}:{frame.lineno}: "
+    return place
+
+
+@contextmanager
+def _isolated_import(project: Path, package: str) -> Iterator[None]:
+    """Put ``project`` first on ``sys.path`` with no stale ``package`` modules; restore everything after."""
+    saved = {name: module for name, module in sys.modules.items() if _in_package(name, package)}
+    for name in saved:
+        del sys.modules[name]
+    before = set(sys.modules)
+    saved_path = list(sys.path)
+    saved_bytecode = sys.dont_write_bytecode
+    sys.path.insert(0, str(project))
+    sys.dont_write_bytecode = True
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        for name in set(sys.modules) - before:
+            if _in_package(name, package) or _is_under(sys.modules[name], project):
+                del sys.modules[name]
+        sys.modules.update(saved)
+        sys.path[:] = saved_path
+        sys.path_importer_cache.pop(str(project), None)
+        sys.dont_write_bytecode = saved_bytecode
+
+
+def _in_package(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def _is_under(module: ModuleType | None, project: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    try:
+        return Path(file).resolve().is_relative_to(project)
+    except OSError:
+        return False
