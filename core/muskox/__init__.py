@@ -1,14 +1,55 @@
 """muskox: schema migrations for ClickHouse and Kafka/Redpanda, as a pluggable Python framework.
 
 The public API is re-exported here; heavy modules are imported only when their names are first used, so
-``import muskox`` (and the CLI's start-up) stays fast.
+``import muskox`` (and the CLI's start-up) stays fast. The declaration API mirrors Moose's ``moose_lib``:
+a Moose project ports by writing ``from muskox import OlapTable, OlapConfig, Key, ...``.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from muskox._version import __version__
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.hookspecs import hookimpl
 
-__all__ = ["ExitCode", "MuskoxError", "__version__", "hookimpl"]
+if TYPE_CHECKING:
+    from muskox.declare import *  # noqa: F403
+
+_DECLARE = "muskox.declare"
+_DECLARED_NAMES = (
+    "JWT", "AggregateFunction", "AggregatingMergeTreeEngine", "ClickHouseAlias", "ClickHouseCodec",
+    "ClickHouseEngines", "ClickHouseJson", "ClickHouseMaterialized", "ClickHouseNamedTuple", "ClickHouseTTL",
+    "ClickhouseDecimal", "ClickhouseDefault", "ClickhouseFixedStringSize", "ClickhousePrecision", "ClickhouseSize",
+    "CollapsingMergeTreeEngine", "Date16", "DeclarationError", "EngineConfig", "FixedString", "Float32", "Float64",
+    "Int8", "Int16", "Int32", "Int64", "Int128", "Int256", "Key", "LifeCycle", "LineString", "LowCardinality",
+    "MaterializedView", "MaterializedViewOptions", "MergeTreeEngine", "MultiLineString", "MultiPolygon",
+    "OlapConfig", "OlapTable", "Point", "Polygon", "ReplacingMergeTreeEngine", "ReplicatedAggregatingMergeTreeEngine",
+    "ReplicatedCollapsingMergeTreeEngine", "ReplicatedMergeTreeEngine", "ReplicatedReplacingMergeTreeEngine",
+    "ReplicatedSummingMergeTreeEngine", "ReplicatedVersionedCollapsingMergeTreeEngine", "Ring",
+    "SimpleAggregateFunction", "SummingMergeTreeEngine", "TableIndex", "TableProjection", "UInt8", "UInt16",
+    "UInt32", "UInt64", "UInt128", "UInt256", "VersionedCollapsingMergeTreeEngine", "View", "ViewConfig",
+    "aggregated", "clickhouse_codec", "clickhouse_datetime64", "clickhouse_decimal", "clickhouse_default",
+    "collect_project", "simple_aggregated",
+)
+_LAZY: dict[str, str] = dict.fromkeys(_DECLARED_NAMES, _DECLARE)
+"""Public name → the module that defines it, imported on first use (PEP 562)."""
+
+__all__ = ["ExitCode", "MuskoxError", "__version__", "hookimpl", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name's module on first use and cache the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'muskox' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Every public name, including the ones not imported yet."""
+    return sorted(set(globals()) | set(_LAZY))
