@@ -52,3 +52,20 @@ class LocalServerError(MuskoxError):
     """The embedded local ClickHouse could not be started, found or stopped."""
 
     exit_code = ExitCode.LOCAL_SERVER
+
+
+class PlanInvalid(MuskoxError):
+    """A plan or migration file is missing, malformed, or does not match the code; ``problems`` lists each."""
+
+    exit_code = ExitCode.PLAN_INVALID
+
+    def __init__(self, problem: str, fix: str | None = None, *, problems: list[str] | None = None) -> None:
+        self.problems = list(problems or [])
+        if self.problems:
+            problem = f"{problem} ({len(self.problems)} problem{'s' if len(self.problems) > 1 else ''}):\n" + \
+                "\n".join(f"  {line}" for line in self.problems)
+        super().__init__(problem, fix)
+
+    def one_line(self) -> str:
+        """The problem lines, then the fix on its own line."""
+        return f"{self.problem}\nFix: {self.fix}" if self.fix and self.problems else super().one_line()

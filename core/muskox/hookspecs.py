@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import click
 
     from muskox.interfaces import OlapBackend, StateStore, StreamBackend
+    from muskox.operations import Operation
 
 PROJECT_NAME = "muskox"
 
@@ -43,7 +44,22 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
     """
 
 
-# -- Phase 1: backends (introspection and DDL emission) ----------------------------------------------
+# -- Phase 1: the plan vocabulary -------------------------------------------------------------------
+
+
+@hookspec
+def muskox_register_operations(register: Callable[[str, type[Operation]], None]) -> None:
+    """Add operation types to the plan vocabulary (topics, dictionaries, …).
+
+    Fires the first time the core reads or writes a plan. The name is the operation's key in plan files.
+
+    :param register: call ``register(name, operation_class)`` with a frozen attrs subclass of
+        :class:`muskox.operations.Operation` (its fields must be JSON-representable through
+        :data:`muskox.model.codec.converter`).
+    """
+
+
+# -- Phase 2: backends (introspection and DDL emission) ----------------------------------------------
 
 
 @hookspec
@@ -68,7 +84,7 @@ def muskox_register_stream_backends(register: Callable[[str, type[StreamBackend]
     """
 
 
-# -- Phase 2: state storage and locking --------------------------------------------------------------
+# -- Phase 3: state storage and locking --------------------------------------------------------------
 
 
 @hookspec

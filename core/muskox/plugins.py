@@ -31,13 +31,18 @@ from muskox.interfaces import OlapBackend, StateStore, StreamBackend
 if TYPE_CHECKING:
     import click
 
+    from muskox.operations import Operation
+
 ENTRY_POINT_GROUP = "muskox"
 ENV_LOAD = "MUSKOX_LOAD_PLUGINS"
 ENV_DISABLE = "MUSKOX_DISABLE_PLUGINS"
 ENV_TRACE = "MUSKOX_TRACE_PLUGINS"
 
 #: The core's built-in plugins: (plugin name, module).
-BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (("muskox.commands", "muskox.cli.builtin_commands"),)
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("muskox.commands", "muskox.cli.builtin_commands"),
+    ("muskox.operations", "muskox.builtin_operations"),
+)
 
 T = TypeVar("T")
 
@@ -63,8 +68,16 @@ def _subclass_of(base: type) -> Callable[[Any], bool]:
     return lambda item: isinstance(item, type) and issubclass(item, base)
 
 
+def _is_operation(item: Any) -> bool:
+    from muskox.operations import Operation  # the model is imported only when operations are needed
+
+    return isinstance(item, type) and issubclass(item, Operation)
+
+
 KINDS: tuple[Kind, ...] = (
     Kind("commands", "command", "muskox_register_commands", _is_command, "a click.Command"),
+    Kind("operations", "operation", "muskox_register_operations", _is_operation,
+         "a subclass of muskox.operations.Operation"),
     Kind("olap_backends", "OLAP backend", "muskox_register_olap_backends", _subclass_of(OlapBackend),
          "a subclass of muskox.interfaces.OlapBackend"),
     Kind("stream_backends", "stream backend", "muskox_register_stream_backends", _subclass_of(StreamBackend),
@@ -256,6 +269,10 @@ class Plugins:
     def commands(self) -> dict[str, click.Command]:
         """Every CLI command registered through ``muskox_register_commands``."""
         return self._items("commands")
+
+    def operations(self) -> dict[str, type[Operation]]:
+        """Every operation type of the plan vocabulary, by its plan-file name."""
+        return self._items("operations")
 
     def olap_backends(self) -> dict[str, type[OlapBackend]]:
         """Every OLAP backend class, by name."""

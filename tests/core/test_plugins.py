@@ -36,7 +36,8 @@ def test_builtins_and_entry_point_plugins_register_their_items() -> None:
     assert plugins.state_store("sample").__name__ == "SampleStore"
     assert described["good"].registers == {
         "commands": ("sample-hello",), "olap_backends": ("sample",), "state_stores": ("sample",),
-        "stream_backends": ("sample",)}
+        "stream_backends": ("sample",), "operations": ("SampleOperation",)}
+    assert {"CreateTable", "RawSql", "SampleOperation"} <= set(plugins.operations())
     assert described["good"].builtin is False
     assert described[BUILTIN_PLUGINS[0][0]].builtin is True
     assert plugins.warnings == []

@@ -8,6 +8,11 @@ from tests.conftest import CliRunner
 
 EXPECTED = {
     "muskox.commands": ("muskox", {"commands": ["config", "local", "plugins"]}),
+    "muskox.operations": ("muskox", {"operations": [
+        "AddTableColumn", "AddTableIndex", "AddTableProjection", "CreateMaterializedView", "CreateTable",
+        "CreateView", "DropMaterializedView", "DropTable", "DropTableColumn", "DropTableIndex", "DropTableProjection",
+        "DropView", "ModifySampleBy", "ModifyTableColumn", "ModifyTableSettings", "ModifyTableTtl", "RawSql",
+        "RemoveSampleBy", "RenameTableColumn"]}),
     "clickhouse": ("muskox-clickhouse", {"olap_backends": ["clickhouse"]}),
     "redpanda": ("muskox-redpanda", {"stream_backends": ["redpanda"]}),
     "state-redis": ("muskox-state-redis", {"state_stores": ["redis"]}),

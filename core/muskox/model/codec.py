@@ -351,6 +351,7 @@ def _str(value: Any, what: str) -> str:
 
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True)
+    conv.register_structure_hook(str, lambda v, _: _str(v, "value"))
     conv.register_unstructure_hook(Column, unstructure_column)
     conv.register_structure_hook(Column, structure_column)
     conv.register_unstructure_hook(Table, unstructure_table)

@@ -15,6 +15,7 @@ import attrs
 
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
+from muskox.quoting import quote_identifier, quote_string
 
 
 class TypeSyntaxError(MuskoxError):
@@ -195,16 +196,6 @@ _ALIASES = {"Boolean": "Bool", "BOOL": "Bool", "TEXT": "String", "VARCHAR": "Str
 
 
 # -- rendering ------------------------------------------------------------------------------------------
-
-
-def quote_string(value: str) -> str:
-    """A ClickHouse single-quoted string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def quote_identifier(name: str) -> str:
-    """A ClickHouse back-quoted identifier (every identifier muskox emits goes through this)."""
-    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
 
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

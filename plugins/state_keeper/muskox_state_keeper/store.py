@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self
 
 from muskox.interfaces import StateStore
-from muskox.model.types import quote_identifier
+from muskox.quoting import quote_identifier
 from muskox_clickhouse.backend import ClickHouseBackend
 
 if TYPE_CHECKING:

@@ -1,9 +1,11 @@
 """A well-behaved sample plugin registering one command and one OLAP backend."""
 
+import attrs
 import click
 
 from muskox import hookimpl
 from muskox.interfaces import OlapBackend, StateStore, StreamBackend
+from muskox.operations import Operation
 
 
 @click.command("sample-hello")
@@ -55,6 +57,22 @@ class SampleStore(StateStore):
 
     def close(self) -> None:
         pass
+
+
+@attrs.frozen(kw_only=True)
+class SampleOperation(Operation):
+    thing: str
+
+    def subject(self):
+        return (None, self.thing)
+
+    def describe(self) -> str:
+        return f"Sampling {self.thing}"
+
+
+@hookimpl
+def muskox_register_operations(register):
+    register("SampleOperation", SampleOperation)
 
 
 @hookimpl

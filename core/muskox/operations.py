@@ -1,0 +1,274 @@
+"""The plan vocabulary: one frozen attrs class per operation, named as in Moose's Plan Reference.
+
+Each operation knows whether it is destructive, the object it touches (for ordering and parallel execution)
+and how to describe itself in progress output. SQL is rendered by the backend plugin, never here. Plugins add
+operation types (topics, dictionaries, …) through the ``muskox_register_operations`` hook.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+from muskox.model.table import Column, Table, TableIndex, TableProjection
+
+
+@attrs.frozen(kw_only=True)
+class Operation:
+    """Base of every operation. ``destructive`` operations can lose data and need approval."""
+
+    destructive: ClassVar[bool] = False
+    """True when applying it can lose data (a drop, or a recreate)."""
+
+    def subject(self) -> tuple[str | None, str]:
+        """``(database, name)`` of the object it changes; operations on one subject run in order."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``Adding column 'c' to table 'x'``."""
+        raise NotImplementedError
+
+
+@attrs.frozen(kw_only=True)
+class TableOperation(Operation):
+    """An operation on one table: ``database`` None means ``clickhouse_config.db_name``."""
+
+    table: str
+    database: str | None = None
+    cluster_name: str | None = None
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.database, self.table)
+
+
+@attrs.frozen(kw_only=True)
+class CreateTable(Operation):
+    """Create a table from its full definition."""
+
+    table: Table
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.table.database, self.table.name)
+
+    def describe(self) -> str:
+        return f"Creating table '{self.table.name}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropTable(TableOperation):
+    """Drop a table and all its data."""
+
+    destructive: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        return f"Dropping table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class AddTableColumn(TableOperation):
+    """Add a column after ``after_column`` (None: first)."""
+
+    column: Column
+    after_column: str | None = None
+
+    def describe(self) -> str:
+        return f"Adding column '{self.column.name}' to table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableColumn(TableOperation):
+    """Drop a column and its data."""
+
+    destructive: ClassVar[bool] = True
+    column_name: str
+
+    def describe(self) -> str:
+        return f"Dropping column '{self.column_name}' from table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTableColumn(TableOperation):
+    """Change a column's type or properties (a type change runs as a mutation)."""
+
+    before_column: Column
+    after_column: Column
+
+    def describe(self) -> str:
+        return f"Modifying column '{self.after_column.name}' in table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class RenameTableColumn(TableOperation):
+    """Rename a column, keeping its data."""
+
+    before_column_name: str
+    after_column_name: str
+
+    def describe(self) -> str:
+        return f"Renaming column '{self.before_column_name}' to '{self.after_column_name}' in table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTableSettings(TableOperation):
+    """Set changed or added settings and reset removed ones."""
+
+    before_settings: dict[str, str] | None = None
+    after_settings: dict[str, str] | None = None
+
+    def describe(self) -> str:
+        return f"Modifying settings for table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTableTtl(TableOperation):
+    """Set (``after``) or remove (``after`` None) the table TTL; expressions have no leading ``TTL``."""
+
+    before: str | None = None
+    after: str | None = None
+
+    def describe(self) -> str:
+        verb = "Removing" if self.after is None else "Modifying"
+        return f"{verb} TTL of table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class AddTableIndex(TableOperation):
+    """Add a data-skipping index."""
+
+    index: TableIndex
+
+    def describe(self) -> str:
+        return f"Adding index '{self.index.name}' to table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableIndex(TableOperation):
+    """Drop a data-skipping index."""
+
+    index_name: str
+
+    def describe(self) -> str:
+        return f"Dropping index '{self.index_name}' from table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class AddTableProjection(TableOperation):
+    """Add a projection."""
+
+    projection: TableProjection
+
+    def describe(self) -> str:
+        return f"Adding projection '{self.projection.name}' to table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableProjection(TableOperation):
+    """Drop a projection."""
+
+    projection_name: str
+
+    def describe(self) -> str:
+        return f"Dropping projection '{self.projection_name}' from table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class ModifySampleBy(TableOperation):
+    """Set the SAMPLE BY expression."""
+
+    expression: str
+
+    def describe(self) -> str:
+        return f"Modifying SAMPLE BY of table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class RemoveSampleBy(TableOperation):
+    """Remove the SAMPLE BY expression."""
+
+    def describe(self) -> str:
+        return f"Removing SAMPLE BY from table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class CreateView(Operation):
+    """Create a plain view."""
+
+    name: str
+    select_sql: str
+    database: str | None = None
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.database, self.name)
+
+    def describe(self) -> str:
+        return f"Creating view '{self.name}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropView(Operation):
+    """Drop a plain view."""
+
+    destructive: ClassVar[bool] = True
+    name: str
+    database: str | None = None
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.database, self.name)
+
+    def describe(self) -> str:
+        return f"Dropping view '{self.name}'"
+
+
+@attrs.frozen(kw_only=True)
+class CreateMaterializedView(Operation):
+    """Create a materialized view writing into ``target_table``."""
+
+    name: str
+    select_sql: str
+    target_table: str
+    database: str | None = None
+    target_database: str | None = None
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.database, self.name)
+
+    def describe(self) -> str:
+        return f"Creating materialized view '{self.name}' -> table '{self.target_table}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropMaterializedView(Operation):
+    """Drop a materialized view (its target table and data stay)."""
+
+    destructive: ClassVar[bool] = True
+    name: str
+    database: str | None = None
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.database, self.name)
+
+    def describe(self) -> str:
+        return f"Dropping materialized view '{self.name}'"
+
+
+@attrs.frozen(kw_only=True)
+class RawSql(Operation):
+    """Statements run in order, as written (the escape hatch; backfills are written as RawSql)."""
+
+    sql: tuple[str, ...]
+    description: str = ""
+
+    def subject(self) -> tuple[str | None, str]:
+        return (None, f"raw-sql:{self.description}")
+
+    def describe(self) -> str:
+        return self.description or f"Running {len(self.sql)} SQL statement(s)"
+
+
+#: The built-in operation types, by their plan-file name.
+BUILTIN_OPERATIONS: dict[str, type[Operation]] = {cls.__name__: cls for cls in (
+    CreateTable, DropTable, AddTableColumn, DropTableColumn, ModifyTableColumn, RenameTableColumn,
+    ModifyTableSettings, ModifyTableTtl, AddTableIndex, DropTableIndex, AddTableProjection, DropTableProjection,
+    ModifySampleBy, RemoveSampleBy, CreateView, DropView, CreateMaterializedView, DropMaterializedView, RawSql,
+)}

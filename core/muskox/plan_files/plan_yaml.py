@@ -1,0 +1,105 @@
+"""``migrations/plan.yaml``, written exactly as Moose writes it and read from either tool.
+
+Format (spec 2.1): a ``# yaml-language-server: $schema=…`` line, a blank line, then ``created_at`` (RFC 3339,
+UTC) and ``operations``, a list of single-key mappings; all mapping keys sorted; unset options as ``null``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import yaml
+
+from muskox.errors import PlanInvalid
+from muskox.operations import Operation
+from muskox.plan_files.operation_codec import operation_from_json, operation_to_json
+
+PLAN_FILE = "plan.yaml"
+SCHEMA_FILE = "plan.schema.json"
+_HEADER = "# yaml-language-server: $schema={schema}\n\n"
+
+
+@attrs.frozen
+class Plan:
+    """An ordered list of operations and when it was generated."""
+
+    created_at: str
+    operations: tuple[Operation, ...]
+
+
+def utc_timestamp(now: dt.datetime | None = None) -> str:
+    """RFC 3339 with microseconds and ``Z``, as in ``2026-03-01T10:30:00.123456Z``."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _Timestamp(str):
+    """A string dumped as a plain (unquoted) YAML timestamp, as Moose writes ``created_at``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Timestamp, lambda d, v: d.represent_scalar("tag:yaml.org,2002:timestamp", str(v)))
+_Dumper.add_representer(tuple, lambda d, v: d.represent_list(list(v)))
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML with sorted keys, block style, unicode kept, long lines unwrapped."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
+                     width=1_000_000)
+
+
+def plan_to_yaml(plan: Plan, schema: str = SCHEMA_FILE) -> str:
+    """The text of ``plan.yaml``."""
+    body = {"created_at": _Timestamp(plan.created_at),
+            "operations": [operation_to_json(op) for op in plan.operations]}
+    return _HEADER.format(schema=schema) + dump_yaml(body)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# keep created_at as the exact text written (YAML would turn it into a datetime)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+def plan_from_yaml(text: str, types: Mapping[str, type[Operation]], where: str = PLAN_FILE) -> Plan:
+    """Read ``plan.yaml`` text; every problem (syntax, unknown operation, bad field) is reported, each with its path."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise PlanInvalid(f"{where}: not valid YAML{place}: {getattr(exc, 'problem', exc)}",
+                          "fix the syntax, or regenerate it with `muskox generate migration --save`") from None
+    if not isinstance(data, dict):
+        raise PlanInvalid(f"{where}: expected a mapping with created_at and operations",
+                          "regenerate it with `muskox generate migration --save`")
+    problems: list[str] = []
+    unknown = sorted(set(data) - {"created_at", "operations"})
+    problems += [f"{where}: unknown top-level key '{key}'" for key in unknown]
+    created_at = data.get("created_at")
+    if not isinstance(created_at, str):
+        problems.append(f"{where}: created_at: expected an RFC 3339 timestamp")
+    raw_operations = data.get("operations")
+    if raw_operations is None:
+        raw_operations = []
+    if not isinstance(raw_operations, list):
+        problems.append(f"{where}: operations: expected a list")
+        raw_operations = []
+    operations: list[Operation] = []
+    for index, raw in enumerate(raw_operations):
+        operation, errors = operation_from_json(raw, types, f"{where}: operations[{index}]")
+        problems += errors
+        if operation is not None:
+            operations.append(operation)
+    if problems:
+        raise PlanInvalid(f"{where} is invalid", "correct the lines above, or regenerate the plan with "
+                          "`muskox generate migration --save`", problems=problems)
+    return Plan(created_at=str(created_at), operations=tuple(operations))
