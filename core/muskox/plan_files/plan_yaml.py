@@ -47,6 +47,18 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(_Timestamp, lambda d, v: d.represent_scalar("tag:yaml.org,2002:timestamp", str(v)))
 _Dumper.add_representer(tuple, lambda d, v: d.represent_list(list(v)))
 
+#: Characters YAML treats as line breaks; plain or single-quoted scalars would not keep them.
+_LINE_BREAKS = frozenset("\x85\u2028\u2029\r")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if any(ch in _LINE_BREAKS for ch in value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
 
 def dump_yaml(data: Any) -> str:
     """YAML with sorted keys, block style, unicode kept, long lines unwrapped."""
