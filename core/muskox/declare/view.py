@@ -14,7 +14,7 @@ from muskox.declare.location import caller_location, checked, placed
 from muskox.declare.olap_table import OlapTable, source_metadata
 from muskox.declare.registry import active_registry, display_base
 from muskox.model import resources as model
-from muskox.model.types import quote_identifier
+from muskox.quoting import quote_identifier
 
 
 def table_reference(source: Any) -> str:
