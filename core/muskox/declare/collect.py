@@ -41,8 +41,8 @@ def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app"
     if not main_path.is_file():
         raise DeclarationError(
             f"no main module at {main_path}",
-            f"create {Path(source_dir, main_module).as_posix()} declaring your tables, or point source_dir "
-            "(muskox.toml / moose.config.toml) at the folder that holds it",
+            f"create {Path(source_dir, main_module).as_posix()} declaring your tables, or set project.source_dir "
+            "and project.main_module in muskox.toml to where they are",
         )
     package_dir = main_path.parent
     parts = Path(source_dir).parts

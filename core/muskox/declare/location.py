@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,8 @@ import attrs
 
 from muskox.declare.errors import DeclarationError
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_PACKAGE_DIRS = tuple({str(Path(__file__).parent) + os.sep, str(Path(__file__).resolve().parent) + os.sep})
+"""This package's directory as written and resolved: frames from here are never the declaration's place."""
 
 
 @attrs.frozen
@@ -39,7 +41,7 @@ def caller_location() -> SourceLocation | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith("<") and not filename.startswith(_PACKAGE_DIR):
+        if not filename.startswith("<") and not filename.startswith(_PACKAGE_DIRS):
             return SourceLocation(Path(filename).resolve(), frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]
     return None

@@ -134,7 +134,12 @@ class OlapTable(ModelTyped[T], Generic[T]):
     # -- the model ----------------------------------------------------------------------------------------
 
     def to_table(self, *, project_dir: Path | None = None) -> model.Table:
-        """The table as a :class:`muskox.model.table.Table`; ``source.file`` is relative to ``project_dir``."""
+        """The table as a :class:`muskox.model.table.Table`; ``source.file`` is relative to ``project_dir``.
+
+        ``settings`` are exactly the declared ones: muskox does not add the defaults the server reports for
+        every MergeTree table (``index_granularity``, ``index_granularity_bytes``,
+        ``enable_mixed_granularity_parts``, which Moose copies into its map); comparisons treat those as defaults.
+        """
         config = self.config
         return model.Table(
             name=self.physical_name,
