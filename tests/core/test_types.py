@@ -60,7 +60,7 @@ def test_parse_examples(text: str, expected: object) -> None:
     ({"fields": [["a", "String"], ["b", "Float64"]]}, "Tuple(a String, b Float64)"),
     ({"name": "Status", "values": [{"name": "ok", "value": {"Int": 1}}, {"name": "bad", "value": {"Int": 2}}]},
      "Enum8('ok' = 1, 'bad' = 2)"),
-    ({"name": "S", "values": [{"name": "x", "value": {"String": "x"}}, {"name": "y", "value": {"String": "y"}}]},
+    ({"name": "S", "values": [{"name": "X", "value": {"String": "x"}}, {"name": "Y", "value": {"String": "y"}}]},
      "Enum8('x' = 1, 'y' = 2)"),
 ])
 def test_moose_encodings_mean_the_documented_clickhouse_types(moose: object, clickhouse: str) -> None:

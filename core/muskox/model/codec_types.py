@@ -131,12 +131,12 @@ def _decode_enum(value: dict[str, Any], where: str) -> Enum:
     for index, member in enumerate(value["values"]):
         raw = member.get("value")
         if isinstance(raw, dict) and "Int" in raw:
-            number = int(raw["Int"])
+            members.append(EnumMember(str(member["name"]), int(raw["Int"])))
         elif isinstance(raw, dict) and "String" in raw:
-            number = index + 1  # string enums are auto-numbered from 1 in ClickHouse, as Moose creates them
+            # string enums become ClickHouse labels (their values), auto-numbered from 1, as Moose creates them
+            members.append(EnumMember(str(raw["String"]), index + 1))
         else:
             raise ValueError(f"{where}.values[{index}].value: expected {{Int: n}} or {{String: s}}, got {raw!r}")
-        members.append(EnumMember(str(member["name"]), number))
     return Enum(enum_bits(tuple(members)), tuple(members), name=str(value.get("name") or ""))
 
 
