@@ -281,7 +281,7 @@ def test_attrs_schema() -> None:
 
 
 def test_pydantic_schema_gives_the_same_columns() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    import pydantic
 
     class EventPd(pydantic.BaseModel):  # type: ignore[name-defined,misc]
         id: Key[str]
@@ -296,7 +296,7 @@ def test_pydantic_schema_gives_the_same_columns() -> None:
 
 
 def test_pydantic_field_constraints_and_nested_models() -> None:
-    pydantic = pytest.importorskip("pydantic")
+    import pydantic
 
     class Inner(pydantic.BaseModel):  # type: ignore[name-defined,misc]
         a: int
