@@ -1,0 +1,134 @@
+"""What the differ finds: semantic changes between the current and the target state.
+
+Changes keep the ORIGINAL (un-normalized) values of both sides, so what gets created is what the code says;
+normalization only decides whether two things differ. Policies filter and rewrite changes; lowering turns
+them into plan operations.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+import attrs
+
+from muskox.model.resources import MaterializedView, Topic, View
+from muskox.model.table import Column, Table, TableIndex, TableProjection
+
+ResourceKind = Literal["table", "view", "materialized_view", "topic"]
+Resource: TypeAlias = Table | View | MaterializedView | Topic
+
+
+@attrs.frozen
+class ColumnAdded:
+    """A column only the target has, placed after ``after`` (None: first)."""
+
+    column: Column
+    after: str | None
+
+
+@attrs.frozen
+class ColumnRemoved:
+    """A column only the current state has."""
+
+    column: Column
+
+
+@attrs.frozen
+class ColumnModified:
+    """A column both have, with a different type or properties."""
+
+    before: Column
+    after: Column
+
+
+@attrs.frozen
+class ColumnRenamed:
+    """A removed and an added column confirmed to be one column under a new name (rename policy)."""
+
+    before: Column
+    after: Column
+
+
+ColumnChange: TypeAlias = ColumnAdded | ColumnRemoved | ColumnModified | ColumnRenamed
+
+
+@attrs.frozen
+class Added:
+    """A resource only the target has."""
+
+    kind: ResourceKind
+    key: str
+    after: Resource
+
+
+@attrs.frozen
+class Removed:
+    """A resource only the current state has."""
+
+    kind: ResourceKind
+    key: str
+    before: Resource
+
+
+@attrs.frozen
+class Recreated:
+    """A resource whose change cannot be an ALTER: dropped and created again (data loss for tables)."""
+
+    kind: ResourceKind
+    key: str
+    before: Resource
+    after: Resource
+    reason: str
+
+
+@attrs.frozen
+class TableAltered:
+    """A table changed in ways ALTER TABLE can apply."""
+
+    key: str
+    before: Table
+    after: Table
+    columns: tuple[ColumnChange, ...] = ()
+    settings_changed: bool = False
+    ttl_changed: bool = False
+    indexes_added: tuple[TableIndex, ...] = ()
+    indexes_dropped: tuple[TableIndex, ...] = ()
+    projections_added: tuple[TableProjection, ...] = ()
+    projections_dropped: tuple[TableProjection, ...] = ()
+    sample_by_changed: bool = False
+
+    @property
+    def kind(self) -> ResourceKind:
+        """Always ``"table"``."""
+        return "table"
+
+    def is_empty(self) -> bool:
+        """True when nothing is left to apply (e.g. after a policy removed every column change)."""
+        return not (self.columns or self.settings_changed or self.ttl_changed or self.indexes_added
+                    or self.indexes_dropped or self.projections_added or self.projections_dropped
+                    or self.sample_by_changed)
+
+
+@attrs.frozen
+class TopicAltered:
+    """A topic whose partitions or configuration changed."""
+
+    key: str
+    before: Topic
+    after: Topic
+
+    @property
+    def kind(self) -> ResourceKind:
+        """Always ``"topic"``."""
+        return "topic"
+
+
+Change: TypeAlias = Added | Removed | Recreated | TableAltered | TopicAltered
+
+
+@attrs.frozen
+class Blocked:
+    """A change a policy refused, with the reason shown to the user (never executed)."""
+
+    change: Change
+    reason: str
