@@ -25,7 +25,7 @@ def reconcile(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> I
     stored = stored or InfraMap(default_database=target.default_database)
     return InfraMap(
         default_database=target.default_database,
-        tables=_merge(stored.tables, reality.tables, target.tables, _keep_table),
+        tables=_merge_tables(stored, reality, target),
         views=_merge(stored.views, reality.views, target.views, lambda real, _old: real),
         materialized_views=_merge(stored.materialized_views, reality.materialized_views, target.materialized_views,
                                   _keep_materialized_view),
@@ -42,6 +42,26 @@ def _merge(stored: Mapping[str, R], reality: Mapping[str, R], target: Mapping[st
             merged[key] = keep(real, stored[key])  # type: ignore[operator]
         elif key in target:
             merged[key] = keep(real, target[key])  # type: ignore[operator]
+    return dict(sorted(merged.items()))
+
+
+def _merge_tables(stored: InfraMap, reality: InfraMap, target: InfraMap) -> dict[str, Table]:
+    """Tables matched by physical identity (database, name): introspection cannot see versions."""
+    default = target.default_database
+
+    def physical(table: Table, fallback: str) -> tuple[str, str]:
+        return (table.database or fallback, table.name)
+
+    real_by_name = {physical(t, reality.default_database): t for t in reality.tables.values()}
+    merged: dict[str, Table] = {}
+    for key, known in target.tables.items():
+        real = real_by_name.get(physical(known, default))
+        if real is not None:
+            merged[key] = _keep_table(real, known)
+    for key, known in stored.tables.items():  # the store's view of a table wins over the code's
+        real = real_by_name.get(physical(known, stored.default_database or default))
+        if real is not None:
+            merged[key] = _keep_table(real, known)
     return dict(sorted(merged.items()))
 
 
