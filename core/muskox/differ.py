@@ -29,7 +29,7 @@ from muskox.changes import (
 )
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.model.engines import OtherEngine, engine_name
+from muskox.model.engines import OtherEngine, render_engine
 from muskox.model.infra_map import InfraMap
 from muskox.model.table import Table
 
@@ -152,7 +152,7 @@ def _recreate_reason(b: Table, a: Table) -> str | None:
     if b.primary_key_expression != a.primary_key_expression:
         return "PRIMARY KEY changed"
     if b.engine != a.engine:
-        return f"engine changed ({engine_name(b.engine)} → {engine_name(a.engine)})"
+        return f"engine changed ({render_engine(b.engine)} → {render_engine(a.engine)})"
     readonly = sorted(k for k in READONLY_SETTINGS if b.settings.get(k) != a.settings.get(k))
     if readonly:
         return f"read-only setting(s) changed: {', '.join(readonly)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from muskox.model.types import (
@@ -222,3 +223,54 @@ def tables(draw: st.DrawFn, database: str | None = None) -> Table:
         settings=settings, indexes=tuple(indexes), projections=tuple(projections),
         life_cycle=draw(st.sampled_from(LifeCycle)), **keys,  # type: ignore[arg-type]
     )
+
+
+# -- schema evolutions ----------------------------------------------------------------------------------
+
+from muskox.model.infra_map import InfraMap  # noqa: E402
+
+
+@st.composite
+def evolved(draw: st.DrawFn, table: Table) -> Table:
+    """``table`` after a random evolution ALTER TABLE can apply: columns added, dropped or changed, and new
+    TTL, settings, indexes or projections (keys and engine unchanged)."""
+    base_names = {c.name for c in BASE_COLUMNS}
+    extra = [c for c in table.columns if c.name not in base_names]
+    kept = [c for c in extra if draw(st.booleans())]
+    changed = [draw(extra_columns(c.name)) if draw(st.booleans()) else c for c in kept]
+    used = {c.name.lower() for c in table.columns}
+    new_names = draw(_unique_names(0, 2).map(lambda ns: [n for n in ns if n.lower() not in used]))
+    added = [draw(extra_columns(n)) for n in new_names]
+    columns = [*BASE_COLUMNS, *changed]
+    for column in added:
+        columns.insert(draw(st.integers(len(BASE_COLUMNS), len(columns))), column)
+    fresh = draw(tables())
+    return attrs.evolve(
+        table, columns=tuple(columns),
+        ttl=draw(st.sampled_from((table.ttl, fresh.ttl))),
+        settings=draw(st.sampled_from((table.settings, {k: v for k, v in fresh.settings.items()
+                                                        if k != "index_granularity"}))),
+        indexes=draw(st.sampled_from((table.indexes, fresh.indexes))),
+        projections=draw(st.sampled_from((table.projections, fresh.projections))) if isinstance(
+            table.engine, MergeTree) else table.projections,
+    )
+
+
+@st.composite
+def schema_pairs(draw: st.DrawFn, default_database: str = "db") -> tuple[InfraMap, InfraMap]:
+    """Two states of one schema: tables only before, only after, evolved, or replaced by a different table."""
+    names = draw(st.lists(st.from_regex(r"t[a-z0-9_]{0,8}", fullmatch=True), min_size=1, max_size=4, unique=True))
+    before: list[Table] = []
+    after: list[Table] = []
+    for name in names:
+        old = attrs.evolve(draw(tables()), name=name, life_cycle=LifeCycle.FULLY_MANAGED)
+        fate = draw(st.sampled_from(("keep", "evolve", "replace", "drop", "create")))
+        if fate != "create":
+            before.append(old)
+        if fate == "keep":
+            after.append(old)
+        elif fate == "evolve":
+            after.append(draw(evolved(old)))
+        elif fate in ("replace", "create"):
+            after.append(attrs.evolve(draw(tables()), name=name, life_cycle=LifeCycle.FULLY_MANAGED))
+    return InfraMap.of(default_database, before), InfraMap.of(default_database, after)

@@ -1,0 +1,44 @@
+"""Planner properties: applying the plan of A → B to A gives B, and planning again finds nothing to do."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from muskox.fold import fold
+from muskox.model.infra_map import InfraMap
+from muskox.normalize import normalize_table
+from muskox.planner import PlanRequest, make_plan
+from muskox.policies.approvals import Approvals
+from muskox.testing.strategies import schema_pairs
+
+YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)
+
+
+def _shape(infra: InfraMap) -> dict[str, object]:
+    """Tables normalized, columns as a set (the differ leaves column order alone)."""
+    shapes: dict[str, object] = {}
+    for key, table in infra.tables.items():
+        normal = normalize_table(table, default_database=infra.default_database)
+        shapes[key] = (frozenset(normal.columns), normal.__class__(name=normal.name, columns=()), normal.engine,
+                       normal.order_by, normal.partition_by, normal.ttl, tuple(sorted(normal.settings.items())),
+                       frozenset(normal.indexes), frozenset(normal.projections), normal.sample_by)
+    return shapes
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schema_pairs())
+def test_plan_applied_to_a_gives_b_and_replanning_is_empty(pair: tuple[InfraMap, InfraMap]) -> None:
+    before, after = pair
+    plan = make_plan(PlanRequest(current=before, target=after, approvals=YES))
+    applied = fold(before, plan.operations)
+    assert _shape(applied) == _shape(after)
+    assert make_plan(PlanRequest(current=applied, target=after, approvals=YES)).empty
+
+
+@settings(max_examples=50, deadline=None)
+@given(schema_pairs())
+def test_plans_are_deterministic(pair: tuple[InfraMap, InfraMap]) -> None:
+    before, after = pair
+    first = make_plan(PlanRequest(current=before, target=after, approvals=YES))
+    second = make_plan(PlanRequest(current=before, target=after, approvals=YES))
+    assert first.operations == second.operations
