@@ -152,3 +152,21 @@ operations: st.SearchStrategy[Operation] = st.one_of(
 def test_any_plan_round_trips(ops: list[Operation]) -> None:
     plan = Plan(created_at="2026-11-23T06:36:08.832820Z", operations=tuple(ops))
     assert plan_from_yaml(plan_to_yaml(plan), BUILTIN_OPERATIONS) == plan
+
+
+def test_json_schema_is_valid_and_accepts_moose_plans() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    from muskox.plan_files.json_schema import plan_schema
+
+    schema = plan_schema(BUILTIN_OPERATIONS)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for step in ("step1", "step2"):
+        data = json.loads(json.dumps(yaml.safe_load((FIXTURES / step / "plan.yaml").read_text()), default=str))
+        assert list(validator.iter_errors(data)) == []
+    bad = {"created_at": "x", "operations": [{"AddTableColumn": {"table": "t"}}]}
+    assert [e.validator for e in validator.iter_errors(bad)] == ["oneOf"]

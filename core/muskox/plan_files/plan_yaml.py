@@ -78,7 +78,11 @@ class _Loader(yaml.SafeLoader):
 
 
 # keep created_at as the exact text written (YAML would turn it into a datetime)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def plan_from_yaml(text: str, types: Mapping[str, type[Operation]], where: str = PLAN_FILE) -> Plan:
