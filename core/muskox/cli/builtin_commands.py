@@ -11,11 +11,15 @@ from muskox.hookspecs import hookimpl
 
 @hookimpl
 def muskox_register_commands(register: Callable[[str, click.Command], None]) -> None:
-    """Register ``plugins``, ``config`` and ``local``."""
+    """Register ``plugins``, ``config``, ``local``, ``plan`` and ``generate``."""
     from muskox.cli.config_cmd import config_group
+    from muskox.cli.generate_cmd import generate_group
     from muskox.cli.local_cmd import local_group
+    from muskox.cli.plan_cmd import plan_command
     from muskox.cli.plugins_cmd import plugins_command
 
     register("plugins", plugins_command)
     register("config", config_group)
     register("local", local_group)
+    register("plan", plan_command)
+    register("generate", generate_group)

@@ -1,0 +1,67 @@
+"""``muskox generate migration``: write the reviewed plan files (or print them, without ``--save``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from muskox.cli import output
+from muskox.cli.context import AppContext, pass_app
+from muskox.cli.options import approval_options, connection_options, connection_overrides
+
+
+@click.group("generate")
+def generate_group() -> None:
+    """Generate migration plans (and, later, API tokens)."""
+
+
+@generate_group.command("migration")
+@connection_options
+@approval_options
+@click.option("--save", is_flag=True, help="Write the plan files to the migrations directory "
+                                           "(without it: print the plan).")
+@pass_app
+def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, yes_all: bool,
+                      yes_destructive: bool, yes_rename: bool, no_auto_backfill_sql: bool, save: bool) -> None:
+    """Compare the code with the database and write a reviewable migration plan."""
+    from muskox.cli.plan_output import render_listing  # the planner loads only when it runs
+    from muskox.cli.prompts import TerminalPrompter
+    from muskox.plan_files.json_schema import plan_schema
+    from muskox.plan_files.plan_yaml import SCHEMA_FILE, Plan, plan_to_yaml, utc_timestamp
+    from muskox.plan_files.snapshot import Snapshot, write_atomically, write_snapshot
+    from muskox.planner import PlanRequest, make_plan
+    from muskox.policies.approvals import Approvals
+    from muskox.workspace import gather, open_backend
+
+    config = app.config(connection_overrides(clickhouse_url, redis_url))
+    with open_backend(app.plugins, config) as backend:
+        inputs = gather(app.plugins, config, app.project_dir, backend)
+    approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
+                                     no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
+    result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, approvals=approvals,
+                                   interactive=output.is_terminal(),
+                                   ignore_operations=frozenset(config.migration_config.ignore_operations)),
+                       TerminalPrompter())
+    click.echo(render_listing(result), err=True)
+    plan = Plan(created_at=utc_timestamp(), operations=result.operations)
+    if not save:
+        click.echo("Changes:" if not result.empty else "No changes.")
+        click.echo(plan_to_yaml(plan))
+        return
+    directory = app.project_dir / config.migration_config.dir
+    written = write_snapshot(directory, Snapshot(plan=plan, remote_state=inputs.current,
+                                                 local_infra_map=inputs.target))
+    schema_path = directory / SCHEMA_FILE
+    write_atomically(schema_path, json.dumps(plan_schema(app.plugins.operations()), indent=2) + "\n")
+    for path in [*written, schema_path]:
+        click.echo(f"wrote {_relative(path, app.project_dir)}")
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,44 @@
+"""Options shared by several commands, and turning them into config overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from muskox.config import Override
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def connection_options(command: F) -> F:
+    """``--clickhouse-url`` and ``--redis-url`` (the config's ``url`` keys, which also come from the environment)."""
+    command = click.option("--redis-url", metavar="URL",
+                           help="Redis of the `redis` state store (overrides [redis_config] url).")(command)
+    return click.option("--clickhouse-url", metavar="URL",
+                        help="ClickHouse to plan against: http(s)://user:pass@host:port/db or clickhouse://… "
+                             "(overrides [clickhouse_config]).")(command)
+
+
+def connection_overrides(clickhouse_url: str | None, redis_url: str | None) -> list[Override]:
+    """Config overrides for the connection flags that were given."""
+    overrides = []
+    if clickhouse_url:
+        overrides.append(Override("clickhouse_config", "url", clickhouse_url, "--clickhouse-url"))
+    if redis_url:
+        overrides.append(Override("redis_config", "url", redis_url, "--redis-url"))
+    return overrides
+
+
+def approval_options(command: F) -> F:
+    """``--yes-all``, ``--yes-destructive``, ``--yes-rename``, ``--no-auto-backfill-sql``."""
+    for flag, text in reversed((
+        ("--yes-all", "Accept every prompt: renames, destructive operations, version-bump backfills "
+                      "(env MUSKOX_ACCEPT_ALL=1)."),
+        ("--yes-destructive", "Accept destructive operations (env MUSKOX_ACCEPT_DESTRUCTIVE=1)."),
+        ("--yes-rename", "Accept detected column renames as renames (env MUSKOX_ACCEPT_RENAME=1)."),
+        ("--no-auto-backfill-sql", "Do not generate backfill SQL for version bumps."),
+    )):
+        command = click.option(flag, is_flag=True, help=text)(command)
+    return command

@@ -1,0 +1,63 @@
+"""Showing a plan to people (a colored ``+ / - / ~`` listing) and to machines (JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from muskox.model.codec import to_json
+from muskox.model.infra_map import InfraMap
+from muskox.operations import Operation
+from muskox.plan_files.operation_codec import operation_to_json
+from muskox.planner import PlanResult
+
+
+def symbol(operation: Operation) -> str:
+    """``+`` creates, ``-`` drops, ``~`` changes."""
+    name = type(operation).__name__
+    if name.startswith(("Create", "Add")):
+        return "+"
+    if name.startswith(("Drop", "Remove")):
+        return "-"
+    return "~"
+
+
+_COLORS = {"+": "green", "-": "red", "~": "yellow"}
+
+
+def render_listing(result: PlanResult) -> str:
+    """The human view: one line per operation, then blocked changes and warnings."""
+    lines: list[str] = []
+    if result.empty:
+        lines.append(click.style("No changes: the database matches the code.", fg="green"))
+    else:
+        counts = {s: sum(symbol(op) == s for op in result.operations) for s in "+~-"}
+        summary = f"Plan: {counts['+']} to add, {counts['~']} to change, {counts['-']} to drop"
+        destructive = f" ({len(result.destructive)} destructive)" if result.destructive else ""
+        lines.append(click.style(summary, bold=True) + click.style(destructive, fg="red", bold=True))
+        for index, operation in enumerate(result.operations, 1):
+            mark = symbol(operation)
+            lines.append(click.style(f"  {mark} [{index}] {operation.describe()}", fg=_COLORS[mark]))
+    if result.destructive:
+        lines.append(click.style("Destructive (data can be lost):", fg="red", bold=True))
+        lines += [click.style(f"  ! {finding.description}", fg="red") for finding in result.destructive]
+    if result.risky:
+        lines.append(click.style("Risky (the conversion may fail or truncate):", fg="yellow", bold=True))
+        lines += [click.style(f"  ! {finding.description}", fg="yellow") for finding in result.risky]
+    if result.blocked:
+        lines.append(click.style("Blocked by lifecycle (not applied):", fg="magenta", bold=True))
+        lines += [click.style(f"  x {blocked.reason}", fg="magenta") for blocked in result.blocked]
+    return "\n".join(lines)
+
+
+def plan_json(result: PlanResult, target: InfraMap) -> dict[str, Any]:
+    """The machine view of a plan."""
+    return {
+        "changes": not result.empty,
+        "operations": [operation_to_json(op) for op in result.operations],
+        "destructive": [finding.description for finding in result.destructive],
+        "risky": [finding.description for finding in result.risky],
+        "blocked": [blocked.reason for blocked in result.blocked],
+        "target_infra_map": to_json(target),
+    }
