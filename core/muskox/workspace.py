@@ -48,7 +48,7 @@ def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) ->
     """Read the code, the state store and the database, and reconcile them (spec section 1, step 2)."""
     database: str = backend.database
     target = load_target(config, project_dir, database)
-    store = plugins.state_store(config.state_config.storage).from_config(config)
+    store = plugins.state_store(config.state_config.storage).from_config(config, project_dir=project_dir)
     try:
         stored: InfraMap | None = store.load_state()
     finally:

@@ -11,10 +11,11 @@ from muskox.hookspecs import hookimpl
 
 @hookimpl
 def muskox_register_commands(register: Callable[[str, click.Command], None]) -> None:
-    """Register ``plugins``, ``config``, ``local``, ``plan`` and ``generate``."""
+    """Register ``plugins``, ``config``, ``local``, ``plan``, ``generate`` and ``migrate``."""
     from muskox.cli.config_cmd import config_group
     from muskox.cli.generate_cmd import generate_group
     from muskox.cli.local_cmd import local_group
+    from muskox.cli.migrate_cmd import migrate_command
     from muskox.cli.plan_cmd import plan_command
     from muskox.cli.plugins_cmd import plugins_command
 
@@ -23,3 +24,4 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
     register("local", local_group)
     register("plan", plan_command)
     register("generate", generate_group)
+    register("migrate", migrate_command)
