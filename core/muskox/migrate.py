@@ -83,23 +83,24 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
         raise_drift(snapshot.remote_state, current, REGENERATE, ignore)
     if outcome is DriftOutcome.ALREADY_AT_TARGET:
         progress("Database already matches the target state - skipping migration")
-        store.save_state(_applied_state(backend, target))
+        store.save_state(_applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.ALREADY_AT_TARGET)
     check_code_consistency(snapshot.local_infra_map, target, ignore)
     if not snapshot.plan.operations:
         progress("No operations to apply - the database is already up to date")
-        store.save_state(_applied_state(backend, target))
+        store.save_state(_applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.NOTHING_TO_DO)
 
     report = execute(snapshot.plan.operations, backend.apply, parallelism=config.migration_config.parallelism,
                      progress=progress)
     if not report.ok:
         raise ApplyFailed(failure_report(report, RECOVERY))
-    store.save_state(_applied_state(backend, target))
+    store.save_state(_applied_state(backend, stored, target))
     progress(f"Applied {len(report.succeeded)} operation(s) in {report.seconds:.1f} s")
     return MigrateResult(MigrateOutcome.APPLIED, report)
 
 
-def _applied_state(backend: Any, target: InfraMap) -> InfraMap:
-    """What to remember: the database as it is now, limited to what the code manages (spec 5: the target)."""
-    return reconcile(None, backend.introspect(), target)
+def _applied_state(backend: Any, stored: InfraMap | None, target: InfraMap) -> InfraMap:
+    """What to remember: the database as it is now, limited to what muskox manages (what it managed before and
+    still exists — e.g. a protected table the code no longer declares — and what the code declares)."""
+    return reconcile(stored, backend.introspect(), target)
