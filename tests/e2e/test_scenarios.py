@@ -40,9 +40,10 @@ def cli(project: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[
 
 
 def apply(project: Path, url: str, flags: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> str:
-    code, out, err = cli(project, "generate", "migration", "--clickhouse-url", url, "--save", *flags, capsys=capsys)
+    code, _out, err = cli(project, "generate", "migration", "--clickhouse-url", url, "--save", *flags,
+                          capsys=capsys)
     assert code == ExitCode.OK, err
-    code, out, err = cli(project, "migrate", "--clickhouse-url", url, capsys=capsys)
+    code, _out, err = cli(project, "migrate", "--clickhouse-url", url, capsys=capsys)
     assert code == ExitCode.OK, err
     return err
 
