@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Self
 
 from muskox.interfaces import OlapBackend
@@ -10,6 +11,7 @@ from muskox_clickhouse.url import ClickHouseUrl, resolve_url
 
 if TYPE_CHECKING:
     from muskox.config import Config
+    from muskox.model import InfraMap
 
 
 class ClickHouseBackend(OlapBackend):
@@ -21,9 +23,12 @@ class ClickHouseBackend(OlapBackend):
 
     description = "ClickHouse over HTTP (clickhouse-connect) or the native protocol (asynch)"
 
-    def __init__(self, url: ClickHouseUrl, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    def __init__(self, url: ClickHouseUrl, *, additional_databases: Sequence[str] = (),
+                 connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
                  query_timeout: float = DEFAULT_QUERY_TIMEOUT) -> None:
         self.url = url
+        self.additional_databases = tuple(additional_databases)
+        """Other databases declared tables may live in (``[clickhouse_config] additional_databases``)."""
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
         self._client: ClickHouseClient | None = None
@@ -31,7 +36,8 @@ class ClickHouseBackend(OlapBackend):
     @classmethod
     def from_config(cls, config: Config, *, url: str | None = None) -> Self:
         """A backend for ``url`` (``--clickhouse-url``) when given, else for ``[clickhouse_config]``."""
-        return cls(resolve_url(config, url))
+        return cls(resolve_url(config, url),
+                   additional_databases=config.clickhouse_config.additional_databases)
 
     @property
     def database(self) -> str:
@@ -49,6 +55,17 @@ class ClickHouseBackend(OlapBackend):
     def server_version(self) -> str:
         """The server's ``version()``, e.g. ``26.9.2.1``."""
         return self.client.server_version()
+
+    def introspect(self, databases: Sequence[str] | None = None) -> InfraMap:
+        """The tables, views and materialized views on the server, in four queries whatever their number.
+
+        :param databases: the databases to read; by default :attr:`database` and :attr:`additional_databases`.
+        """
+        from muskox_clickhouse.introspect import introspect
+
+        if databases is None:
+            databases = [self.database, *self.additional_databases]
+        return introspect(self.client, databases, self.database)
 
     def close(self) -> None:
         """Close the connection, if one was opened. Safe to call twice."""

@@ -1,0 +1,205 @@
+"""Read what a ClickHouse server holds into an :class:`muskox.model.InfraMap`, in a constant number of queries.
+
+Four queries, whatever the number of tables: ``system.tables`` (engine, keys, ``create_table_query``,
+``as_select``), ``system.columns`` (types, defaults, comments, codecs, key membership),
+``system.data_skipping_indices`` (explicit indexes only) and ``system.projections``. The ``create_table_query``
+gives what the system tables do not: engine parameters, table and column TTLs, the SETTINGS clause, an explicit
+PRIMARY KEY and a materialized view's ``TO`` target (see :mod:`muskox_clickhouse.create_parser`).
+
+The values are the server's own text; comparing them with declarations is :mod:`muskox.normalize`'s job.
+Internal tables (names starting with ``.``, such as a materialized view's ``.inner_id.…`` table, and Moose's
+``_MOOSE_STATE``) are skipped, as are dictionaries, materialized views without ``TO`` (muskox does not model
+inner-engine views) and ``EPHEMERAL`` column expressions. A database that does not exist contributes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from muskox.model.infra_map import InfraMap
+from muskox.model.resources import MaterializedView, View
+from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.types import DataType, LowCardinality, Nullable, Raw, TypeSyntaxError, parse_type
+from muskox.quoting import quote_string
+from muskox.sql_lexer import matching_close, source_text, split_top_level, tokenize
+from muskox_clickhouse.client import ClickHouseClient
+from muskox_clickhouse.create_parser import ParsedCreate, parse_create, parse_engine
+from muskox_clickhouse.errors import ClickHouseServerError
+
+__all__ = ["STATE_TABLE", "introspect", "is_internal_table", "split_nullable"]
+
+#: Moose's state table (KeeperMap), never part of the schema.
+STATE_TABLE = "_MOOSE_STATE"
+
+_TABLES = ("SELECT database, name, engine, create_table_query, partition_key, sorting_key, primary_key, "
+           "sampling_key, as_select FROM system.tables WHERE database IN ({databases}) AND NOT is_temporary "
+           "ORDER BY database, name")
+_COLUMNS = ("SELECT database, table, name, type, default_kind, default_expression, comment, compression_codec, "
+            "is_in_primary_key FROM system.columns WHERE database IN ({databases}) "
+            "ORDER BY database, table, position")
+_INDEXES = ("SELECT database, table, name, type, type_full, expr, granularity FROM system.data_skipping_indices "
+            "WHERE database IN ({databases}) AND creation = 'Explicit'")
+_INDEXES_BEFORE_25 = ("SELECT database, table, name, type, type_full, expr, granularity "
+                      "FROM system.data_skipping_indices WHERE database IN ({databases})")
+_PROJECTIONS = "SELECT database, table, name, query FROM system.projections WHERE database IN ({databases})"
+_UNKNOWN_IDENTIFIER = 47
+_UNKNOWN_TABLE = 60
+_VIEW_ENGINES = ("View", "MaterializedView")
+_SKIPPED_ENGINES = ("Dictionary", "LiveView", "WindowView")
+
+Key = tuple[str, str]
+
+
+def is_internal_table(name: str) -> bool:
+    """True for tables muskox never reports: ``.inner…`` tables (any name starting with ``.``) and ``_MOOSE_STATE``."""
+    return name.startswith(".") or name == STATE_TABLE
+
+
+def introspect(client: ClickHouseClient, databases: Sequence[str], default_database: str) -> InfraMap:
+    """The tables, views and materialized views of ``databases`` as the server reports them.
+
+    :param databases: the databases to read (missing ones are simply empty).
+    :param default_database: the resulting map's ``default_database`` (ids are ``<database>_<name>``).
+    """
+    if not databases:
+        return InfraMap(default_database=default_database)
+    in_list = ", ".join(quote_string(d) for d in dict.fromkeys(databases))
+    table_rows = client.query(_TABLES.format(databases=in_list))
+    columns = _group(client.query(_COLUMNS.format(databases=in_list)))
+    indexes = _group(_indexes(client, in_list))
+    projections = _projection_rows(client, in_list)
+
+    tables: list[Table] = []
+    views: list[View] = []
+    materialized_views: list[MaterializedView] = []
+    for database, name, engine, create_query, _partition, sorting_key, _primary, _sampling, as_select in table_rows:
+        if is_internal_table(name) or engine in _SKIPPED_ENGINES:
+            continue
+        parsed = parse_create(create_query)
+        if engine == "View":
+            views.append(View(name=name, database=database, select_sql=as_select or parsed.as_select or ""))
+        elif engine == "MaterializedView":
+            if parsed.to_table is not None:
+                materialized_views.append(MaterializedView(
+                    name=name, database=database, select_sql=as_select or parsed.as_select or "",
+                    target_table=parsed.to_table, target_database=parsed.to_database or database))
+        else:
+            key = (database, name)
+            tables.append(_table(database, name, engine, parsed, sorting_key, columns.get(key, []),
+                                 indexes.get(key, []), None if projections is None else projections.get(key, [])))
+    return InfraMap.of(default_database, tables=tables, views=views, materialized_views=materialized_views)
+
+
+def _group(rows: Iterable[tuple[Any, ...]]) -> dict[Key, list[tuple[Any, ...]]]:
+    grouped: dict[Key, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        grouped[(row[0], row[1])].append(row[2:])
+    return grouped
+
+
+def _indexes(client: ClickHouseClient, in_list: str) -> list[tuple[Any, ...]]:
+    try:
+        return client.query(_INDEXES.format(databases=in_list))
+    except ClickHouseServerError as exc:  # servers before implicit indexes have no "creation" column
+        if exc.code != _UNKNOWN_IDENTIFIER:
+            raise
+        return client.query(_INDEXES_BEFORE_25.format(databases=in_list))
+
+
+def _projection_rows(client: ClickHouseClient, in_list: str) -> dict[Key, list[tuple[Any, ...]]] | None:
+    """Projections by table; None on servers without ``system.projections`` (then read from the statements)."""
+    try:
+        return _group(client.query(_PROJECTIONS.format(databases=in_list)))
+    except ClickHouseServerError as exc:
+        if exc.code != _UNKNOWN_TABLE:
+            raise
+        return None
+
+
+# -- one table ------------------------------------------------------------------------------------------
+
+
+def _table(database: str, name: str, engine: str, parsed: ParsedCreate, sorting_key: str,
+           column_rows: list[tuple[Any, ...]], index_rows: list[tuple[Any, ...]],
+           projection_rows: list[tuple[Any, ...]] | None) -> Table:
+    column_ttls = {c.name: c.ttl for c in parsed.columns}
+    explicit_key = parsed.primary_key is not None
+    projection_pairs = parsed.projections if projection_rows is None else [(n, q) for n, q in projection_rows]
+    return Table(
+        name=name,
+        database=database,
+        columns=tuple(_column(row, column_ttls.get(row[0]), explicit_key) for row in column_rows),
+        engine=parse_engine(parsed.engine or engine, parsed.engine_arguments),
+        order_by=_order_by(parsed.order_by, sorting_key),
+        partition_by=parsed.partition_by,
+        primary_key_expression=parsed.primary_key,
+        sample_by=parsed.sample_by,
+        ttl=parsed.ttl,
+        settings=parsed.settings,
+        indexes=tuple(_index(row) for row in index_rows),
+        projections=tuple(TableProjection(name=n, body=q) for n, q in projection_pairs),
+    )
+
+
+def split_nullable(type_text: str) -> tuple[DataType, bool]:
+    """A ``system.columns`` type as (data type, nullable): top-level ``Nullable(T)`` is (T, True) and
+    ``LowCardinality(Nullable(T))`` is (``LowCardinality(T)``, True)."""
+    try:
+        data_type = parse_type(type_text)
+    except TypeSyntaxError:
+        return Raw(type_text), False
+    if isinstance(data_type, Nullable):
+        return data_type.inner, True
+    if isinstance(data_type, LowCardinality) and isinstance(data_type.inner, Nullable):
+        return LowCardinality(data_type.inner.inner), True
+    return data_type, False
+
+
+def _column(row: tuple[Any, ...], ttl: str | None, explicit_key: bool) -> Column:
+    """One ``system.columns`` row. ``primary_key`` flags the columns of an explicit PRIMARY KEY clause only (as
+    Moose's ``Key[T]`` declares one); without that clause the key is the sorting key and no column is flagged."""
+    name, type_text, default_kind, default_expression, comment, codec, in_primary_key = row
+    data_type, nullable = split_nullable(type_text)
+    expressions: dict[str, str | None] = {"default": None, "materialized": None, "alias": None}
+    kind = str(default_kind).lower()
+    if kind in expressions and default_expression != "":
+        expressions[kind] = default_expression
+    return Column(name=name, data_type=data_type, nullable=nullable, primary_key=explicit_key and bool(in_primary_key),
+                  default=expressions["default"], materialized=expressions["materialized"],
+                  alias=expressions["alias"], comment=comment or None, codec=_codec(codec), ttl=ttl or None)
+
+
+def _codec(text: str) -> str | None:
+    """``CODEC(Delta(4), ZSTD(1))`` → ``Delta(4), ZSTD(1)`` (the model keeps codecs without the wrapper)."""
+    tokens = tokenize(text)
+    if len(tokens) >= 3 and tokens[0].is_word("CODEC") and tokens[1].is_punct("(") \
+            and matching_close(tokens, 1) == len(tokens) - 1:
+        return source_text(text, tokens[2:-1]) or None
+    return text or None
+
+
+def _order_by(clause: str | None, sorting_key: str) -> tuple[str, ...] | str:
+    """Column names when ORDER BY is a plain tuple of identifiers, else the clause's expression text."""
+    text = clause if clause is not None else sorting_key
+    tokens = tokenize(text)
+    if not tokens or (len(tokens) == 3 and tokens[0].is_word("TUPLE") and tokens[1].is_punct("(")
+                      and tokens[2].is_punct(")")):
+        return ()
+    inner = tokens[1:-1] if tokens[0].is_punct("(") and matching_close(tokens, 0) == len(tokens) - 1 else tokens
+    items = split_top_level(inner)
+    if items and all(len(item) == 1 and item[0].is_name for item in items):
+        return tuple(item[0].value for item in items)
+    return text
+
+
+def _index(row: tuple[Any, ...]) -> TableIndex:
+    name, index_type, type_full, expression, granularity = row
+    tokens = tokenize(type_full)
+    arguments: tuple[str, ...] = ()
+    if len(tokens) >= 3 and tokens[1].is_punct("("):
+        close = matching_close(tokens, 1)
+        arguments = tuple(source_text(type_full, part) for part in split_top_level(tokens[2:close]))
+    return TableIndex(name=name, expression=expression, type=index_type, arguments=arguments,
+                      granularity=int(granularity))
