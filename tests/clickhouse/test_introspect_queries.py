@@ -1,0 +1,113 @@
+"""Introspection sends a constant number of queries, whatever the number of tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from muskox.config import ClickHouseConfig, Config
+from muskox.local import RunningServer
+from muskox.model import Column, Table, TableIndex, TableProjection, View
+from muskox.model.types import DateTime, Simple
+from muskox_clickhouse import ClickHouseBackend, connect, parse_url
+from muskox_clickhouse.client import ClickHouseClient, Settings
+from muskox_clickhouse.ddl import DDL_SETTINGS, render_create_table, render_create_view
+from muskox_clickhouse.introspect import introspect
+
+PROTOCOLS = ["http", "native"]
+
+
+class CountingClient(ClickHouseClient):
+    """Delegates to a real client and records every statement sent."""
+
+    def __init__(self, inner: ClickHouseClient) -> None:
+        super().__init__(inner.url, use_database=inner.use_database, connect_timeout=inner.connect_timeout,
+                         query_timeout=inner.query_timeout)
+        self.inner = inner
+        self.sent: list[str] = []
+
+    def query(self, sql: str, *, settings: Settings | None = None) -> list[tuple[Any, ...]]:
+        self.sent.append(sql)
+        return self.inner.query(sql, settings=settings)
+
+    def command(self, sql: str, *, settings: Settings | None = None) -> None:
+        self.sent.append(sql)
+        self.inner.command(sql, settings=settings)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture(params=PROTOCOLS)
+def client(request: pytest.FixtureRequest, clickhouse_server: RunningServer) -> Iterator[ClickHouseClient]:
+    url = clickhouse_server.http_url if request.param == "http" else clickhouse_server.native_url
+    with connect(parse_url(url), use_database=False) as opened:
+        yield opened
+
+
+def _table(number: int, database: str) -> Table:
+    columns = (Column(name="id", data_type=Simple("UInt64")), Column(name="ts", data_type=DateTime()),
+               *(Column(name=f"c{i}", data_type=Simple("String"), comment=f"column {i}", ttl="ts + INTERVAL 1 DAY")
+                 for i in range(3)))
+    return Table(name=f"t_{number}", database=database, columns=columns, order_by=("id",),
+                 ttl="ts + INTERVAL 30 DAY", settings={"merge_with_ttl_timeout": "3600"},
+                 indexes=(TableIndex(name="i_ts", expression="ts", type="minmax"),),
+                 projections=(TableProjection(name="p", body="SELECT id, ts ORDER BY ts"),) if number % 2 else ())
+
+
+def _populate(client: ClickHouseClient, database: str, count: int) -> None:
+    client.command(f"CREATE DATABASE {database}")
+    for number in range(count):
+        client.command(render_create_table(_table(number, database), default_database=database),
+                       settings=DDL_SETTINGS)
+    client.command(render_create_view(View(name="v", select_sql=f"SELECT id FROM {database}.t_0"),
+                                      default_database=database))
+
+
+def test_same_number_of_queries_for_1_and_300_tables(client: ClickHouseClient) -> None:
+    small, large = f"q1_{uuid.uuid4().hex[:10]}", f"q300_{uuid.uuid4().hex[:10]}"
+    try:
+        _populate(client, small, 1)
+        _populate(client, large, 300)
+        counts = {}
+        for database, expected in ((small, 1), (large, 300)):
+            counting = CountingClient(client)
+            reality = introspect(counting, [database], database)
+            assert len(reality.tables) == expected
+            assert list(reality.views) == ["v"]
+            counts[expected] = len(counting.sent)
+            assert all(sql.lstrip().upper().startswith("SELECT") for sql in counting.sent)
+        assert counts[1] == counts[300] == 4
+        table = next(t for t in reality.tables.values() if t.name == "t_7")
+        assert table.columns[2].ttl == "ts + toIntervalDay(1)"
+        assert [p.name for p in table.projections] == ["p"]
+    finally:
+        for database in (small, large):
+            client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+
+
+def test_no_databases_means_no_queries(client: ClickHouseClient) -> None:
+    counting = CountingClient(client)
+    assert introspect(counting, [], "local").tables == {}
+    assert counting.sent == []
+
+
+def test_backend_reads_its_database_and_the_additional_ones(clickhouse_server: RunningServer) -> None:
+    main, extra = f"main_{uuid.uuid4().hex[:10]}", f"extra_{uuid.uuid4().hex[:10]}"
+    config = Config(clickhouse_config=ClickHouseConfig(
+        host=clickhouse_server.host, host_port=clickhouse_server.http_port, db_name=main,
+        additional_databases=[extra, "not_there"]))
+    with ClickHouseBackend.from_config(config) as backend:
+        for database in (main, extra):
+            _populate(backend.client, database, 2)
+        try:
+            reality = backend.introspect()
+            assert reality.default_database == main
+            assert sorted(reality.tables) == sorted(f"{db}_t_{n}" for db in (main, extra) for n in range(2))
+            assert [t.name for t in backend.introspect([extra]).tables.values()] == ["t_0", "t_1"]
+        finally:
+            for database in (main, extra):
+                backend.client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
