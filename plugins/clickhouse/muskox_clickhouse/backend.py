@@ -12,6 +12,8 @@ from muskox_clickhouse.url import ClickHouseUrl, resolve_url
 if TYPE_CHECKING:
     from muskox.config import Config
     from muskox.model import InfraMap
+    from muskox.operations import Operation
+    from muskox_clickhouse.apply import ClickHouseApplier
 
 
 class ClickHouseBackend(OlapBackend):
@@ -32,6 +34,11 @@ class ClickHouseBackend(OlapBackend):
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
         self._client: ClickHouseClient | None = None
+        from muskox_clickhouse.apply import ClickHouseApplier
+
+        self.applier: ClickHouseApplier = ClickHouseApplier(url, connect_timeout=connect_timeout,
+                                                            query_timeout=query_timeout)
+        """Applies operations (thread-safe, its own connection per thread); see :mod:`muskox_clickhouse.apply`."""
 
     @classmethod
     def from_config(cls, config: Config, *, url: str | None = None) -> Self:
@@ -67,8 +74,13 @@ class ClickHouseBackend(OlapBackend):
             databases = [self.database, *self.additional_databases]
         return introspect(self.client, databases, self.database)
 
+    def apply(self, operation: Operation) -> None:
+        """Apply one operation and wait for the mutations it starts (the executor's ``apply_one``: thread-safe)."""
+        self.applier.apply(operation)
+
     def close(self) -> None:
-        """Close the connection, if one was opened. Safe to call twice."""
+        """Close the connections, if any were opened. Safe to call twice."""
+        self.applier.close()
         client, self._client = self._client, None
         if client is not None:
             client.close()

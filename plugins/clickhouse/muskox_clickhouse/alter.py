@@ -1,0 +1,307 @@
+"""The SQL of every built-in plan operation (spec 2.2): pure functions, an operation in, statements out.
+
+:func:`render_operation` gives the statements as text; :func:`render_statements` gives them with what the
+applier (:mod:`muskox_clickhouse.apply`) needs to run them: the session database (views and raw SQL resolve
+unqualified names in it), the table whose mutations to wait for, and whether the statement is known to start
+a mutation. Statements carry no trailing semicolon.
+
+CREATE statements and column, index and setting clauses come from :mod:`muskox_clickhouse.ddl`, so a column
+added by ``ADD COLUMN`` reads exactly as it would in ``CREATE TABLE``. Every identifier goes through
+:func:`muskox.quoting.quote_identifier` and every literal through :func:`muskox.quoting.quote_string`;
+expressions (defaults, TTLs, index expressions, projection bodies, view queries) are the user's SQL, emitted
+as written. ``database`` None means ``default_database``; ``cluster_name`` adds ``ON CLUSTER``.
+
+Which ALTERs start a mutation (checked on ClickHouse 26.9, ``system.mutations``): ``MODIFY COLUMN`` with a
+type change (nullability included), ``MODIFY COLUMN`` setting a column TTL and ``MODIFY TTL`` (both run
+``MATERIALIZE TTL``), ``DROP COLUMN``, ``RENAME COLUMN``, ``DROP INDEX`` and ``DROP PROJECTION``, and raw
+``ALTER TABLE … UPDATE|DELETE|MATERIALIZE …``. Adding columns, indexes and projections, comments, defaults,
+codecs, settings, ``REMOVE TTL`` and ``SAMPLE BY`` changes only touch metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from muskox.errors import MuskoxError, PlanInvalid
+from muskox.exit_codes import ExitCode
+from muskox.model.resources import MaterializedView, View
+from muskox.model.table import Column
+from muskox.operations import (
+    AddTableColumn,
+    AddTableIndex,
+    AddTableProjection,
+    CreateMaterializedView,
+    CreateTable,
+    CreateView,
+    DropMaterializedView,
+    DropTable,
+    DropTableColumn,
+    DropTableIndex,
+    DropTableProjection,
+    DropView,
+    ModifySampleBy,
+    ModifyTableColumn,
+    ModifyTableSettings,
+    ModifyTableTtl,
+    Operation,
+    RawSql,
+    RemoveSampleBy,
+    RenameTableColumn,
+    TableOperation,
+)
+from muskox.quoting import quote_identifier, quote_string
+from muskox.sql_lexer import tokenize
+from muskox_clickhouse.ddl import (
+    column_type,
+    qualified_name,
+    render_column,
+    render_create_materialized_view,
+    render_create_table,
+    render_create_view,
+    render_drop_table,
+    render_drop_view,
+    render_index,
+    render_settings,
+)
+
+__all__ = ["Statement", "UnsupportedOperation", "alter_target", "render_operation", "render_statements"]
+
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Column properties ``MODIFY COLUMN … REMOVE`` can drop, as (model attribute, SQL keyword), in emitted order.
+_REMOVABLE = (("default", "DEFAULT"), ("materialized", "MATERIALIZED"), ("alias", "ALIAS"), ("ttl", "TTL"),
+              ("codec", "CODEC"), ("comment", "COMMENT"))
+
+
+class UnsupportedOperation(MuskoxError):
+    """The ClickHouse backend has no SQL for this operation type (a plugin's operation it does not know)."""
+
+    exit_code = ExitCode.PLUGIN
+
+
+@attrs.frozen
+class Statement:
+    """One SQL statement of an operation and how to run it."""
+
+    sql: str
+    """The statement, without a trailing semicolon."""
+    session_database: str | None = None
+    """Run it with this database current (view queries and raw SQL may use unqualified names); None: any."""
+    watch: tuple[str, str] | None = None
+    """``(database, table)`` of an ``ALTER TABLE``: mutations it starts there are waited for."""
+    mutation: bool = False
+    """Known to start a mutation: sent without the server waiting for it (``alter_sync = 0``), then polled."""
+
+
+def render_operation(operation: Operation, default_database: str) -> list[str]:
+    """The SQL statements applying ``operation``, in order.
+
+    :param default_database: the database of objects whose ``database`` is None (``clickhouse_config.db_name``).
+    :raises UnsupportedOperation: for an operation type this backend does not know.
+    :raises muskox.errors.PlanInvalid: for an operation that cannot be expressed (e.g. a ``ModifyTableColumn``
+        whose before and after column names differ).
+    """
+    return [statement.sql for statement in render_statements(operation, default_database)]
+
+
+def render_statements(operation: Operation, default_database: str) -> list[Statement]:
+    """Like :func:`render_operation`, with each statement's run-time needs (:class:`Statement`)."""
+    for cls in type(operation).__mro__:
+        renderer = _RENDERERS.get(cls)
+        if renderer is not None:
+            return renderer(operation, default_database)
+    name = type(operation).__name__
+    raise UnsupportedOperation(
+        f"the ClickHouse backend cannot apply operation type '{name}' ({type(operation).__module__}.{name})",
+        "apply it with a RawSql operation instead, or install the plugin that renders it for ClickHouse",
+    )
+
+
+def alter_target(sql: str, default_database: str) -> tuple[str, str] | None:
+    """``(database, table)`` when ``sql`` is an ``ALTER TABLE [db.]t …`` statement, else None."""
+    tokens = tokenize(sql)
+    if len(tokens) < 3 or not (tokens[0].is_word("ALTER") and tokens[1].is_word("TABLE")) or not tokens[2].is_name:
+        return None
+    if len(tokens) >= 5 and tokens[3].is_punct(".") and tokens[4].is_name:
+        return tokens[2].value, tokens[4].value
+    return default_database, tokens[2].value
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+
+
+def _on_cluster(cluster: str | None) -> str:
+    return f" ON CLUSTER {quote_identifier(cluster)}" if cluster else ""
+
+
+def _alter(operation: TableOperation, default_database: str, clause: str, *, mutation: bool = False) -> Statement:
+    """``ALTER TABLE db.t [ON CLUSTER c] <clause>``, watched for mutations."""
+    database = operation.database or default_database
+    sql = (f"ALTER TABLE {qualified_name(operation.table, database)}{_on_cluster(operation.cluster_name)} "
+           f"{clause}")
+    return Statement(sql, watch=(database, operation.table), mutation=mutation)
+
+
+# -- tables ---------------------------------------------------------------------------------------------
+
+
+def _create_table(operation: CreateTable, default_database: str) -> list[Statement]:
+    return [Statement(render_create_table(operation.table, default_database=default_database))]
+
+
+def _drop_table(operation: DropTable, default_database: str) -> list[Statement]:
+    database = operation.database or default_database
+    return [Statement(render_drop_table(operation.table, database=database, cluster=operation.cluster_name))]
+
+
+# -- columns --------------------------------------------------------------------------------------------
+
+
+def _add_column(operation: AddTableColumn, default_database: str) -> list[Statement]:
+    position = "FIRST" if operation.after_column is None else f"AFTER {quote_identifier(operation.after_column)}"
+    return [_alter(operation, default_database, f"ADD COLUMN {render_column(operation.column)} {position}")]
+
+
+def _drop_column(operation: DropTableColumn, default_database: str) -> list[Statement]:
+    clause = f"DROP COLUMN IF EXISTS {quote_identifier(operation.column_name)}"
+    return [_alter(operation, default_database, clause, mutation=True)]
+
+
+def _rename_column(operation: RenameTableColumn, default_database: str) -> list[Statement]:
+    clause = (f"RENAME COLUMN {quote_identifier(operation.before_column_name)} "
+              f"TO {quote_identifier(operation.after_column_name)}")
+    return [_alter(operation, default_database, clause, mutation=True)]
+
+
+def _definition_without_comment(column: Column) -> str:
+    return render_column(attrs.evolve(column, comment=None))
+
+
+def _modify_column(operation: ModifyTableColumn, default_database: str) -> list[Statement]:
+    """Comment-only: ``MODIFY COLUMN c COMMENT '…'``. Otherwise ``MODIFY COLUMN c REMOVE <property>`` for
+    each property the column loses, then ``MODIFY COLUMN IF EXISTS <full definition>`` (ClickHouse keeps
+    whatever a ``MODIFY COLUMN`` does not mention, hence the explicit removals)."""
+    before, after = operation.before_column, operation.after_column
+    if before.name != after.name:
+        raise PlanInvalid(
+            f"ModifyTableColumn on table '{operation.table}' changes the column name from '{before.name}' to "
+            f"'{after.name}'",
+            "rename columns with a RenameTableColumn operation",
+        )
+    name = quote_identifier(after.name)
+    if _definition_without_comment(before) == _definition_without_comment(after) and before.comment != after.comment:
+        comment = quote_string(after.comment or "")
+        return [_alter(operation, default_database, f"MODIFY COLUMN {name} COMMENT {comment}")]
+    statements = [_alter(operation, default_database, f"MODIFY COLUMN {name} REMOVE {keyword}")
+                  for attribute, keyword in _REMOVABLE
+                  if getattr(before, attribute) and not getattr(after, attribute)]
+    starts_mutation = column_type(before) != column_type(after) or bool(after.ttl and after.ttl != before.ttl)
+    statements.append(_alter(operation, default_database, f"MODIFY COLUMN IF EXISTS {render_column(after)}",
+                             mutation=starts_mutation))
+    return statements
+
+
+# -- table properties -----------------------------------------------------------------------------------
+
+
+def _modify_settings(operation: ModifyTableSettings, default_database: str) -> list[Statement]:
+    """``MODIFY SETTING`` for changed and added keys, then ``RESET SETTING`` for removed ones (none: nothing)."""
+    before, after = operation.before_settings or {}, operation.after_settings or {}
+    changed = {key: value for key, value in after.items() if before.get(key) != value}
+    removed = [key for key in before if key not in after]
+    statements = []
+    if changed:
+        statements.append(_alter(operation, default_database, f"MODIFY SETTING {render_settings(changed)}"))
+    if removed:
+        for key in removed:
+            if not _SETTING_NAME.fullmatch(key):
+                raise ValueError(f"{key!r} is not a ClickHouse setting name")
+        statements.append(_alter(operation, default_database, f"RESET SETTING {', '.join(removed)}"))
+    return statements
+
+
+def _modify_ttl(operation: ModifyTableTtl, default_database: str) -> list[Statement]:
+    if operation.after is None:
+        return [_alter(operation, default_database, "REMOVE TTL")]
+    return [_alter(operation, default_database, f"MODIFY TTL {operation.after}", mutation=True)]
+
+
+def _add_index(operation: AddTableIndex, default_database: str) -> list[Statement]:
+    return [_alter(operation, default_database, f"ADD {render_index(operation.index)}")]
+
+
+def _drop_index(operation: DropTableIndex, default_database: str) -> list[Statement]:
+    return [_alter(operation, default_database, f"DROP INDEX {quote_identifier(operation.index_name)}",
+                   mutation=True)]
+
+
+def _add_projection(operation: AddTableProjection, default_database: str) -> list[Statement]:
+    projection = operation.projection
+    clause = f"ADD PROJECTION IF NOT EXISTS {quote_identifier(projection.name)} ({projection.body})"
+    return [_alter(operation, default_database, clause)]
+
+
+def _drop_projection(operation: DropTableProjection, default_database: str) -> list[Statement]:
+    clause = f"DROP PROJECTION IF EXISTS {quote_identifier(operation.projection_name)}"
+    return [_alter(operation, default_database, clause, mutation=True)]
+
+
+def _modify_sample_by(operation: ModifySampleBy, default_database: str) -> list[Statement]:
+    return [_alter(operation, default_database, f"MODIFY SAMPLE BY {operation.expression}")]
+
+
+def _remove_sample_by(operation: RemoveSampleBy, default_database: str) -> list[Statement]:
+    return [_alter(operation, default_database, "REMOVE SAMPLE BY")]
+
+
+# -- views and raw SQL ----------------------------------------------------------------------------------
+
+
+def _create_view(operation: CreateView, default_database: str) -> list[Statement]:
+    view = View(name=operation.name, select_sql=operation.select_sql, database=operation.database)
+    return [Statement(render_create_view(view, default_database=default_database),
+                      session_database=operation.database or default_database)]
+
+
+def _drop_view(operation: DropView | DropMaterializedView, default_database: str) -> list[Statement]:
+    return [Statement(render_drop_view(operation.name, database=operation.database or default_database))]
+
+
+def _create_materialized_view(operation: CreateMaterializedView, default_database: str) -> list[Statement]:
+    view = MaterializedView(name=operation.name, select_sql=operation.select_sql,
+                            target_table=operation.target_table, database=operation.database,
+                            target_database=operation.target_database)
+    return [Statement(render_create_materialized_view(view, default_database=default_database),
+                      session_database=operation.database or default_database)]
+
+
+def _raw_sql(operation: RawSql, default_database: str) -> list[Statement]:
+    """Each statement as written, with the default database current; an ``ALTER TABLE`` is watched."""
+    return [Statement(sql, session_database=default_database, watch=alter_target(sql, default_database))
+            for sql in operation.sql]
+
+
+_RENDERERS: dict[type[Operation], Callable[[Any, str], list[Statement]]] = {
+    CreateTable: _create_table,
+    DropTable: _drop_table,
+    AddTableColumn: _add_column,
+    DropTableColumn: _drop_column,
+    ModifyTableColumn: _modify_column,
+    RenameTableColumn: _rename_column,
+    ModifyTableSettings: _modify_settings,
+    ModifyTableTtl: _modify_ttl,
+    AddTableIndex: _add_index,
+    DropTableIndex: _drop_index,
+    AddTableProjection: _add_projection,
+    DropTableProjection: _drop_projection,
+    ModifySampleBy: _modify_sample_by,
+    RemoveSampleBy: _remove_sample_by,
+    CreateView: _create_view,
+    DropView: _drop_view,
+    CreateMaterializedView: _create_materialized_view,
+    DropMaterializedView: _drop_view,
+    RawSql: _raw_sql,
+}
