@@ -42,6 +42,7 @@ ENV_TRACE = "MUSKOX_TRACE_PLUGINS"
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("muskox.commands", "muskox.cli.builtin_commands"),
     ("muskox.operations", "muskox.builtin_operations"),
+    ("muskox.file_state", "muskox.state.plugin"),
 )
 
 T = TypeVar("T")

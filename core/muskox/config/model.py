@@ -88,7 +88,10 @@ class RedisConfig:
 class StateConfig:
     """``[state_config]``: where the last applied state and the migration lock are kept."""
 
-    storage: str = _field("clickhouse", "state store name: `clickhouse` (KeeperMap), `redis`, or a plugin's")
+    storage: str = _field(
+        "clickhouse", "state store name: `clickhouse` (KeeperMap), `redis`, `file` (local directory), or a plugin's"
+    )
+    path: str = _field(".muskox/state", "directory of the `file` store, relative to the project")
 
 
 @attrs.frozen(kw_only=True)

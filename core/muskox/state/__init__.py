@@ -1,0 +1,41 @@
+"""What every state store shares: the lock record and its owner, lock errors, the heartbeat, the state encoding.
+
+The store interface itself is :class:`muskox.interfaces.StateStore` (with :class:`muskox.interfaces.Lock`); the
+built-in ``file`` store is :class:`muskox.state.file_store.FileStateStore`. Use :func:`open_state_store` to open the
+store a configuration names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from muskox.state.errors import LockHeld, LockLost, StateError
+from muskox.state.heartbeat import Heartbeat
+from muskox.state.lock_info import DEFAULT_LOCK_TTL, LockInfo, default_owner
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from muskox.config import Config
+    from muskox.interfaces import StateStore
+    from muskox.plugins import Plugins
+
+__all__ = [
+    "DEFAULT_LOCK_TTL",
+    "Heartbeat",
+    "LockHeld",
+    "LockInfo",
+    "LockLost",
+    "StateError",
+    "default_owner",
+    "open_state_store",
+]
+
+
+def open_state_store(config: Config, plugins: Plugins, *, project_dir: Path | None = None) -> StateStore:
+    """Open the store ``[state_config] storage`` names (after tenant overrides), through the loaded plugins.
+
+    Raises :class:`muskox.errors.PluginError` listing the installed stores when none has that name.
+    """
+    store_class = plugins.state_store(config.state_config.storage)
+    return store_class.from_config(config, project_dir=project_dir)
