@@ -1,21 +1,71 @@
-"""The ``redis`` state store: the last applied state and the migration lock, kept in Redis.
+"""The ``redis`` state store: the last applied state, the applied list and the migration lock, kept in Redis.
 
-Keys follow Moose (spec 9.2): ``<key_prefix>::<name>``; state written under ``key_prefix`` is read back
-from ``last_key_prefix`` so that it carries across deployments that change the prefix.
+Keys follow Moose (spec 9.2): ``<key_prefix>::<name>``. What is written under ``key_prefix`` is read back from it
+or, when absent there, from ``last_key_prefix`` (the previous deployment's prefix), so state carries across
+deployments that change the prefix.
+
+- ``<key_prefix>::muskox_infrastructure_map``: muskox's state as JSON (:mod:`muskox.state.encoding`). Moose keeps
+  protobuf under ``::infrastructure_map``, which muskox cannot read, so muskox never writes (nor reads) that key.
+- ``<key_prefix>::migration_lock``: the lock, Moose's key, so a Moose and a muskox migration exclude each other.
+  Taken with ``SET NX PX <ttl>``; its value is Moose's JSON record (:mod:`muskox.state.lock_info`); renewal and
+  release are Lua scripts that act only if the value is still this process's. A value written by Moose (its
+  instance id) is reported with the key's remaining time to live.
+- ``<key_prefix>::applied_migrations``: the applied list (delta mode), a JSON array of migration ids.
 
 redis-py is imported when the store is opened, not when this module is imported.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from muskox.errors import ConfigError, ConnectionFailed, PluginError
-from muskox.interfaces import StateStore
+from muskox.interfaces import Lock, StateStore
 from muskox.masking import mask_text, mask_url
+from muskox.state.encoding import append_applied, decode_applied, decode_state, encode_applied, encode_state
+from muskox.state.errors import LockHeld, StateError
+from muskox.state.lock_info import (
+    DEFAULT_LOCK_TTL,
+    LockInfo,
+    decode_record,
+    encode_record,
+    utc_now,
+    warn_stale_deleted,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from muskox.config import Config
+    from muskox.model import InfraMap
+
+logger = logging.getLogger("muskox.state")
+
+STATE_NAME = "muskox_infrastructure_map"
+LOCK_NAME = "migration_lock"
+APPLIED_NAME = "applied_migrations"
+#: Attempts at a compare-and-set before giving up on a key other processes keep changing.
+CAS_ATTEMPTS = 20
+
+#: KEYS[1] = lock; ARGV = expected value, new value, ttl in ms. Replace the lock only if it still holds ARGV[1].
+SWAP_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+#: KEYS[1] = lock; ARGV[1] = expected value. Delete the lock only if it still holds ARGV[1].
+DELETE_IF_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 #: Seconds to connect, and to wait for each reply, before the server counts as unreachable.
 DEFAULT_TIMEOUT = 5.0
@@ -36,7 +86,8 @@ class RedisStateStore(StateStore):
         self._closed = False
 
     @classmethod
-    def from_config(cls, config: Config, *, timeout: float = DEFAULT_TIMEOUT) -> Self:
+    def from_config(cls, config: Config, *, project_dir: Path | None = None,
+                    timeout: float = DEFAULT_TIMEOUT) -> Self:
         """Open the store described by ``[redis_config]`` (url, key_prefix, last_key_prefix).
 
         Nothing is contacted yet: call :meth:`ping` to check the server. A URL redis-py cannot read is a
@@ -73,12 +124,151 @@ class RedisStateStore(StateStore):
         """The key the previous deployment wrote for ``name``: ``<last_key_prefix>::<name>``."""
         return f"{self.last_key_prefix}{KEY_SEPARATOR}{name}"
 
+    def where(self) -> str:
+        """``Redis <masked URL>, keys <key_prefix>::…``."""
+        return f"Redis {mask_url(self.url)}, keys {self.key_prefix}{KEY_SEPARATOR}…"
+
     def ping(self) -> None:
         """Check that the server answers and accepts the credentials; else :class:`ConnectionFailed`."""
+        with self._errors("PING"):
+            self.client.ping()
+
+    def close(self) -> None:
+        """Close the client's connections. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self.client.close()
+
+    # -- state -------------------------------------------------------------------------------------------
+
+    def load_state(self) -> InfraMap | None:
+        """``<key_prefix>::muskox_infrastructure_map``, else ``<last_key_prefix>::…``, else ``None``."""
+        found = self._get_with_fallback(STATE_NAME)
+        if found is None:
+            return None
+        key, value = found
+        return decode_state(value, where=f"Redis key {key}")
+
+    def save_state(self, infra: InfraMap) -> None:
+        """Write ``<key_prefix>::muskox_infrastructure_map``."""
+        value = encode_state(infra)
+        with self._errors("SET"):
+            self.client.set(self.key(STATE_NAME), value.encode())
+
+    # -- applied list -------------------------------------------------------------------------------------
+
+    def applied_migrations(self) -> list[str]:
+        """The JSON array at ``<key_prefix>::applied_migrations``, else at ``<last_key_prefix>::…``, else ``[]``."""
+        found = self._get_with_fallback(APPLIED_NAME)
+        return [] if found is None else decode_applied(found[1], where=f"Redis key {found[0]}")
+
+    def record_applied(self, migration_id: str) -> None:
+        """Append ``migration_id`` and write the list under ``key_prefix`` (optimistic transaction, retried)."""
+        import redis
+
+        key, last_key = self.key(APPLIED_NAME), self.last_key(APPLIED_NAME)
+        with self._errors("WATCH/MULTI"):
+            for _ in range(CAS_ATTEMPTS):
+                with self.client.pipeline(transaction=True) as pipe:
+                    try:
+                        pipe.watch(key, last_key)
+                        raw = pipe.get(key)
+                        where = key
+                        if raw is None:
+                            raw, where = pipe.get(last_key), last_key
+                        ids = [] if raw is None else decode_applied(_text(raw), where=f"Redis key {where}")
+                        updated = append_applied(ids, migration_id)
+                        if updated is None and where == key:
+                            return
+                        pipe.multi()
+                        pipe.set(key, encode_applied(updated if updated is not None else ids).encode())
+                        pipe.execute()
+                        return
+                    except redis.WatchError:
+                        continue
+        raise StateError(f"could not record migration {migration_id} in Redis key {key}: it kept changing",
+                         "retry; another process is writing the applied list")
+
+    # -- the lock ----------------------------------------------------------------------------------------
+
+    def acquire_lock(self, owner: str, ttl: float = DEFAULT_LOCK_TTL) -> RedisLock:
+        """``SET <prefix>::migration_lock <record> NX PX <ttl>``; a stale record still present is swapped out."""
+        key = self.key(LOCK_NAME)
+        holder: LockInfo | None = None
+        with self._errors("SET NX"):
+            for _ in range(CAS_ATTEMPTS):
+                new = LockInfo.new(owner, ttl)
+                value = encode_record(new)
+                if self.client.set(key, value.encode(), nx=True, px=_milliseconds(ttl)):
+                    return RedisLock(self, new.with_raw(value), ttl)
+                holder = self._read_lock()
+                if holder is None:
+                    continue  # it expired in between
+                if holder.started_at is None or not holder.is_stale():
+                    raise LockHeld(holder)
+                # Still present although its record expired (clocks apart, or written without a TTL): take it over.
+                if self._swap_raw(holder.raw or "", value, ttl):
+                    warn_stale_deleted(holder)
+                    return RedisLock(self, new.with_raw(value), ttl)
+        raise LockHeld(holder)
+
+    def lock_status(self) -> LockInfo | None:
+        """The lock's record (a value Moose wrote is reported with the key's remaining TTL as expiry)."""
+        with self._errors("GET"):
+            return self._read_lock()
+
+    def force_release_lock(self, expected: LockInfo | None = None) -> LockInfo | None:
+        """Delete the lock (only if it still holds ``expected``); return what was deleted."""
+        with self._errors("DEL"):
+            for _ in range(CAS_ATTEMPTS):
+                current = self._read_lock()
+                if current is None or (expected is not None and current.raw != expected.raw):
+                    return None
+                if self.client.eval(DELETE_IF_SCRIPT, 1, self.key(LOCK_NAME), (current.raw or "").encode()):
+                    return current
+                if expected is not None:
+                    return None
+        return None
+
+    def swap_lock(self, current: LockInfo, new: LockInfo, ttl: float) -> str | None:
+        """Replace the lock by ``new`` (expiring in ``ttl`` s) if it still holds ``current``; its value or None."""
+        value = encode_record(new)
+        with self._errors("EVAL"):
+            return value if self._swap_raw(current.raw or "", value, ttl) else None
+
+    def _swap_raw(self, old: str, new: str, ttl: float) -> bool:
+        return bool(self.client.eval(SWAP_SCRIPT, 1, self.key(LOCK_NAME), old.encode(), new.encode(),
+                                     _milliseconds(ttl)))
+
+    def _read_lock(self) -> LockInfo | None:
+        with self.client.pipeline(transaction=True) as pipe:
+            raw, pttl = pipe.get(self.key(LOCK_NAME)).pttl(self.key(LOCK_NAME)).execute()
+        if raw is None:
+            return None
+        value = _text(raw)
+        try:
+            return decode_record(value)
+        except ValueError:  # Moose's value: its instance id, with the key's TTL as the only expiry
+            expires = utc_now() + timedelta(milliseconds=pttl) if isinstance(pttl, int) and pttl >= 0 else None
+            return LockInfo(owner=value, started_at=None, expires_at=expires, raw=value)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def _get_with_fallback(self, name: str) -> tuple[str, str] | None:
+        with self._errors("GET"):
+            for key in dict.fromkeys((self.key(name), self.last_key(name))):
+                raw = self.client.get(key)
+                if raw is not None:
+                    return key, _text(raw)
+        return None
+
+    @contextlib.contextmanager
+    def _errors(self, command: str) -> Iterator[None]:
+        """Turn redis-py's connection, authentication and server errors into :class:`ConnectionFailed`."""
         import redis
 
         try:
-            self.client.ping()
+            yield
         except redis.AuthenticationError as exc:
             raise ConnectionFailed(
                 f"Redis at {mask_url(self.url)} refused the credentials ({mask_text(str(exc))})",
@@ -91,12 +281,28 @@ class RedisStateStore(StateStore):
             ) from None
         except redis.ResponseError as exc:
             raise ConnectionFailed(
-                f"Redis at {mask_url(self.url)} rejected PING ({mask_text(str(exc))})",
-                "check that redis_config.url names a Redis server and that its user may run PING",
+                f"Redis at {mask_url(self.url)} rejected {command} ({mask_text(str(exc))})",
+                f"check that redis_config.url names a Redis server and that its user may run {command}",
             ) from None
 
-    def close(self) -> None:
-        """Close the client's connections. Safe to call twice."""
-        if not self._closed:
-            self._closed = True
-            self.client.close()
+
+class RedisLock(Lock):
+    """The ``<prefix>::migration_lock`` key held by this process."""
+
+    def __init__(self, store: RedisStateStore, info: LockInfo, ttl: float) -> None:
+        super().__init__(info, ttl)
+        self.store = store
+
+    def _swap(self, current: LockInfo, new: LockInfo) -> str | None:
+        return self.store.swap_lock(current, new, self.ttl)
+
+    def _delete(self, current: LockInfo) -> bool:
+        return self.store.force_release_lock(current) is not None
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
