@@ -15,6 +15,7 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
     from muskox.cli.config_cmd import config_group
     from muskox.cli.generate_cmd import generate_group
     from muskox.cli.local_cmd import local_group
+    from muskox.cli.lock_cmd import lock_group
     from muskox.cli.migrate_cmd import migrate_command
     from muskox.cli.plan_cmd import plan_command
     from muskox.cli.plugins_cmd import plugins_command
@@ -25,3 +26,4 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
     register("plan", plan_command)
     register("generate", generate_group)
     register("migrate", migrate_command)
+    register("lock", lock_group)
