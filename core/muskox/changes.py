@@ -90,6 +90,10 @@ class TableAltered:
     after: Table
     columns: tuple[ColumnChange, ...] = ()
     settings_changed: bool = False
+    settings_before: dict[str, str] = attrs.field(factory=dict)
+    """The settings that differ from the server defaults before (normalized; read-only ones never appear)."""
+    settings_after: dict[str, str] = attrs.field(factory=dict)
+    """The same, after."""
     ttl_changed: bool = False
     indexes_added: tuple[TableIndex, ...] = ()
     indexes_dropped: tuple[TableIndex, ...] = ()

@@ -132,6 +132,8 @@ def _diff_table(key: str, before: Table, after: Table, norm: Callable[[Table], T
         key=key, before=before, after=after,
         columns=tuple(_column_changes(b, a, before, after)),
         settings_changed=b.settings != a.settings,
+        settings_before={k: v for k, v in b.settings.items() if k not in READONLY_SETTINGS},
+        settings_after={k: v for k, v in a.settings.items() if k not in READONLY_SETTINGS},
         ttl_changed=b.ttl != a.ttl,
         indexes_added=tuple(i for i in after.indexes if _index(a, i.name) != _index(b, i.name)),
         indexes_dropped=tuple(i for i in before.indexes if _index(b, i.name) != _index(a, i.name)),

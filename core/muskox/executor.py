@@ -69,7 +69,7 @@ def _is_barrier(operation: Operation) -> bool:
 def dependencies(operations: Sequence[Operation]) -> list[set[int]]:
     """For each operation, the earlier ones it must wait for."""
     result: list[set[int]] = []
-    last_by_subject: dict[tuple[str | None, str], int] = {}
+    last_by_subject: dict[str, int] = {}
     last_barrier: int | None = None
     since_barrier: list[int] = []
     for index, operation in enumerate(operations):
@@ -77,7 +77,8 @@ def dependencies(operations: Sequence[Operation]) -> list[set[int]]:
             deps = set(since_barrier) | ({last_barrier} if last_barrier is not None else set())
             last_barrier, since_barrier = index, []
         else:
-            subject = operation.subject()
+            # keyed by name alone: `database` None (the default) and the same database spelled out must meet
+            subject = operation.subject()[1]
             deps = {last_by_subject[subject]} if subject in last_by_subject else set()
             if last_barrier is not None:
                 deps.add(last_barrier)

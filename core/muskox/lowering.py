@@ -130,8 +130,8 @@ def _lower_alter(change: TableAltered) -> Lowered:
     if change.ttl_changed:
         setup.append(ModifyTableTtl(before=change.before.ttl, after=after.ttl, **common))
     if change.settings_changed:
-        setup.append(ModifyTableSettings(before_settings=dict(change.before.settings) or None,
-                                         after_settings=dict(after.settings) or None, **common))
+        setup.append(ModifyTableSettings(before_settings=dict(change.settings_before) or None,
+                                         after_settings=dict(change.settings_after) or None, **common))
     for column_change in change.columns:
         if isinstance(column_change, ColumnModified):
             setup.append(ModifyTableColumn(before_column=column_change.before, after_column=column_change.after,

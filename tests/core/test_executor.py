@@ -99,3 +99,8 @@ def test_progress_lines_count_operations() -> None:
 @pytest.mark.parametrize("parallelism", [0, -3])
 def test_nonpositive_parallelism_still_runs(parallelism: int) -> None:
     assert execute([create("a")], Recorder(delay=0), parallelism=parallelism).ok
+
+
+def test_default_database_and_the_same_database_spelled_out_are_one_object() -> None:
+    ops: list[Operation] = [DropTable(table="events", database="db"), create("events")]
+    assert dependencies(ops) == [set(), {0}]
