@@ -92,7 +92,7 @@ def muskox_register_state_stores(register: Callable[[str, type[StateStore]], Non
     """Provide state stores: places that keep the last applied state and the migration lock.
 
     Fires the first time the core needs the list of state stores. ``[state_config] storage`` names the
-    store to use.
+    store to use (built in: ``file``; from the plugins shipped with muskox: ``clickhouse`` and ``redis``).
 
     :param register: call ``register(name, store_class)`` with a subclass of
         :class:`muskox.interfaces.StateStore`.

@@ -7,7 +7,9 @@ import json
 from tests.conftest import CliRunner
 
 EXPECTED = {
-    "muskox.commands": ("muskox", {"commands": ["config", "local", "plugins"]}),
+    "muskox.commands": ("muskox", {"commands": ["config", "generate", "local", "lock", "migrate", "plan",
+                                                "plugins"]}),
+    "muskox.file_state": ("muskox", {"state_stores": ["file"]}),
     "muskox.operations": ("muskox", {"operations": [
         "AddTableColumn", "AddTableIndex", "AddTableProjection", "CreateMaterializedView", "CreateTable",
         "CreateView", "DropMaterializedView", "DropTable", "DropTableColumn", "DropTableIndex", "DropTableProjection",

@@ -103,6 +103,8 @@ class MigrationConfig:
         False, "let `muskox prod` apply destructive changes without a reviewed plan"
     )
     dir: str = _field("migrations", "directory of plan and migration files, relative to the project")
+    parallelism: int = _field(4, "operations on different tables applied at once (connections used by migrate)")
+    mutation_timeout: int = _field(600, "seconds to wait for a column-type mutation before reporting it")
 
     @ignore_operations.validator
     def _check_ignore_operations(self, attribute: attrs.Attribute[list[str]], value: list[str]) -> None:

@@ -43,8 +43,9 @@ class ClickHouseBackend(OlapBackend):
     @classmethod
     def from_config(cls, config: Config, *, url: str | None = None) -> Self:
         """A backend for ``url`` (``--clickhouse-url``) when given, else for ``[clickhouse_config]``."""
-        return cls(resolve_url(config, url),
-                   additional_databases=config.clickhouse_config.additional_databases)
+        backend = cls(resolve_url(config, url), additional_databases=config.clickhouse_config.additional_databases)
+        backend.applier.mutation_timeout = float(config.migration_config.mutation_timeout)
+        return backend
 
     @property
     def database(self) -> str:
