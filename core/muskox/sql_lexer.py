@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
-
-import attrs
+from typing import Literal, NamedTuple
 
 TokenKind = Literal["word", "quoted", "string", "number", "op", "punct", "other"]
 
@@ -32,8 +30,7 @@ _SCANNER = re.compile(
 )
 
 
-@attrs.frozen
-class Token:
+class Token(NamedTuple):
     """One token: ``text`` as written, ``value`` decoded (a string's content, a quoted identifier's name)."""
 
     kind: TokenKind
@@ -87,18 +84,22 @@ def _decode(kind: str, text: str) -> str:
 def tokenize(text: str) -> list[Token]:
     """The tokens of ``text`` (white space and comments dropped)."""
     tokens: list[Token] = []
-    position = 0
-    while position < len(text):
-        match = _SCANNER.match(text, position)
-        assert match is not None  # the "other" alternative matches any character
-        kind = match.lastgroup or "other"
+    append = tokens.append
+    for match in _SCANNER.finditer(text):
+        group = match.lastgroup
+        if group == "space":
+            continue
+        kind: TokenKind = group  # type: ignore[assignment]
         piece = match.group()
-        if kind == "number" and piece.startswith(".") and tokens and (
-                tokens[-1].is_name or tokens[-1].is_punct(")", "]")):
-            kind, piece = "punct", "."  # tuple element access: t.1
-        if kind != "space":
-            tokens.append(Token(kind, piece, _decode(kind, piece), position))  # type: ignore[arg-type]
-        position += len(piece)
+        start = match.start()
+        if kind in ("string", "quoted"):
+            append(Token(kind, piece, _decode(kind, piece), start))
+        elif kind == "number" and piece[0] == "." and tokens and (
+                tokens[-1].is_name or tokens[-1].text in (")", "]")):
+            append(Token("punct", ".", ".", start))  # tuple element access: t.1
+            append(Token(kind, piece[1:], piece[1:], start + 1))
+        else:
+            append(Token(kind, piece, piece, start))
     return tokens
 
 
