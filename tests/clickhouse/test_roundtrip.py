@@ -50,6 +50,7 @@ from muskox.normalize import normalize_infra_map, normalize_table
 from muskox.testing.strategies import tables
 from muskox_clickhouse import connect, parse_url
 from muskox_clickhouse.client import ClickHouseClient
+from muskox_clickhouse.create_parser import parse_create, parse_engine_full
 from muskox_clickhouse.ddl import (
     DDL_SETTINGS,
     render_create_materialized_view,
@@ -105,6 +106,9 @@ def round_trip(client: ClickHouseClient, declared: Table) -> None:
         scratch.create(ddl)
         reality = scratch.introspect()
         assert len(reality.tables) == 1, ddl
+        [(statement, engine_full)] = client.query(
+            f"SELECT create_table_query, engine_full FROM system.tables WHERE database = '{scratch.database}'")
+        assert parse_engine_full(engine_full) == attrs.evolve(parse_create(statement).clauses, comment=None)
         found = next(iter(reality.tables.values()))
         assert found.name == declared.name
         found = attrs.evolve(found, life_cycle=declared.life_cycle)  # not introspectable: kept from state

@@ -14,6 +14,9 @@ inner-engine views) and ``EPHEMERAL`` column expressions. A database that does n
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -25,7 +28,7 @@ from muskox.model.types import DataType, LowCardinality, Nullable, Raw, TypeSynt
 from muskox.quoting import quote_string
 from muskox.sql_lexer import matching_close, source_text, split_top_level, tokenize
 from muskox_clickhouse.client import ClickHouseClient
-from muskox_clickhouse.create_parser import ParsedCreate, parse_create, parse_engine
+from muskox_clickhouse.create_parser import ParsedCreate, parse_create, parse_engine, parse_engine_full
 from muskox_clickhouse.errors import ClickHouseServerError
 
 __all__ = ["STATE_TABLE", "introspect", "is_internal_table", "split_nullable"]
@@ -33,9 +36,8 @@ __all__ = ["STATE_TABLE", "introspect", "is_internal_table", "split_nullable"]
 #: Moose's state table (KeeperMap), never part of the schema.
 STATE_TABLE = "_MOOSE_STATE"
 
-_TABLES = ("SELECT database, name, engine, create_table_query, partition_key, sorting_key, primary_key, "
-           "sampling_key, as_select FROM system.tables WHERE database IN ({databases}) AND NOT is_temporary "
-           "ORDER BY database, name")
+_TABLES = ("SELECT database, name, engine, create_table_query, engine_full, sorting_key FROM system.tables "
+           "WHERE database IN ({databases}) AND NOT is_temporary ORDER BY database, name")
 _COLUMNS = ("SELECT database, table, name, type, default_kind, default_expression, comment, compression_codec, "
             "is_in_primary_key FROM system.columns WHERE database IN ({databases}) "
             "ORDER BY database, table, position")
@@ -66,30 +68,47 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
     if not databases:
         return InfraMap(default_database=default_database)
     in_list = ", ".join(quote_string(d) for d in dict.fromkeys(databases))
-    table_rows = client.query(_TABLES.format(databases=in_list))
-    columns = _group(client.query(_COLUMNS.format(databases=in_list)))
-    indexes = _group(_indexes(client, in_list))
     projections = _projection_rows(client, in_list)
+    table_rows = client.query(_TABLES.format(databases=in_list))
+    # Parse the statements in a worker thread while this one waits for the other answers (the client is
+    # only ever used from this thread).
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="muskox-introspect") as pool:
+        statements = pool.submit(_parse_statements, table_rows, with_elements=projections is None)
+        columns = _group(client.query(_COLUMNS.format(databases=in_list)))
+        indexes = _group(_indexes(client, in_list))
+        parsed_rows = statements.result()
 
     tables: list[Table] = []
     views: list[View] = []
     materialized_views: list[MaterializedView] = []
-    for database, name, engine, create_query, _partition, sorting_key, _primary, _sampling, as_select in table_rows:
-        if is_internal_table(name) or engine in _SKIPPED_ENGINES:
-            continue
-        parsed = parse_create(create_query)
+    for database, name, engine, sorting_key, parsed in parsed_rows:
         if engine == "View":
-            views.append(View(name=name, database=database, select_sql=as_select or parsed.as_select or ""))
+            views.append(View(name=name, database=database, select_sql=parsed.clauses.as_select or ""))
         elif engine == "MaterializedView":
             if parsed.to_table is not None:
                 materialized_views.append(MaterializedView(
-                    name=name, database=database, select_sql=as_select or parsed.as_select or "",
+                    name=name, database=database, select_sql=parsed.clauses.as_select or "",
                     target_table=parsed.to_table, target_database=parsed.to_database or database))
         else:
             key = (database, name)
-            tables.append(_table(database, name, engine, parsed, sorting_key, columns.get(key, []),
+            tables.append(_table(name, database, engine, parsed, sorting_key, columns.get(key, []),
                                  indexes.get(key, []), None if projections is None else projections.get(key, [])))
     return InfraMap.of(default_database, tables=tables, views=views, materialized_views=materialized_views)
+
+
+def _parse_statements(rows: list[tuple[Any, ...]], *, with_elements: bool
+                      ) -> list[tuple[str, str, str, str, ParsedCreate]]:
+    """(database, name, engine, sorting key, parsed statement) of every table and view muskox reports."""
+    parsed: list[tuple[str, str, str, str, ParsedCreate]] = []
+    for database, name, engine, create_query, engine_full, sorting_key in rows:
+        if is_internal_table(name) or engine in _SKIPPED_ENGINES:
+            continue
+        if engine in _VIEW_ENGINES:
+            statement = parse_create(create_query)
+        else:
+            statement = _parse_table(create_query, engine_full, with_elements=with_elements)
+        parsed.append((database, name, engine, sorting_key, statement))
+    return parsed
 
 
 def _group(rows: Iterable[tuple[Any, ...]]) -> dict[Key, list[tuple[Any, ...]]]:
@@ -121,28 +140,40 @@ def _projection_rows(client: ClickHouseClient, in_list: str) -> dict[Key, list[t
 # -- one table ------------------------------------------------------------------------------------------
 
 
-def _table(database: str, name: str, engine: str, parsed: ParsedCreate, sorting_key: str,
+def _parse_table(create_query: str, engine_full: str, *, with_elements: bool) -> ParsedCreate:
+    """The table's statement, reading only ``engine_full`` when the column list is not needed: no column TTL
+    can be in it and ``with_elements`` is False (the fast path parses 2,000 tables in a fraction of the time)."""
+    marker = " ENGINE = " + engine_full
+    at = create_query.rfind(marker) if engine_full and not with_elements else -1
+    if at < 0 or "TTL" in create_query[:at]:
+        return parse_create(create_query)
+    return ParsedCreate(kind="TABLE", database=None, name="", clauses=parse_engine_full(engine_full))
+
+
+def _table(name: str, database: str, engine: str, parsed: ParsedCreate, sorting_key: str,
            column_rows: list[tuple[Any, ...]], index_rows: list[tuple[Any, ...]],
            projection_rows: list[tuple[Any, ...]] | None) -> Table:
+    clauses = parsed.clauses
     column_ttls = {c.name: c.ttl for c in parsed.columns}
-    explicit_key = parsed.primary_key is not None
+    explicit_key = clauses.primary_key is not None
     projection_pairs = parsed.projections if projection_rows is None else [(n, q) for n, q in projection_rows]
     return Table(
         name=name,
         database=database,
         columns=tuple(_column(row, column_ttls.get(row[0]), explicit_key) for row in column_rows),
-        engine=parse_engine(parsed.engine or engine, parsed.engine_arguments),
-        order_by=_order_by(parsed.order_by, sorting_key),
-        partition_by=parsed.partition_by,
-        primary_key_expression=parsed.primary_key,
-        sample_by=parsed.sample_by,
-        ttl=parsed.ttl,
-        settings=parsed.settings,
+        engine=parse_engine(clauses.engine or engine, clauses.engine_arguments),
+        order_by=_order_by(clauses.order_by, sorting_key),
+        partition_by=clauses.partition_by,
+        primary_key_expression=clauses.primary_key,
+        sample_by=clauses.sample_by,
+        ttl=clauses.ttl,
+        settings=clauses.settings,
         indexes=tuple(_index(row) for row in index_rows),
         projections=tuple(TableProjection(name=n, body=q) for n, q in projection_pairs),
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def split_nullable(type_text: str) -> tuple[DataType, bool]:
     """A ``system.columns`` type as (data type, nullable): top-level ``Nullable(T)`` is (T, True) and
     ``LowCardinality(Nullable(T))`` is (``LowCardinality(T)``, True)."""
@@ -173,16 +204,20 @@ def _column(row: tuple[Any, ...], ttl: str | None, explicit_key: bool) -> Column
 
 def _codec(text: str) -> str | None:
     """``CODEC(Delta(4), ZSTD(1))`` → ``Delta(4), ZSTD(1)`` (the model keeps codecs without the wrapper)."""
-    tokens = tokenize(text)
-    if len(tokens) >= 3 and tokens[0].is_word("CODEC") and tokens[1].is_punct("(") \
-            and matching_close(tokens, 1) == len(tokens) - 1:
-        return source_text(text, tokens[2:-1]) or None
+    if text.startswith("CODEC(") and text.endswith(")"):
+        return text[6:-1] or None
     return text or None
+
+
+_PLAIN_NAMES = re.compile(r"\(?([A-Za-z_][A-Za-z0-9_]*(?:, [A-Za-z_][A-Za-z0-9_]*)*)\)?")
 
 
 def _order_by(clause: str | None, sorting_key: str) -> tuple[str, ...] | str:
     """Column names when ORDER BY is a plain tuple of identifiers, else the clause's expression text."""
     text = clause if clause is not None else sorting_key
+    plain = _PLAIN_NAMES.fullmatch(text)
+    if plain is not None and text.count("(") == text.count(")") and text.lower() != "tuple()":
+        return tuple(plain.group(1).split(", "))
     tokens = tokenize(text)
     if not tokens or (len(tokens) == 3 and tokens[0].is_word("TUPLE") and tokens[1].is_punct("(")
                       and tokens[2].is_punct(")")):
