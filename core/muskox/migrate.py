@@ -83,12 +83,12 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
         raise_drift(snapshot.remote_state, current, REGENERATE, ignore)
     if outcome is DriftOutcome.ALREADY_AT_TARGET:
         progress("Database already matches the target state - skipping migration")
-        store.save_state(_applied_state(backend, stored, target))
+        _save(store, stored, _applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.ALREADY_AT_TARGET)
     check_code_consistency(snapshot.local_infra_map, target, ignore)
     if not snapshot.plan.operations:
         progress("No operations to apply - the database is already up to date")
-        store.save_state(_applied_state(backend, stored, target))
+        _save(store, stored, _applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.NOTHING_TO_DO)
 
     report = execute(snapshot.plan.operations, backend.apply, parallelism=config.migration_config.parallelism,
@@ -98,6 +98,12 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
     store.save_state(_applied_state(backend, stored, target))
     progress(f"Applied {len(report.succeeded)} operation(s) in {report.seconds:.1f} s")
     return MigrateResult(MigrateOutcome.APPLIED, report)
+
+
+def _save(store: StateStore, stored: InfraMap | None, state: InfraMap) -> None:
+    """Store ``state`` unless the store already holds exactly it (re-runs do not grow the state history)."""
+    if stored is None or stored != state:
+        store.save_state(state)
 
 
 def _applied_state(backend: Any, stored: InfraMap | None, target: InfraMap) -> InfraMap:

@@ -1,0 +1,158 @@
+"""``muskox migrate`` end to end: drift, eight concurrent runs per state store, and a crash mid-plan."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from muskox.exit_codes import ExitCode
+from muskox.local import RunningServer
+from muskox.operations import BUILTIN_OPERATIONS, RawSql
+from muskox.plan_files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
+from muskox.testing.redis import RedisServer
+from muskox_clickhouse import connect, parse_url
+
+ROWS_MODEL = """
+from datetime import datetime
+from pydantic import BaseModel
+from muskox import Key, OlapConfig, OlapTable
+
+
+class Row(BaseModel):
+    id: Key[str]
+    ts: datetime
+    v: int
+"""
+
+
+def write_project(project: Path, database: str, storage: str, tables: int, extra: str = "",
+                  redis_url: str | None = None) -> None:
+    (project / "app").mkdir(parents=True, exist_ok=True)
+    body = ROWS_MODEL + "".join(f't{i} = OlapTable[Row]("t{i}", OlapConfig(order_by_fields=["id"]))\n'
+                                for i in range(tables)) + extra
+    (project / "app" / "main.py").write_text(body)
+    config = f'[clickhouse_config]\ndb_name = "{database}"\n[state_config]\nstorage = "{storage}"\n'
+    if redis_url:
+        config += f'[redis_config]\nurl = "{redis_url}"\nkey_prefix = "{database}"\n'
+    (project / "muskox.toml").write_text(config)
+
+
+def muskox(project: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MUSKOX_", "MOOSE_"))}
+    return subprocess.run([sys.executable, "-m", "muskox", "--project", str(project), *args], env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def spawn(project: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MUSKOX_", "MOOSE_"))}
+    return subprocess.Popen([sys.executable, "-m", "muskox", "--project", str(project), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def add_raw_sql(project: Path, position: int, *statements: str, description: str) -> None:
+    """Hand-edit the plan: insert a RawSql operation (a supported edit)."""
+    path = project / "migrations" / "plan.yaml"
+    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS)
+    operations = list(plan.operations)
+    operations.insert(position, RawSql(sql=tuple(statements), description=description))
+    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=tuple(operations))))
+
+
+@pytest.fixture
+def sql(clickhouse_server: RunningServer) -> Iterator[object]:
+    with connect(parse_url(clickhouse_server.http_url)) as client:
+        yield client
+
+
+def test_out_of_band_alter_is_drift_and_nothing_runs(clickhouse_server: RunningServer, tmp_path: Path,
+                                                     sql: object) -> None:
+    url = f"{clickhouse_server.http_url}/mig_drift"
+    write_project(tmp_path, "mig_drift", "file", 2)
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    assert muskox(tmp_path, "migrate", "--clickhouse-url", url).returncode == 0
+    write_project(tmp_path, "mig_drift", "file", 3)
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    sql.command("ALTER TABLE mig_drift.t0 ADD COLUMN drift_column String")  # type: ignore[attr-defined]
+
+    result = muskox(tmp_path, "migrate", "--clickhouse-url", url)
+    assert result.returncode == ExitCode.DRIFT, result.stderr
+    assert "the database changed since the migration plan was generated" in result.stderr
+    assert "~ table t0: column drift_column added" in result.stderr
+    assert "muskox generate migration" in result.stderr
+    tables = sql.query("SELECT name FROM system.tables WHERE database = 'mig_drift'")  # type: ignore[attr-defined]
+    assert sorted(t[0] for t in tables) == ["t0", "t1"]  # t2 was planned but nothing was executed
+
+
+@pytest.mark.parametrize("storage", ["file", "clickhouse", "redis"])
+def test_eight_concurrent_migrations_apply_once(storage: str, clickhouse_server: RunningServer,
+                                                redis_server: RedisServer, tmp_path: Path, sql: object) -> None:
+    database = f"mig_race_{storage}"
+    url = f"{clickhouse_server.http_url}/{database}"
+    write_project(tmp_path, database, storage, 20, redis_url=redis_server.url)
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    # keep the winner busy long enough for all eight to reach the lock (sleep is capped at 3 s per call)
+    add_raw_sql(tmp_path, 0, "SELECT sleep(3)", "SELECT sleep(3)", description="Holding the lock for the test")
+
+    processes = [spawn(tmp_path, "migrate", "--clickhouse-url", url) for _ in range(8)]
+    results = [(p.wait(timeout=180), *p.communicate()) for p in processes]
+    applied = [r for r in results if r[0] == ExitCode.OK and "Applied 21 operation(s)" in r[2]]
+    held = [r for r in results if r[0] == ExitCode.LOCK_HELD]
+    assert len(applied) == 1, [r[2][-300:] for r in results]
+    assert len(held) == 7, [r[2][-300:] for r in results]
+    assert all("Migration already in progress on machine" in r[2] for r in held)
+    tables = sql.query(f"SELECT count() FROM system.tables WHERE database = '{database}' "  # type: ignore[attr-defined]
+                       "AND name LIKE 't%'")
+    assert tables[0][0] == 20
+    if storage == "clickhouse":
+        rows = sql.query(f"SELECT count() FROM `{database}`.`_MOOSE_STATE` "  # type: ignore[attr-defined]
+                         "WHERE key LIKE 'muskox_infra_map_%'")
+        assert rows[0][0] == 1  # the state was written once
+    assert muskox(tmp_path, "plan", "--clickhouse-url", url, "--exit-code").returncode == ExitCode.OK
+
+
+def test_crash_mid_plan_is_reported_and_recovers_without_losing_rows(clickhouse_server: RunningServer,
+                                                                      tmp_path: Path, sql: object) -> None:
+    database = "mig_crash"
+    url = f"{clickhouse_server.http_url}/{database}"
+    write_project(tmp_path, database, "clickhouse", 1)
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    assert muskox(tmp_path, "migrate", "--clickhouse-url", url).returncode == 0
+    sql.command(f"INSERT INTO {database}.t0 SELECT toString(number), now(), number "  # type: ignore[attr-defined]
+                "FROM numbers(1000)")
+
+    write_project(tmp_path, database, "clickhouse", 200)
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    add_raw_sql(tmp_path, 100, "SELECT sleep(3)", description="Pausing mid-plan")
+    process = spawn(tmp_path, "migrate", "--clickhouse-url", url)
+    deadline = time.monotonic() + 120
+    seen = ""
+    while "Pausing mid-plan" not in seen and time.monotonic() < deadline:
+        line = process.stderr.readline() if process.stderr else ""
+        seen += line
+        if not line and process.poll() is not None:
+            break
+    assert "Pausing mid-plan" in seen, seen[-2000:]
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+    held = muskox(tmp_path, "migrate", "--clickhouse-url", url)
+    assert held.returncode == ExitCode.LOCK_HELD, held.stderr  # the dead process still holds the lock
+    released = muskox(tmp_path, "lock", "release", "--clickhouse-url", url)
+    assert released.returncode == 0, released.stderr + released.stdout
+    truthful = muskox(tmp_path, "migrate", "--clickhouse-url", url)
+    assert truthful.returncode == ExitCode.DRIFT, truthful.stderr  # never a silent success
+    assert "added to the database" in truthful.stderr
+
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    recovered = muskox(tmp_path, "migrate", "--clickhouse-url", url)
+    assert recovered.returncode == 0, recovered.stderr
+    assert muskox(tmp_path, "plan", "--clickhouse-url", url, "--exit-code").returncode == ExitCode.OK
+    count = sql.query(f"SELECT count() FROM {database}.t0")  # type: ignore[attr-defined]
+    assert count[0][0] == 1000
