@@ -32,6 +32,7 @@ from muskox.exit_codes import ExitCode
 from muskox.model.engines import OtherEngine, render_engine
 from muskox.model.infra_map import InfraMap
 from muskox.model.table import Table
+from muskox.type_conversions import convertible
 
 R = TypeVar("R", bound=Resource)
 
@@ -177,6 +178,10 @@ def _column_changes(b: Table, a: Table, before: Table, after: Table) -> Iterable
     for column in a.columns:
         old = normalized_before.get(column.name)
         if old is None:
+            yield ColumnAdded(originals_after[column.name], previous)
+        elif old != column and not convertible(old.data_type, column.data_type):
+            # ClickHouse cannot convert this type in place: the column is dropped and added again
+            yield ColumnRemoved(originals_before[column.name])
             yield ColumnAdded(originals_after[column.name], previous)
         elif old != column:
             yield ColumnModified(originals_before[column.name], originals_after[column.name])

@@ -11,7 +11,7 @@ from muskox.changes import Blocked
 from muskox.differ import DatabaseMoveError
 from muskox.model import Column, InfraMap, LifeCycle, MaterializedView, Table, TableIndex, View
 from muskox.model.engines import ReplacingMergeTree
-from muskox.model.types import DateTime, Simple
+from muskox.model.types import Array, DateTime, Simple
 from muskox.operations import (
     AddTableColumn,
     CreateMaterializedView,
@@ -319,3 +319,14 @@ def test_alongside_bump_keeps_the_old_table() -> None:
     assert ops(result) == ["CreateTable", "RawSql"]
     assert isinstance(result.operations[0], CreateTable) and result.operations[0].table.name == "events_2_0"
 
+
+
+def test_a_type_clickhouse_cannot_convert_is_dropped_and_added_again() -> None:
+    tags = Column(name="tags", data_type=Array(Simple("String")))
+    flag = Column(name="tags", data_type=Simple("Bool"))
+    result = plan([table("t", ID, tags)], [table("t", ID, flag)])
+    assert result.operations == (DropTableColumn(table="t", column_name="tags"),
+                                 AddTableColumn(table="t", column=flag, after_column="id"))
+    assert [f.description for f in result.destructive] == ["DROP COLUMN tags FROM t"]
+    widened = Column(name="tags", data_type=Array(Simple("Int64")))
+    assert ops(plan([table("t", ID, tags)], [table("t", ID, widened)])) == ["ModifyTableColumn"]

@@ -1,0 +1,48 @@
+"""The planner's property on a real server: for random schemas A and B, applying plan(A → B) to a database
+holding A leaves it holding B (normalized), and planning again finds nothing to do."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import HealthCheck, given, settings
+
+from muskox.config import ClickHouseConfig, Config
+from muskox.drift import same_state
+from muskox.executor import execute
+from muskox.local import RunningServer
+from muskox.model.infra_map import InfraMap
+from muskox.operations import CreateTable
+from muskox.planner import PlanRequest, make_plan
+from muskox.policies.approvals import Approvals
+from muskox.reconcile import reconcile
+from muskox.testing.strategies import schema_pairs
+from muskox_clickhouse import ClickHouseBackend
+
+YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)
+_numbers = itertools.count()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(pair=schema_pairs(default_database="placeholder"))
+def test_plan_applied_on_the_server_reaches_b(clickhouse_server: RunningServer,
+                                             pair: tuple[InfraMap, InfraMap]) -> None:
+    database = f"pp_{next(_numbers)}"
+    before = InfraMap.of(database, pair[0].tables.values())
+    after = InfraMap.of(database, pair[1].tables.values())
+    config = Config(clickhouse_config=ClickHouseConfig(url=f"{clickhouse_server.http_url}/{database}",
+                                                       db_name=database))
+    with ClickHouseBackend.from_config(config) as backend:
+        try:
+            setup = execute([CreateTable(table=t) for t in before.tables.values()], backend.apply)
+            assert setup.ok, setup.failed
+            current = reconcile(before, backend.introspect(), after)
+            plan = make_plan(PlanRequest(current=current, target=after, approvals=YES))
+            report = execute(plan.operations, backend.apply)
+            assert report.ok, [(plan.operations[f.index].describe(), str(f.error)) for f in report.failed]
+            reality = reconcile(current, backend.introspect(), after)
+            assert same_state(reality, after)
+            assert make_plan(PlanRequest(current=reality, target=after, approvals=YES)).empty
+        finally:
+            backend.client.command(f"DROP DATABASE IF EXISTS `{database}`")
