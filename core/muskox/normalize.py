@@ -333,10 +333,11 @@ def _key_items(table: Table) -> tuple[list[str], list[str] | None]:
     primary: list[str] | None = None
     if table.primary_key_expression is not None and table.primary_key_expression.strip():
         primary = canonical_expression_list(table.primary_key_expression)
-    elif any(c.primary_key for c in table.columns):
-        primary = [canonical_identifier(c.name) for c in table.columns if c.primary_key]
-    if not order and primary and is_merge_tree(table.engine):
-        order = list(primary)
+    flagged = [canonical_identifier(c.name) for c in table.columns if c.primary_key]
+    if table.order_by == () and is_merge_tree(table.engine):
+        # no ORDER BY given: a MergeTree sorts by its PRIMARY KEY, else by its Key[...] columns (Moose's rule);
+        # an explicit "tuple()" is an ORDER BY and never falls back
+        order = list(primary or flagged)
     if primary == order:
         primary = None
     return order, primary

@@ -217,10 +217,12 @@ def test_primary_key_equal_to_order_by_is_none() -> None:
     assert normalize_table(table(order_by=("id", "ts"), primary_key_expression="id")).primary_key_expression == "id"
 
 
-def test_primary_key_from_column_flags() -> None:
+def test_key_flags_only_stand_in_for_a_missing_order_by() -> None:
     flagged = table(columns=(attrs.evolve(ID, primary_key=True), TS), order_by=("id", "ts"))
-    explicit = table(order_by=("id", "ts"), primary_key_expression="(id)")
-    assert same(flagged, explicit)
+    assert same(flagged, table(order_by=("id", "ts")))  # Key[...] never makes a PRIMARY KEY clause
+    assert not same(flagged, table(order_by=("id", "ts"), primary_key_expression="(id)"))
+    assert not same(table(columns=(attrs.evolve(ID, primary_key=True), TS), order_by="tuple()"),
+                    table(order_by=("id",)))  # an explicit tuple() is an ORDER BY of its own
     only_key = table(columns=(attrs.evolve(ID, primary_key=True), TS), order_by=())
     assert normalize_table(only_key).order_by == ("id",)
     assert same(only_key, table(order_by=("id",)))

@@ -170,10 +170,8 @@ def render_settings(settings: Mapping[str, str]) -> str:
 
 
 def _primary_key(table: Table) -> str | None:
-    if table.primary_key_expression:
-        return table.primary_key_expression
-    flagged = [quote_identifier(c.name) for c in table.columns if c.primary_key]
-    return "(" + ", ".join(flagged) + ")" if flagged else None
+    """Only an explicit ``primary_key_expression`` makes a PRIMARY KEY clause (Key[...] flags feed ORDER BY)."""
+    return table.primary_key_expression or None
 
 
 def _order_by(table: Table, primary_key: str | None) -> str | None:
@@ -182,8 +180,9 @@ def _order_by(table: Table, primary_key: str | None) -> str | None:
     if table.order_by:
         return "(" + ", ".join(map(quote_identifier, table.order_by)) + ")"
     if not is_merge_tree(table.engine) or primary_key is not None:
-        return None  # a MergeTree with only PRIMARY KEY sorts by it
-    return "tuple()"
+        return None  # not sortable, or a MergeTree with only PRIMARY KEY, which sorts by it
+    flagged = [quote_identifier(c.name) for c in table.columns if c.primary_key]
+    return "(" + ", ".join(flagged) + ")" if flagged else "tuple()"
 
 
 def render_create_table(table: Table, *, default_database: str) -> str:
