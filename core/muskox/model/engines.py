@@ -6,7 +6,7 @@ from typing import TypeAlias
 
 import attrs
 
-from muskox.model.types import quote_string
+from muskox.quoting import quote_string
 
 
 @attrs.frozen(kw_only=True)
