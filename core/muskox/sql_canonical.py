@@ -265,14 +265,15 @@ class _Parser:
         return node
 
     # precedence climbing
-    def expression(self, min_precedence: int) -> Node:
+    def expression(self, min_precedence: int, stop: frozenset[str] = frozenset()) -> Node:
+        """An expression of operators binding at least as tightly as ``min_precedence``, not crossing ``stop``."""
         left = self.prefix()
         while True:
             operator = self.infix()
             if operator is None:
                 return left
             name, precedence, width = operator
-            if precedence < min_precedence:
+            if precedence < min_precedence or name in stop:
                 return left
             self.index += width
             left = self.apply(left, name, precedence)
@@ -317,9 +318,11 @@ class _Parser:
             self.expect_word("NULL")
             return Postfix("IS NOT NULL" if negated else "IS NULL", left)
         if name in ("BETWEEN", "NOT BETWEEN"):
-            low = self.expression(CONCAT)
+            # ClickHouse reads comparisons into the bounds (x BETWEEN a AND b = c is x <= (b = c)), but not
+            # IS NULL or another BETWEEN, which apply to the whole
+            low = self.expression(COMPARE, _BETWEEN_STOPS)
             self.expect_word("AND")
-            high = self.expression(CONCAT)
+            high = self.expression(COMPARE, _BETWEEN_STOPS)
             if name == "BETWEEN":
                 return Binary("AND", Binary(">=", left, low), Binary("<=", left, high))
             return Binary("OR", Binary("<", left, low), Binary(">", left, high))
@@ -375,7 +378,7 @@ class _Parser:
         if token.is_punct("-"):
             operand = self.expression(UNARY)
             if isinstance(operand, Lit) and operand.text[:1].isdigit():
-                return Lit("-" + operand.text)
+                return Lit(operand.text if operand.text == "0" else "-" + operand.text)  # ClickHouse: -0 is 0
             return Unary("-", operand)
         if token.is_punct("+"):
             return self.expression(UNARY)
@@ -515,6 +518,7 @@ class _Parser:
         return Call("CAST", (value, target))
 
 
+_BETWEEN_STOPS = frozenset({"IS", "BETWEEN", "NOT BETWEEN"})
 #: Words that may follow an item without being an implicit alias.
 _MODIFIERS = frozenset({"ASC", "DESC", "NULLS", "FIRST", "LAST", "COLLATE", "WITH", "FINAL", "SAMPLE",
                         "DELETE", "TO", "WHERE", "GROUP", "SET", "RECOMPRESS"})
