@@ -1,10 +1,15 @@
 """Read what a ClickHouse server holds into an :class:`muskox.model.InfraMap`, in a constant number of queries.
 
-Four queries, whatever the number of tables: ``system.tables`` (engine, keys, ``create_table_query``,
-``as_select``), ``system.columns`` (types, defaults, comments, codecs, key membership),
-``system.data_skipping_indices`` (explicit indexes only) and ``system.projections``. The ``create_table_query``
-gives what the system tables do not: engine parameters, table and column TTLs, the SETTINGS clause, an explicit
-PRIMARY KEY and a materialized view's ``TO`` target (see :mod:`muskox_clickhouse.create_parser`).
+Four queries, whatever the number of tables: ``system.projections``, ``system.tables`` (engine,
+``create_table_query``, ``engine_full``, sorting key), ``system.columns`` (types, defaults, comments, codecs,
+key membership) and ``system.data_skipping_indices`` (explicit indexes only). The statements give what the system
+tables do not: engine parameters, table and column TTLs, the SETTINGS clause, an explicit PRIMARY KEY, a view's
+query and a materialized view's ``TO`` target (see :mod:`muskox_clickhouse.create_parser`). A table's clauses are
+read from the short ``engine_full``; its whole statement is parsed only when a column may carry a TTL. The
+statements are parsed in a worker thread while the columns and indexes are being fetched.
+
+Costs on the embedded ClickHouse 26.9: for 2,000 tables of 10 columns about 0.8 s in all, of which about 0.4 s
+is the server producing ``create_table_query``/``engine_full`` (a per-table cost no query shape avoids).
 
 The values are the server's own text; comparing them with declarations is :mod:`muskox.normalize`'s job.
 Internal tables (names starting with ``.``, such as a materialized view's ``.inner_id.…`` table, and Moose's
