@@ -49,6 +49,7 @@ around ``String`` (also inside arrays, maps, tuples, JSON and Nested).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 
 import attrs
@@ -217,6 +218,11 @@ def normalize_codec(codec: str | None, data_type: DataType) -> str | None:
     """``CODEC(Delta, ZSTD)`` on a ``UInt32`` → ``Delta(4), ZSTD(1)``; empty → None."""
     if codec is None or not codec.strip():
         return None
+    return _codec(codec, _value_size(data_type))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _codec(codec: str, value_size: int) -> str | None:
     tokens = tokenize(codec)
     if len(tokens) >= 3 and tokens[0].is_word("CODEC") and tokens[1].is_punct("(") \
             and matching_close(tokens, 1) == len(tokens) - 1:
@@ -231,7 +237,7 @@ def normalize_codec(codec: str | None, data_type: DataType) -> str | None:
         if not arguments and name in _CODEC_DEFAULT_ARGUMENTS:
             arguments = [_CODEC_DEFAULT_ARGUMENTS[name]]
         if not arguments and name in _SIZED_CODECS:
-            arguments = [str(_value_size(data_type))]
+            arguments = [str(value_size)]
         parts.append(name + (f"({', '.join(arguments)})" if arguments else ""))
     return ", ".join(parts) or None
 
@@ -259,6 +265,7 @@ def normalize_column(column: Column, *, ignore_operations: Collection[str] = fro
     )
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _setting_value(value: str) -> str:
     tokens = tokenize(value)
     if len(tokens) == 1 and tokens[0].kind == "string":
@@ -343,6 +350,7 @@ def _key_items(table: Table) -> tuple[list[str], list[str] | None]:
     return order, primary
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _as_name(item: str) -> str | None:
     tokens = tokenize(item)
     if len(tokens) == 1 and tokens[0].is_name and canonical_identifier(tokens[0].value) == item:

@@ -8,11 +8,13 @@ way, so code-declared text and server-formatted text of the same expression give
 
 The printed text is a comparison key. It is valid SQL in the common cases, but muskox always executes the
 original, declared text, never this one. Whatever cannot be parsed falls back to a token-level form (quoting,
-case of keywords and white space made uniform), so the functions here never raise.
+case of keywords and white space made uniform), so the functions here never raise. They are pure, so their
+results are cached (schemas repeat the same codecs, defaults and TTLs across many tables).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -646,6 +648,10 @@ def _parse_or_fallback(tokens: list[Token], strip_qualifier: str | None,
         return canonical_tokens(tokens)
 
 
+_CACHE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def canonical_expression(text: str, *, strip_qualifier: str | None = None) -> str:
     """The canonical text of one expression (``ts + INTERVAL 1 DAY`` → ``ts + toIntervalDay(1)``).
 
@@ -660,20 +666,26 @@ def canonical_expression_list(text: str) -> list[str]:
     One parenthesised tuple around the whole clause is unwrapped (ClickHouse's ``ORDER BY (a, b)`` is the
     list ``a, b``); any other single expression is one item.
     """
+    return list(_expression_list(text))
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _expression_list(text: str) -> tuple[str, ...]:
     tokens = tokenize(text)
     if not tokens:
-        return []
+        return ()
     if tokens[0].is_punct("(") and matching_close(tokens, 0) == len(tokens) - 1:
         tokens = tokens[1:-1]
     elif (len(tokens) == 3 and tokens[0].is_word("TUPLE") and tokens[1].is_punct("(")
           and tokens[2].is_punct(")")):
-        return []
-    return [_parse_or_fallback(part, None) for part in split_top_level(tokens)]
+        return ()
+    return tuple(_parse_or_fallback(part, None) for part in split_top_level(tokens))
 
 
 _TTL_ACTIONS = ("DELETE", "TO", "RECOMPRESS", "WHERE", "GROUP")
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def canonical_ttl(text: str) -> str:
     """The canonical text of a TTL clause (without the ``TTL`` keyword).
 
@@ -780,6 +792,7 @@ def _query(tokens: list[Token], strip_qualifier: str | None) -> str:
     return " ".join(pieces)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def canonical_query(text: str, *, strip_qualifier: str | None = None) -> str:
     """The canonical text of a SELECT query (a view's query, a projection's body).
 
