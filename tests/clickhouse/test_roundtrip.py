@@ -325,14 +325,16 @@ def test_views_and_materialized_views(clients: dict[str, ClickHouseClient], prot
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_inner_engine_materialized_view_and_its_inner_table_are_skipped(
+def test_internal_tables_and_inner_engine_materialized_views_are_skipped(
         clients: dict[str, ClickHouseClient], protocol: str) -> None:
     client = clients[protocol]
     with Scratch(client) as scratch:
         db = scratch.database
         scratch.create(f"CREATE TABLE {db}.src (id UInt64) ENGINE = MergeTree ORDER BY id",
                        f"CREATE MATERIALIZED VIEW {db}.inner_mv ENGINE = MergeTree ORDER BY id AS SELECT id FROM "
-                       f"{db}.src")
+                       f"{db}.src",
+                       f"CREATE TABLE {db}._MOOSE_STATE (k String, v String) ENGINE = Memory",
+                       f"CREATE TABLE {db}.`.hidden` (k String) ENGINE = Memory")
         reality = scratch.introspect()
         assert [t.name for t in reality.tables.values()] == ["src"]
         assert reality.materialized_views == {}
