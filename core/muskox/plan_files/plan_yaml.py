@@ -60,10 +60,16 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 _Dumper.add_representer(str, _represent_str)
 
 
-def dump_yaml(data: Any) -> str:
-    """YAML with sorted keys, block style, unicode kept, long lines unwrapped."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
+def dump_yaml(data: Any, *, sort_keys: bool = True) -> str:
+    """YAML with sorted keys (``sort_keys`` False: in insertion order), block style, unicode kept, long lines
+    unwrapped."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=sort_keys, default_flow_style=False, allow_unicode=True,
                      width=1_000_000)
+
+
+def yaml_timestamp(text: str) -> str:
+    """``text`` marked to be dumped as a plain (unquoted) YAML timestamp, as Moose writes ``created_at``."""
+    return _Timestamp(text)
 
 
 def plan_to_yaml(plan: Plan, schema: str = SCHEMA_FILE) -> str:
