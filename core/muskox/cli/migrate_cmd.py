@@ -1,4 +1,4 @@
-"""``muskox migrate``: apply the reviewed plan under the migration lock."""
+"""``muskox migrate``: apply the reviewed plan (or, in delta mode, the unapplied migration files) under the lock."""
 
 from __future__ import annotations
 
@@ -12,14 +12,29 @@ from muskox.exit_codes import ExitCode
 
 @click.command("migrate")
 @connection_options
+@click.option("--validate", is_flag=True,
+              help="Check the migration files without a database: delta mode folds every file from an empty "
+                   "state and looks for conflicting files; snapshot mode checks plan.yaml reaches "
+                   "local_infra_map.json from remote_state.json. Exit 7 on a problem.")
+@click.option("--mark-applied", "mark_applied", metavar="ID",
+              help="Delta mode: record migration file ID as applied without running it (after finishing a "
+                   "failed file by hand).")
 @pass_app
-def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None) -> int:
-    """Apply migrations/plan.yaml if the database has not drifted since it was generated."""
+def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, validate: bool,
+                    mark_applied: str | None) -> int:
+    """Apply migrations/plan.yaml (delta mode: the unapplied migration files) if the database has not drifted."""
     from muskox.migrate import migrate_snapshot  # the planner and drivers load only when it runs
     from muskox.state import default_owner
     from muskox.workspace import open_backend
 
     config = app.config(connection_overrides(clickhouse_url, redis_url))
+    deltas = config.features.migrate_with_deltas
+    if validate:
+        from muskox.cli.validate_output import run_validation
+
+        return run_validation(app, config, quiet=app.verbosity < 0)
+    if mark_applied is not None and not deltas:
+        raise click.UsageError("--mark-applied is for delta mode ([features] migrate_with_deltas = true)")
 
     def progress(line: str) -> None:
         output.info(line, quiet=app.verbosity < 0)
@@ -27,6 +42,17 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
     store = app.plugins.state_store(config.state_config.storage).from_config(config, project_dir=app.project_dir)
     with store, open_backend(app.plugins, config) as backend, store.acquire_lock(default_owner()) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
-        migrate_snapshot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
-                         store=store, progress=progress)
+        if deltas:
+            from muskox.delta_migrate import mark_applied as mark
+            from muskox.delta_migrate import migrate_deltas
+
+            if mark_applied is not None:
+                mark(config=config, project_dir=app.project_dir, backend=backend, store=store,
+                     migration_id=mark_applied, progress=progress)
+            else:
+                migrate_deltas(config=config, project_dir=app.project_dir, backend=backend, store=store,
+                               progress=progress, lock=lock)
+        else:
+            migrate_snapshot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
+                             store=store, progress=progress)
     return ExitCode.OK

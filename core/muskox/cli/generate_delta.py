@@ -1,0 +1,75 @@
+"""``muskox generate migration`` in delta mode (``features.migrate_with_deltas = true``): one new file per run.
+
+With ``--save`` it writes ``migrations/<id>.yaml``; without, it prints a numbered summary of the deltas.
+When the code already matches (the database with the committed, unapplied files), it writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from muskox.cli import output
+from muskox.cli.context import AppContext
+from muskox.config import Config
+from muskox.plan_files.delta import MigrationFile
+
+
+def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, yes_destructive: bool,
+                             yes_rename: bool, no_auto_backfill_sql: bool, save: bool, description: str) -> None:
+    """Plan the code against the pending state and write (or show) the new migration file."""
+    from muskox.cli.plan_output import render_listing
+    from muskox.cli.prompts import TerminalPrompter
+    from muskox.delta_generate import migration_for_plan, pending_state
+    from muskox.plan_files.delta import load_migrations, write_migration
+    from muskox.planner import PlanRequest, make_plan
+    from muskox.policies.approvals import Approvals
+    from muskox.workspace import gather, open_backend
+
+    directory = app.project_dir / config.migration_config.dir
+    committed = load_migrations(directory)
+    with open_backend(app.plugins, config) as backend:
+        inputs = gather(app.plugins, config, app.project_dir, backend)
+    with app.plugins.state_store(config.state_config.storage).from_config(config, project_dir=app.project_dir) as store:
+        applied = store.applied_migrations()
+    pending = pending_state(inputs.current, committed, applied)
+    for line in pending.warnings:
+        output.warning(line)
+    if pending.unapplied:
+        output.info(f"Planning on top of {len(pending.unapplied)} committed migration file(s) not applied yet: "
+                    + ", ".join(m.id for m in pending.unapplied))
+    approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
+                                     no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
+    result = make_plan(PlanRequest(current=pending.state, target=inputs.target, approvals=approvals,
+                                   interactive=output.is_terminal(),
+                                   ignore_operations=frozenset(config.migration_config.ignore_operations)),
+                       TerminalPrompter())
+    click.echo(render_listing(result), err=True)
+    migration = migration_for_plan(result, pending, inputs.target, description=description)
+    if migration is None:
+        click.echo("No changes.")
+        return
+    if not save:
+        click.echo(render_summary(migration))
+        return
+    path = write_migration(directory, migration)
+    click.echo(f"wrote {_relative(path, app.project_dir)}")
+
+
+def render_summary(migration: MigrationFile) -> str:
+    """``Changes:`` and one numbered line per delta, with the file that ``--save`` would write."""
+    lines = [f"Changes ({len(migration.deltas)} delta(s); `--save` writes {migration.file_name}, "
+             f"parent state {migration.parent_state_hash[:12]}):"]
+    width = len(str(len(migration.deltas)))
+    lines += [f"  {index:>{width}}. {delta.TYPE}: {delta.summary()}"
+              for index, delta in enumerate(migration.deltas, 1)]
+    return "\n".join(lines)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
