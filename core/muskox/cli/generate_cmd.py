@@ -15,7 +15,7 @@ from muskox.cli.options import approval_options, connection_options, connection_
 
 @click.group("generate")
 def generate_group() -> None:
-    """Generate migration plans (and, later, API tokens)."""
+    """Generate migration plans and Admin API tokens."""
 
 
 @generate_group.command("migration")
@@ -78,3 +78,22 @@ def _relative(path: Path, base: Path) -> str:
         return str(path.relative_to(base))
     except ValueError:
         return str(path)
+
+
+@generate_group.command("hash-token")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"api_key_hash": …, "bearer_token": …} on stdout instead of the explanation.')
+def hash_token_command(as_json: bool) -> None:
+    """Create an Admin API token: a key hash for the server and a bearer token for clients (Moose's scheme)."""
+    from muskox.tokens import generate_token
+
+    pair = generate_token()
+    if as_json:
+        output.emit_json({"api_key_hash": pair.api_key_hash, "bearer_token": pair.bearer_token})
+        return
+    click.echo(f"ENV API Key: {pair.api_key_hash}")
+    click.echo("  for the server: [authentication] admin_api_key in muskox.toml, or "
+               "MUSKOX_AUTHENTICATION__ADMIN_API_KEY")
+    click.echo(f"Bearer Token: {pair.bearer_token}")
+    click.echo("  for clients: Authorization: Bearer <token>, or `--token` / MUSKOX_ADMIN_TOKEN for "
+               "`muskox plan --url` and `muskox generate migration --url`")
