@@ -10,7 +10,13 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
-from muskox.cli.options import approval_options, connection_options, connection_overrides
+from muskox.cli.options import (
+    approval_options,
+    connection_options,
+    connection_overrides,
+    fetch_remote,
+    remote_options,
+)
 
 
 @click.group("generate")
@@ -20,15 +26,16 @@ def generate_group() -> None:
 
 @generate_group.command("migration")
 @connection_options
+@remote_options
 @approval_options
 @click.option("--save", is_flag=True, help="Write the plan files to the migrations directory "
                                            "(without it: print the plan).")
 @click.option("--description", metavar="TEXT", default=None,
               help="Delta mode: the new file's description, also its id's suffix (default: migration).")
 @pass_app
-def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, yes_all: bool,
-                      yes_destructive: bool, yes_rename: bool, no_auto_backfill_sql: bool, save: bool,
-                      description: str | None) -> None:
+def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, url: str | None,
+                      token: str | None, yes_all: bool, yes_destructive: bool, yes_rename: bool,
+                      no_auto_backfill_sql: bool, save: bool, description: str | None) -> None:
     """Compare the code with the database and write a reviewable migration plan."""
     from muskox.cli.plan_output import render_listing  # the planner loads only when it runs
     from muskox.cli.prompts import TerminalPrompter
@@ -40,18 +47,24 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     from muskox.workspace import gather, open_backend
 
     config = app.config(connection_overrides(clickhouse_url, redis_url))
+    remote = fetch_remote(url, token, clickhouse_url)
     if config.features.migrate_with_deltas:
         from muskox.cli.generate_delta import generate_delta_migration
 
         generate_delta_migration(app, config, yes_all=yes_all, yes_destructive=yes_destructive,
                                  yes_rename=yes_rename, no_auto_backfill_sql=no_auto_backfill_sql, save=save,
-                                 description=description or "migration")
+                                 description=description or "migration", remote=remote)
         return
     if description is not None:
         raise click.UsageError("--description names delta-mode migration files; set "
                                "[features] migrate_with_deltas = true to use them")
-    with open_backend(app.plugins, config) as backend:
-        inputs = gather(app.plugins, config, app.project_dir, backend)
+    if remote is not None:
+        from muskox.remote_state import remote_inputs
+
+        inputs = remote_inputs(config, app.project_dir, remote)
+    else:
+        with open_backend(app.plugins, config) as backend:
+            inputs = gather(app.plugins, config, app.project_dir, backend)
     approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
                                      no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, approvals=approvals,

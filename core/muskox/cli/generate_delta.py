@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,10 +17,15 @@ from muskox.cli.context import AppContext
 from muskox.config import Config
 from muskox.plan_files.delta import MigrationFile
 
+if TYPE_CHECKING:
+    from muskox.remote_state import RemoteState
+
 
 def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, yes_destructive: bool,
-                             yes_rename: bool, no_auto_backfill_sql: bool, save: bool, description: str) -> None:
-    """Plan the code against the pending state and write (or show) the new migration file."""
+                             yes_rename: bool, no_auto_backfill_sql: bool, save: bool, description: str,
+                             remote: RemoteState | None = None) -> None:
+    """Plan the code against the pending state and write (or show) the new migration file (``remote``: the
+    state and applied files a running ``muskox prod`` reported, instead of the database and state store)."""
     from muskox.cli.plan_output import render_listing
     from muskox.cli.prompts import TerminalPrompter
     from muskox.delta_generate import migration_for_plan, pending_state
@@ -30,10 +36,17 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
 
     directory = app.project_dir / config.migration_config.dir
     committed = load_migrations(directory)
-    with open_backend(app.plugins, config) as backend:
-        inputs = gather(app.plugins, config, app.project_dir, backend)
-    with app.plugins.state_store(config.state_config.storage).from_config(config, project_dir=app.project_dir) as store:
-        applied = store.applied_migrations()
+    if remote is not None:
+        from muskox.remote_state import remote_applied, remote_inputs
+
+        inputs = remote_inputs(config, app.project_dir, remote)
+        applied = remote_applied(remote)
+    else:
+        with open_backend(app.plugins, config) as backend:
+            inputs = gather(app.plugins, config, app.project_dir, backend)
+        with app.plugins.state_store(config.state_config.storage).from_config(config,
+                                                                              project_dir=app.project_dir) as store:
+            applied = store.applied_migrations()
     pending = pending_state(inputs.current, committed, applied)
     for line in pending.warnings:
         output.warning(line)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from muskox.config import Override
+
+if TYPE_CHECKING:
+    from muskox.remote_state import RemoteState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,3 +45,25 @@ def approval_options(command: F) -> F:
     )):
         command = click.option(flag, is_flag=True, help=text)(command)
     return command
+
+
+def remote_options(command: F) -> F:
+    """``--url`` and ``--token``: plan against a running ``muskox prod``'s Admin API instead of the database."""
+    command = click.option("--token", metavar="TOKEN", envvar=["MUSKOX_ADMIN_TOKEN", "MOOSE_ADMIN_TOKEN"],
+                           show_envvar=False,
+                           help="Bearer token for --url (from `muskox generate hash-token`; env MUSKOX_ADMIN_TOKEN "
+                                "or MOOSE_ADMIN_TOKEN).")(command)
+    return click.option("--url", metavar="URL",
+                        help="Admin API of a running `muskox prod` (http://host:port): plan against the state it "
+                             "reports instead of reading the database.")(command)
+
+
+def fetch_remote(url: str | None, token: str | None, clickhouse_url: str | None) -> RemoteState | None:
+    """The :class:`~muskox.remote_state.RemoteState` at ``--url``, or None without ``--url``."""
+    if url is None:
+        return None
+    if clickhouse_url:
+        raise click.UsageError("give either --url (a muskox prod Admin API) or --clickhouse-url, not both")
+    from muskox.remote_state import fetch_remote_state
+
+    return fetch_remote_state(url, token)
