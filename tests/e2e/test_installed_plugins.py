@@ -8,7 +8,7 @@ from tests.conftest import CliRunner
 
 EXPECTED = {
     "muskox.commands": ("muskox", {"commands": ["config", "generate", "local", "lock", "migrate", "plan",
-                                                "plugins"]}),
+                                                "plugins", "prod"]}),
     "muskox.file_state": ("muskox", {"state_stores": ["file"]}),
     "muskox.operations": ("muskox", {"operations": [
         "AddTableColumn", "AddTableIndex", "AddTableProjection", "CreateMaterializedView", "CreateTable",

@@ -11,7 +11,7 @@ from muskox.hookspecs import hookimpl
 
 @hookimpl
 def muskox_register_commands(register: Callable[[str, click.Command], None]) -> None:
-    """Register ``plugins``, ``config``, ``local``, ``plan``, ``generate`` and ``migrate``."""
+    """Register ``plugins``, ``config``, ``local``, ``plan``, ``generate``, ``migrate``, ``lock`` and ``prod``."""
     from muskox.cli.config_cmd import config_group
     from muskox.cli.generate_cmd import generate_group
     from muskox.cli.local_cmd import local_group
@@ -19,6 +19,7 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
     from muskox.cli.migrate_cmd import migrate_command
     from muskox.cli.plan_cmd import plan_command
     from muskox.cli.plugins_cmd import plugins_command
+    from muskox.cli.prod_cmd import prod_command
 
     register("plugins", plugins_command)
     register("config", config_group)
@@ -27,3 +28,4 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
     register("generate", generate_group)
     register("migrate", migrate_command)
     register("lock", lock_group)
+    register("prod", prod_command)
