@@ -251,18 +251,31 @@ def _expression(text: str | None) -> str | None:
 
 def normalize_column(column: Column, *, ignore_operations: Collection[str] = frozenset()) -> Column:
     """One column in its comparable form (its ``primary_key`` flag is cleared: keys are table-level)."""
-    ignored = _check_ignored(ignore_operations)
+    return _normalized_column(column, _check_ignored(ignore_operations))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _normalized_column(column: Column, ignored: frozenset[str]) -> Column:
+    # cached by value: the tables of a schema repeat a few columns many times, and columns are immutable
     data_type, nullable = column.data_type, column.nullable
     if isinstance(data_type, LowCardinality) and isinstance(data_type.inner, Nullable):
         data_type, nullable = LowCardinality(data_type.inner.inner), True
     data_type = normalize_type(data_type, ignore_low_cardinality="IgnoreStringLowCardinalityDifferences" in ignored)
     ttl = None if "ModifyColumnTtl" in ignored or not column.ttl else canonical_ttl(column.ttl)
-    return attrs.evolve(
+    normalized = attrs.evolve(
         column, data_type=data_type, nullable=nullable and nullable_allowed(data_type), primary_key=False,
         default=_expression(column.default), materialized=_expression(column.materialized),
         alias=_expression(column.alias), comment=column.comment or None,
         codec=normalize_codec(column.codec, data_type), ttl=ttl,
     )
+    if len(_NORMALIZED_COLUMNS) >= 1 << 14:
+        _NORMALIZED_COLUMNS.clear()
+    return _NORMALIZED_COLUMNS.setdefault(normalized, normalized)
+
+
+_NORMALIZED_COLUMNS: dict[Column, Column] = {}
+"""One instance per normalized column value: a declared and an introspected column that normalize equal become
+the same object, so comparing two tables' columns is mostly identity checks."""
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -384,7 +397,7 @@ def normalize_table(table: Table, *, default_database: str | None = None,
     return attrs.evolve(
         table,
         database=database,
-        columns=tuple(normalize_column(c, ignore_operations=ignored) for c in table.columns),
+        columns=tuple(_normalized_column(c, ignored) for c in table.columns),
         engine=normalize_engine(table.engine, database=database, table=table.name),
         order_by=_order_by(order),
         primary_key_expression=", ".join(primary) if primary else None,

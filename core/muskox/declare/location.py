@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -25,15 +26,26 @@ class SourceLocation:
 
     def relative_file(self, base: Path | None = None) -> str:
         """The file relative to ``base`` (default: the working directory) in POSIX form, else absolute."""
-        base = (base or Path.cwd()).resolve()
-        try:
-            return self.file.relative_to(base).as_posix()
-        except ValueError:
-            return self.file.as_posix()
+        base = base or Path.cwd()
+        return _relative(self.file, base) if base.is_absolute() else _relative.__wrapped__(self.file, base)
 
     def display(self, base: Path | None = None) -> str:
         """``file:line`` for messages."""
         return f"{self.relative_file(base)}:{self.line}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _relative(file: Path, base: Path) -> str:
+    # cached: a project declares many tables per file, and resolving a path costs system calls
+    try:
+        return file.relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved(filename: str) -> Path:
+    return Path(filename).resolve()
 
 
 def caller_location() -> SourceLocation | None:
@@ -42,7 +54,9 @@ def caller_location() -> SourceLocation | None:
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith("<") and not filename.startswith(_PACKAGE_DIRS):
-            return SourceLocation(Path(filename).resolve(), frame.f_lineno)
+            path = Path(filename)
+            path = _resolved(filename) if path.is_absolute() else path.resolve()
+            return SourceLocation(path, frame.f_lineno)
         frame = frame.f_back  # type: ignore[assignment]
     return None
 

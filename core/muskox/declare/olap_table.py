@@ -50,15 +50,14 @@ class OlapTable(ModelTyped[T], Generic[T]):
 
     def __init__(self, name: str, config: OlapConfig | None = None, *, t: type[T] | None = None) -> None:
         self.location = caller_location()
-        here = prefix(self.location, display_base())
         if not isinstance(name, str) or not name:
-            raise DeclarationError(f"{here}OlapTable: the name must be a non-empty string, got {name!r}",
+            raise DeclarationError(f"{self._here()}OlapTable: the name must be a non-empty string, got {name!r}",
                                    'write OlapTable[Model]("name", OlapConfig(...))')
         if t is None:
-            raise DeclarationError(f"{here}OlapTable {name!r}: no schema class",
+            raise DeclarationError(f"{self._here()}OlapTable {name!r}: no schema class",
                                    f'write OlapTable[Model]("{name}", ...)')
         if config is not None and not isinstance(config, OlapConfig):
-            raise DeclarationError(f"{here}OlapTable {name!r}: config must be an OlapConfig, "
+            raise DeclarationError(f"{self._here()}OlapTable {name!r}: config must be an OlapConfig, "
                                    f"got {type(config).__name__}", "pass OlapConfig(...)")
         self.name = name
         self.config = config if config is not None else OlapConfig()
@@ -73,6 +72,10 @@ class OlapTable(ModelTyped[T], Generic[T]):
         registry = active_registry()
         if registry is not None:
             registry.add_table(self)
+
+    def _here(self) -> str:
+        """``"file:line: "`` of the declaration, for error messages."""
+        return prefix(self.location, display_base())
 
     # -- names --------------------------------------------------------------------------------------------
 

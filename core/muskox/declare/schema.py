@@ -14,6 +14,7 @@ import re
 import types
 import typing
 import uuid
+import weakref
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal as PyDecimal
@@ -38,9 +39,19 @@ _MODIFIERS = (
 )
 
 
+_COLUMNS_CACHE: weakref.WeakKeyDictionary[type, tuple[Column, ...]] = weakref.WeakKeyDictionary()
+"""The columns of each schema class already mapped (many tables share one model; the values are immutable)."""
+
+
 def columns_of(model: type) -> tuple[Column, ...]:
-    """The columns of a schema class, in field order."""
-    return _Mapper().columns(model, ())
+    """The columns of a schema class, in field order (mapped once per class)."""
+    try:
+        cached = _COLUMNS_CACHE.get(model)
+    except TypeError:  # not weak-referenceable (a typing alias, say): map it, the error names the problem
+        return _Mapper().columns(model, ())
+    if cached is None:
+        cached = _COLUMNS_CACHE[model] = _Mapper().columns(model, ())
+    return cached
 
 
 def data_type_of(annotation: Any, where: str = "type") -> tuple[ch.DataType, bool]:

@@ -7,6 +7,7 @@ these encodings, so files read the same in Moose and muskox. Keys are emitted in
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import cattrs
@@ -190,14 +191,41 @@ _TABLE_KEYS = frozenset({
 })
 
 
+_COLUMN_LISTS: dict[str, tuple[Column, ...]] = {}
+"""Column lists already read, by their JSON text: a state of many tables repeats the same few lists, and sharing
+the (immutable) columns makes reading and then normalizing them cheap."""
+_COLUMN_LISTS_MAX = 4096
+
+
+def _structure_columns(value: Any) -> tuple[Column, ...]:
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        return tuple(converter.structure(value, list[Column]))
+    key = json.dumps(value, separators=(",", ":"))
+    columns = _COLUMN_LISTS.get(key)
+    if columns is None:
+        columns = tuple(converter.structure(value, list[Column]))
+        if len(_COLUMN_LISTS) >= _COLUMN_LISTS_MAX:
+            _COLUMN_LISTS.clear()
+        _COLUMN_LISTS[key] = columns
+    return columns
+
+
+def _structure_list(value: Any, cls: type[T]) -> tuple[T, ...]:
+    return tuple(converter.structure(value, list[cls])) if value else ()  # type: ignore[valid-type]
+
+
 def structure_table(value: Any, _: type = Table) -> Table:
     """Read a table in Moose's encoding (hashes and ``source_primitive`` are recomputed, not kept)."""
     data = _mapping(value, "table", _TABLE_KEYS)
     order_by = data.get("order_by") or ()
     settings = data.get("table_settings") or {}
+    metadata = data.get("metadata")
+    life_cycle = data.get("life_cycle")
     return Table(
         name=_str(data["name"], "name"),
-        columns=tuple(converter.structure(data.get("columns") or [], list[Column])),
+        columns=_structure_columns(data.get("columns")),
         engine=structure_engine(data.get("engine")),
         database=data.get("database"),
         order_by=order_by if isinstance(order_by, str) else tuple(_str(o, "order_by") for o in order_by),
@@ -206,12 +234,14 @@ def structure_table(value: Any, _: type = Table) -> Table:
         sample_by=data.get("sample_by"),
         ttl=data.get("table_ttl_setting"),
         settings={str(k): str(v) for k, v in settings.items()},
-        indexes=tuple(converter.structure(data.get("indexes") or [], list[TableIndex])),
-        projections=tuple(converter.structure(data.get("projections") or [], list[TableProjection])),
+        indexes=_structure_list(data.get("indexes"), TableIndex),
+        projections=_structure_list(data.get("projections"), TableProjection),
         version=data.get("version"),
-        life_cycle=LifeCycle(data.get("life_cycle") or "FULLY_MANAGED"),
+        life_cycle=LifeCycle.FULLY_MANAGED if not life_cycle or life_cycle == "FULLY_MANAGED"
+        else LifeCycle(life_cycle),
         cluster=data.get("cluster_name"),
-        metadata=converter.structure(data.get("metadata"), Metadata | None),  # type: ignore[arg-type]
+        metadata=None if metadata is None
+        else converter.structure(metadata, Metadata | None),  # type: ignore[arg-type]
     )
 
 

@@ -21,9 +21,13 @@ class LifeCycle(enum.Enum):
     """Never touch it: someone else manages its schema."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Column:
-    """One column. ``default``, ``materialized`` and ``alias`` are mutually exclusive SQL expressions."""
+    """One column. ``default``, ``materialized`` and ``alias`` are mutually exclusive SQL expressions.
+
+    Columns are compared and looked up by value many times per plan (normalization is cached per column), so
+    the hash is computed once per instance.
+    """
 
     name: str
     data_type: DataType

@@ -8,6 +8,7 @@ on :class:`muskox.model.table.Column` (``nullable``), not in its type, as Moose 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TypeAlias
 
@@ -525,6 +526,8 @@ class _Parser:
         return SimpleAggregateFunction(function, tuple(arguments))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_type(text: str) -> DataType:
-    """Parse ClickHouse type syntax (as in ``system.columns.type`` or a CREATE statement)."""
+    """Parse ClickHouse type syntax (as in ``system.columns.type`` or a CREATE statement); cached, as types are
+    immutable and a schema repeats a few of them many times."""
     return _Parser(text.strip()).parse()

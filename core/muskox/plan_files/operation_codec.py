@@ -34,9 +34,16 @@ def _format_problem(exc: BaseException, _type: Any) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+_STRUCTURE_FNS: dict[type[Operation], Any] = {}
+
+
 def _structure_fn(cls: type[Operation]) -> Any:
-    return make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True,
-                                  _cattrs_detailed_validation=True)
+    """The structuring function of ``cls``, generated on first use (generating one compiles code)."""
+    function = _STRUCTURE_FNS.get(cls)
+    if function is None:
+        function = _STRUCTURE_FNS[cls] = make_dict_structure_fn(
+            cls, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True)
+    return function
 
 
 def operation_from_json(value: Any, types: Mapping[str, type[Operation]], where: str) -> tuple[Operation | None,

@@ -79,7 +79,12 @@ def plan_to_yaml(plan: Plan, schema: str = SCHEMA_FILE) -> str:
     return _HEADER.format(schema=schema) + dump_yaml(body)
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (the pure-Python one takes seconds for a plan of a few hundred tables);
+# the constructors, and so the values read, are the same
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
     pass
 
 

@@ -94,6 +94,9 @@ class Statement:
     """``(database, table)`` of an ``ALTER TABLE``: mutations it starts there are waited for."""
     mutation: bool = False
     """Known to start a mutation: sent without the server waiting for it (``alter_sync = 0``), then polled."""
+    metadata_only: bool = False
+    """Known to change only metadata (an ``ALTER`` muskox renders that starts no mutation): nothing to poll for;
+    should the server start a mutation all the same, it waits for it itself (``mutations_sync = 1``)."""
 
 
 def render_operation(operation: Operation, default_database: str) -> list[str]:
@@ -142,7 +145,7 @@ def _alter(operation: TableOperation, default_database: str, clause: str, *, mut
     database = operation.database or default_database
     sql = (f"ALTER TABLE {qualified_name(operation.table, database)}{_on_cluster(operation.cluster_name)} "
            f"{clause}")
-    return Statement(sql, watch=(database, operation.table), mutation=mutation)
+    return Statement(sql, watch=(database, operation.table), mutation=mutation, metadata_only=not mutation)
 
 
 # -- tables ---------------------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ database that does not exist creates it first (``CREATE DATABASE IF NOT EXISTS``
 Mutations. Before an ``ALTER TABLE`` the applier notes the table's mutations in ``system.mutations``; after it,
 any new one is polled until ``is_done``. A statement known to start one (a column type change, ``DROP
 COLUMN``, …, see :mod:`muskox_clickhouse.alter`) is sent with ``alter_sync = 0`` so the server does not wait
-for it itself, and every watched ``ALTER`` with ``mutations_sync = 0``: the wait is the applier's, bounded by
-``mutation_timeout``. A mutation with a ``latest_fail_reason`` (ClickHouse retries a failed mutation forever)
-raises :class:`MutationFailed` at once, naming the reason and the exact ``KILL MUTATION`` statement to run.
+for it itself, and every polled ``ALTER`` with ``mutations_sync = 0``: the wait is the applier's, bounded by
+``mutation_timeout``. An ``ALTER`` rendered by muskox that only changes metadata (adding a column, an index or
+a projection, settings, comments, …) is not polled: it is sent with ``mutations_sync = 1``, so should the server
+start a mutation for it all the same, the server waits for it and a failure is reported the same way. A
+mutation with a ``latest_fail_reason`` (ClickHouse retries a failed mutation forever) raises
+:class:`MutationFailed` at once, naming the reason and the exact ``KILL MUTATION`` statement to run.
 """
 
 from __future__ import annotations
@@ -270,7 +273,10 @@ class ClickHouseApplier:
         client = self._session_client(statement.session_database)
         settings: dict[str, Any] = dict(DDL_SETTINGS)
         known: set[str] = set()
-        if statement.watch is not None:
+        polled = statement.watch is not None and not statement.metadata_only
+        if statement.watch is not None and statement.metadata_only:
+            settings["mutations_sync"] = 1  # none is expected: two polls of system.mutations would be pure cost
+        elif statement.watch is not None:
             settings["mutations_sync"] = 0
             if statement.mutation:
                 settings["alter_sync"] = 0
@@ -279,10 +285,11 @@ class ClickHouseApplier:
         try:
             client.command(statement.sql, settings=settings)
         except ClickHouseServerError as exc:
-            if statement.watch is not None:
+            if statement.watch is not None and (polled or exc.code == _UNFINISHED):
                 self._raise_failed_mutation(client, statement.watch, known, fix, exc)
             raise
-        if statement.watch is not None:
+        if polled:
+            assert statement.watch is not None
             self._wait(client, statement.watch, known, fix)
 
     def _mutations(self, client: ClickHouseClient, database: str, table: str) -> list[_Mutation]:

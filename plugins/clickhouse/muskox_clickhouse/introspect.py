@@ -193,9 +193,12 @@ def split_nullable(type_text: str) -> tuple[DataType, bool]:
     return data_type, False
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _column(row: tuple[Any, ...], ttl: str | None, explicit_key: bool) -> Column:
     """One ``system.columns`` row. ``primary_key`` flags the columns of an explicit PRIMARY KEY clause only (as
-    Moose's ``Key[T]`` declares one); without that clause the key is the sorting key and no column is flagged."""
+    Moose's ``Key[T]`` declares one); without that clause the key is the sorting key and no column is flagged.
+
+    Cached: the tables of one schema repeat the same few column rows, and columns are immutable."""
     name, type_text, default_kind, default_expression, comment, codec, in_primary_key = row
     data_type, nullable = split_nullable(type_text)
     expressions: dict[str, str | None] = {"default": None, "materialized": None, "alias": None}
