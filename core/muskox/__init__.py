@@ -29,8 +29,9 @@ _DECLARED_NAMES = (
     "OlapConfig", "OlapTable", "Point", "Polygon", "ReplacingMergeTreeEngine", "ReplicatedAggregatingMergeTreeEngine",
     "ReplicatedCollapsingMergeTreeEngine", "ReplicatedMergeTreeEngine", "ReplicatedReplacingMergeTreeEngine",
     "ReplicatedSummingMergeTreeEngine", "ReplicatedVersionedCollapsingMergeTreeEngine", "Ring",
-    "SimpleAggregateFunction", "SummingMergeTreeEngine", "TableIndex", "TableProjection", "UInt8", "UInt16",
-    "UInt32", "UInt64", "UInt128", "UInt256", "VersionedCollapsingMergeTreeEngine", "View", "ViewConfig",
+    "SimpleAggregateFunction", "Stream", "StreamConfig", "SummingMergeTreeEngine", "TableIndex", "TableProjection",
+    "UInt8", "UInt16", "UInt32", "UInt64", "UInt128", "UInt256", "VersionedCollapsingMergeTreeEngine", "View",
+    "ViewConfig",
     "aggregated", "clickhouse_codec", "clickhouse_datetime64", "clickhouse_decimal", "clickhouse_default",
     "collect_project", "simple_aggregated",
 )

@@ -1,4 +1,4 @@
-"""The declaration API: tables, views and materialized views declared in Python, Moose-style.
+"""The declaration API: tables, views, materialized views and streams declared in Python, Moose-style.
 
 A Moose project ports by changing ``from moose_lib import ...`` to ``from muskox import ...``; the names
 below are re-exported lazily from :mod:`muskox`. :func:`collect_project` imports a project and returns the
@@ -75,6 +75,7 @@ from muskox.declare.olap_config import OlapConfig, TableIndex, TableProjection
 from muskox.declare.olap_table import OlapTable
 from muskox.declare.registry import Registry, collecting
 from muskox.declare.schema import columns_of
+from muskox.declare.stream import Stream, StreamConfig
 from muskox.declare.view import View, ViewConfig
 from muskox.model.table import LifeCycle
 
@@ -88,7 +89,8 @@ __all__ = [
     "OlapConfig", "OlapTable", "Point", "Polygon", "Registry", "ReplacingMergeTreeEngine",
     "ReplicatedAggregatingMergeTreeEngine", "ReplicatedCollapsingMergeTreeEngine", "ReplicatedMergeTreeEngine",
     "ReplicatedReplacingMergeTreeEngine", "ReplicatedSummingMergeTreeEngine",
-    "ReplicatedVersionedCollapsingMergeTreeEngine", "Ring", "SimpleAggregateFunction", "SummingMergeTreeEngine",
+    "ReplicatedVersionedCollapsingMergeTreeEngine", "Ring", "SimpleAggregateFunction", "Stream", "StreamConfig",
+    "SummingMergeTreeEngine",
     "TableIndex", "TableProjection", "UInt8", "UInt16", "UInt32", "UInt64", "UInt128", "UInt256",
     "VersionedCollapsingMergeTreeEngine", "View", "ViewConfig", "aggregated", "clickhouse_codec",
     "clickhouse_datetime64", "clickhouse_decimal", "clickhouse_default", "collect_project", "collecting",

@@ -29,9 +29,10 @@ _IMPORT_LOCK = threading.Lock()
 
 
 def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app", main_module: str = "main.py",
-                    default_database: str) -> InfraMap:
-    """Import ``<project_dir>/<source_dir>/<main_module>`` and return every table, view and materialized view
-    it declares (directly or in modules it imports) as an :class:`InfraMap`.
+                    default_database: str, topic_namespace: str | None = None) -> InfraMap:
+    """Import ``<project_dir>/<source_dir>/<main_module>`` and return every table, view, materialized view and
+    stream it declares (directly or in modules it imports) as an :class:`InfraMap`; ``topic_namespace``
+    (``redpanda_config.namespace``) prefixes topic names.
 
     Raises :class:`DeclarationError` when the main module is missing, a declaration is invalid or duplicated,
     or importing the project fails.
@@ -51,7 +52,7 @@ def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app"
         raise DeclarationError(f"cannot import {main_path} as a module",
                                "use a source_dir and main_module that are Python identifiers (e.g. app/main.py)")
     module_name = ".".join((*parts, main_path.stem))
-    registry = Registry(default_database=default_database, project_dir=project)
+    registry = Registry(default_database=default_database, project_dir=project, topic_namespace=topic_namespace)
     with _IMPORT_LOCK, _isolated_import(project, parts[0]), collecting(registry):
         _import(module_name, project, package_dir)
     return registry.infra_map()

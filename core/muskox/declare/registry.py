@@ -21,22 +21,30 @@ from muskox.model.infra_map import InfraMap
 if TYPE_CHECKING:
     from muskox.declare.materialized_view import MaterializedView
     from muskox.declare.olap_table import OlapTable
+    from muskox.declare.stream import Stream
     from muskox.declare.view import View
 
 _CURRENT: ContextVar[Registry | None] = ContextVar("muskox_declare_registry", default=None)
 
 
 class Registry:
-    """The tables, views and materialized views declared during one collection, in declaration order."""
+    """The tables, views, materialized views and streams declared during one collection, in declaration order.
 
-    def __init__(self, default_database: str, project_dir: Path | None = None) -> None:
+    ``topic_namespace`` (``redpanda_config.namespace``) prefixes the physical name of every stream's topic.
+    """
+
+    def __init__(self, default_database: str, project_dir: Path | None = None,
+                 topic_namespace: str | None = None) -> None:
         self.default_database = default_database
         self.project_dir = None if project_dir is None else project_dir.resolve()
+        self.topic_namespace = topic_namespace or None
         self.tables: list[OlapTable[Any]] = []
         self.views: list[View] = []
         self.materialized_views: list[MaterializedView[Any]] = []
+        self.streams: list[Stream[Any]] = []
         self._names: dict[tuple[str, str], tuple[str, SourceLocation | None]] = {}
         self._view_names: dict[str, tuple[str, SourceLocation | None]] = {}
+        self._topic_names: dict[str, SourceLocation | None] = {}
 
     def _claim(self, kind: str, database: str | None, name: str, location: SourceLocation | None) -> None:
         key = (database or self.default_database, name)
@@ -78,6 +86,24 @@ class Registry:
         self._claim("materialized view", None, view.name, view.location)
         self.materialized_views.append(view)
 
+    def add_stream(self, stream: Stream[Any]) -> None:
+        """Register a stream; its physical topic name (namespace and version included) must be valid and free."""
+        from muskox.declare.stream import check_topic_name
+
+        name = stream.topic_name(self.topic_namespace)
+        if name in self._topic_names:
+            raise DeclarationError(
+                f"{name!r} is declared twice: stream at {self._place(self._topic_names[name])} and stream at "
+                f"{self._place(stream.location)}", "rename one of them, or give one another version")
+        try:
+            check_topic_name(name)
+        except DeclarationError as exc:
+            raise DeclarationError(f"{self._place(stream.location)}: Stream {stream.name!r}: {exc.problem} "
+                                   f"(redpanda_config.namespace is {self.topic_namespace!r})",
+                                   "use a namespace of letters, digits, '.', '_' and '-'") from None
+        self._topic_names[name] = stream.location
+        self.streams.append(stream)
+
     def infra_map(self) -> InfraMap:
         """Everything registered, as the model's :class:`InfraMap`."""
         return InfraMap.of(
@@ -86,6 +112,7 @@ class Registry:
             views=[v.to_view(project_dir=self.project_dir) for v in self.views],
             materialized_views=[m.to_materialized_view(project_dir=self.project_dir)
                                 for m in self.materialized_views],
+            topics=[s.to_topic(namespace=self.topic_namespace, project_dir=self.project_dir) for s in self.streams],
         )
 
 
