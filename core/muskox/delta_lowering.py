@@ -22,9 +22,10 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from muskox import operations as ops
+from muskox import topic_operations as topic_ops
 from muskox.fold import FoldError, apply
 from muskox.model.infra_map import InfraMap
-from muskox.model.resources import MaterializedView, View
+from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
 from muskox.plan_files import delta as d
 
@@ -53,6 +54,13 @@ def _table(infra: InfraMap, database: str | None, name: str) -> tuple[str, Table
         raise FoldError(f"table '{database or infra.default_database}.{name}' does not exist",
                         "regenerate the migration against the current state")
     return found
+
+
+def _topic(infra: InfraMap, name: str) -> tuple[str, Topic]:
+    for key, topic in infra.topics.items():
+        if topic.name == name:
+            return key, topic
+    raise FoldError(f"topic '{name}' does not exist", "regenerate the migration against the current state")
 
 
 def _local(database: str | None, infra: InfraMap) -> str | None:
@@ -140,6 +148,16 @@ def delta_of(operation: ops.Operation, state: InfraMap, *, target: InfraMap | No
             return d.DropMaterializedView(mv=mv)
         case ops.RawSql(sql=sql, description=description):
             return _raw_sql(sql, description, state)
+        case topic_ops.CreateTopic(topic=topic):
+            return d.CreateTopic(topic=topic)
+        case topic_ops.DropTopic(topic=name):
+            key, topic = _topic(state, name)
+            return d.DropTopic(topic=topic, policy=_policy((reasons or {}).get(key) or f"DROP TOPIC {name}",
+                                                          approved_at))
+        case topic_ops.ModifyTopicConfig(topic=name, before_configs=before, after_configs=after):
+            return d.ModifyTopicConfig(topic_name=name, before=before, after=after)
+        case topic_ops.IncreaseTopicPartitions(topic=name, before_partitions=before, after_partitions=after):
+            return d.IncreaseTopicPartitions(topic_name=name, before=before, after=after)
         case ops.TableOperation():
             key = _table(state, operation.database, operation.table)[0]
             return _table_delta(operation, key)
@@ -237,6 +255,16 @@ def lower_delta(delta: d.Delta, infra: InfraMap) -> list[ops.Operation]:
             return [ops.RawSql(sql=(sql,), description=f"Backfill {target} from {source}")]
         case d.RawSql(sql=sql, description=description):
             return [ops.RawSql(sql=sql, description=description)]
+        case d.CreateTopic(topic=topic):
+            return [topic_ops.CreateTopic(topic=topic)]
+        case d.DropTopic(topic=topic):
+            return [topic_ops.DropTopic(topic=topic.name)]
+        case d.ModifyTopicConfig(topic_name=name, before=before_configs, after=after_configs):
+            return [topic_ops.ModifyTopicConfig(topic=name, before_configs=before_configs,
+                                                after_configs=after_configs)]
+        case d.IncreaseTopicPartitions(topic_name=name, before=before_count, after=after_count):
+            return [topic_ops.IncreaseTopicPartitions(topic=name, before_partitions=before_count,
+                                                      after_partitions=after_count)]
         case d.TableDelta(table_id=key):
             existing = infra.tables.get(key)
             if existing is None:

@@ -74,7 +74,7 @@ def diff(current: InfraMap, target: InfraMap, options: DiffOptions = DiffOptions
                            == normalize.normalize_materialized_view(a, default_database=db)
                            else Recreated("materialized_view", k, b, a, "materialized view definition changed"))
     changes += _diff_keyed("topic", current.topics, target.topics,
-                           lambda k, b, a: None if attrs.evolve(b, metadata=None) == attrs.evolve(a, metadata=None)
+                           lambda k, b, a: None if normalize.normalize_topic(b) == normalize.normalize_topic(a)
                            else TopicAltered(k, b, a))
     return changes
 

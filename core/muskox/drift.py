@@ -17,11 +17,22 @@ from collections.abc import Collection
 import attrs
 
 from muskox import normalize
-from muskox.changes import Added, Change, ColumnAdded, ColumnModified, ColumnRemoved, Recreated, Removed, TableAltered
+from muskox.changes import (
+    Added,
+    Change,
+    ColumnAdded,
+    ColumnModified,
+    ColumnRemoved,
+    Recreated,
+    Removed,
+    TableAltered,
+    TopicAltered,
+)
 from muskox.differ import DiffOptions, diff
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap
+from muskox.model.resources import Topic
 from muskox.model.table import LifeCycle
 
 
@@ -87,7 +98,23 @@ def describe(change: Change) -> str:
             details += [f"projection {p.name} changed" for p in change.projections_added + change.projections_dropped]
             details += ["SAMPLE BY changed"] if change.sample_by_changed else []
             return f"~ table {after.name}: {', '.join(details) or 'schema changed'}"
+        case TopicAltered(before=before, after=after):
+            return f"~ topic {after.name}: {topic_differences(before, after)}"
     return f"~ {change.key}"
+
+
+def topic_differences(before: Topic, after: Topic) -> str:
+    """``partitions 1 → 3, retention.ms 60000 → 120000, cleanup.policy removed``."""
+    details = [f"partitions {before.partitions} → {after.partitions}"] if before.partitions != after.partitions else []
+    old, new = before.managed_configs(), after.managed_configs()
+    for key in sorted(old.keys() | new.keys()):
+        if key not in new:
+            details.append(f"{key} removed (was {old[key]})")
+        elif key not in old:
+            details.append(f"{key} = {new[key]} added")
+        elif old[key] != new[key]:
+            details.append(f"{key} {old[key]} → {new[key]}")
+    return ", ".join(details) or "configuration changed"
 
 
 def drift_report(expected: InfraMap, current: InfraMap, ignore: Collection[str] = ()) -> list[str]:

@@ -14,7 +14,7 @@ import attrs
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap, table_id
-from muskox.model.resources import MaterializedView, View
+from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
 from muskox.operations import (
     AddTableColumn,
@@ -39,6 +39,7 @@ from muskox.operations import (
     RenameTableColumn,
     TableOperation,
 )
+from muskox.topic_operations import CreateTopic, DropTopic, IncreaseTopicPartitions, ModifyTopicConfig
 
 
 class FoldError(MuskoxError):
@@ -60,6 +61,13 @@ def _find(infra: InfraMap, database: str | None, name: str) -> tuple[str, Table]
         if (table.database or infra.default_database) == db and table.name == name:
             return key, table
     raise FoldError(f"table '{db}.{name}' does not exist", "regenerate the plan against the current state")
+
+
+def _find_topic(infra: InfraMap, name: str) -> tuple[str, Topic]:
+    for key, topic in infra.topics.items():
+        if topic.name == name:
+            return key, topic
+    raise FoldError(f"topic '{name}' does not exist", "regenerate the plan against the current state")
 
 
 def _replace(infra: InfraMap, key: str, table: Table) -> InfraMap:
@@ -106,6 +114,19 @@ def apply(infra: InfraMap, operation: Operation) -> InfraMap:
                 k: v for k, v in infra.materialized_views.items() if k != name})
         case RawSql():
             return infra
+        case CreateTopic(topic=topic):
+            if any(t.name == topic.name for t in infra.topics.values()):
+                raise FoldError(f"topic '{topic.name}' already exists", "remove the duplicate CreateTopic")
+            return attrs.evolve(infra, topics={**infra.topics, topic.name: topic})
+        case DropTopic():
+            key, _ = _find_topic(infra, operation.topic)
+            return attrs.evolve(infra, topics={k: t for k, t in infra.topics.items() if k != key})
+        case ModifyTopicConfig(after_configs=after):
+            key, topic = _find_topic(infra, operation.topic)
+            return attrs.evolve(infra, topics={**infra.topics, key: topic.with_managed_configs(after)})
+        case IncreaseTopicPartitions(after_partitions=after):
+            key, topic = _find_topic(infra, operation.topic)
+            return attrs.evolve(infra, topics={**infra.topics, key: attrs.evolve(topic, partitions=after)})
         case TableOperation():
             key, table = _find(infra, operation.database, operation.table)
             return _replace(infra, key, _alter(table, operation))

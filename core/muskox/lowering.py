@@ -1,5 +1,8 @@
 """Lowering: semantic changes → plan operations, split into teardown and setup (spec 1, step 6-7).
 
+Topics lower to the topic operations of :mod:`muskox.topic_operations` (a partition decrease is a planning
+error: Kafka cannot remove partitions).
+
 Teardown (drops) runs before setup (creates and alters); each list is ordered by dependency in
 :mod:`muskox.ordering`. Values written into operations are the original ones from the code or the database.
 """
@@ -24,6 +27,8 @@ from muskox.changes import (
     TableAltered,
     TopicAltered,
 )
+from muskox.errors import MuskoxError
+from muskox.exit_codes import ExitCode
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
 from muskox.operations import (
@@ -47,6 +52,13 @@ from muskox.operations import (
     RemoveSampleBy,
     RenameTableColumn,
 )
+from muskox.topic_operations import CreateTopic, DropTopic, IncreaseTopicPartitions, ModifyTopicConfig
+
+
+class PartitionDecrease(MuskoxError):
+    """The code asks for fewer partitions than a topic has: Kafka cannot remove partitions."""
+
+    exit_code = ExitCode.PLAN_INVALID
 
 
 @attrs.frozen
@@ -69,10 +81,12 @@ def lower(changes: Iterable[Change]) -> Lowered:
 
 
 def create(resource: Resource) -> Operation:
-    """The operation creating a table, view or materialized view (topics: see the stream plugin)."""
+    """The operation creating a table, view, materialized view or topic."""
     match resource:
         case Table():
             return CreateTable(table=resource)
+        case Topic():
+            return CreateTopic(topic=resource)
         case View():
             return CreateView(name=resource.name, select_sql=resource.select_sql, database=resource.database)
         case MaterializedView():
@@ -83,10 +97,12 @@ def create(resource: Resource) -> Operation:
 
 
 def drop(resource: Resource) -> Operation:
-    """The operation dropping a table, view or materialized view."""
+    """The operation dropping a table, view, materialized view or topic."""
     match resource:
         case Table():
             return DropTable(table=resource.name, database=resource.database, cluster_name=resource.cluster)
+        case Topic():
+            return DropTopic(topic=resource.name)
         case View():
             return DropView(name=resource.name, database=resource.database)
         case MaterializedView():
@@ -97,17 +113,41 @@ def drop(resource: Resource) -> Operation:
 def lower_change(change: Change) -> Lowered:
     """The operations of one change."""
     match change:
-        case Added(after=after) if not isinstance(after, Topic):
+        case Added(after=after):
             return Lowered(setup=(create(after),))
-        case Removed(before=before) if not isinstance(before, Topic):
+        case Removed(before=before):
             return Lowered(teardown=(drop(before),))
-        case Recreated(before=before, after=after) if not isinstance(after, Topic):
+        case Recreated(before=before, after=after):
             return Lowered(teardown=(drop(before),), setup=(create(after),))
         case TableAltered():
             return _lower_alter(change)
-        case Added() | Removed() | Recreated() | TopicAltered():
-            return Lowered()  # topics are lowered by the stream backend's operations (see the streams issue)
+        case TopicAltered():
+            return Lowered(setup=lower_topic_change(change))
     raise TypeError(f"unknown change {change!r}")
+
+
+def lower_topic_change(change: TopicAltered) -> tuple[Operation, ...]:
+    """More partitions first (the step a broker may refuse), then the configuration.
+
+    Raises :class:`PartitionDecrease` when the target has fewer partitions: Kafka cannot remove any.
+    """
+    before, after = change.before, change.after
+    if after.partitions < before.partitions:
+        raise PartitionDecrease(
+            f"topic '{after.name}': Kafka cannot reduce partitions from {before.partitions} to {after.partitions}: "
+            f"recreate the topic under a new version",
+            f"give the stream a new version (StreamConfig(version=...)), which creates a new topic, or set "
+            f"parallelism back to {before.partitions}",
+        )
+    operations: list[Operation] = []
+    if after.partitions > before.partitions:
+        operations.append(IncreaseTopicPartitions(topic=after.name, before_partitions=before.partitions,
+                                                  after_partitions=after.partitions))
+    configs_before, configs_after = before.managed_configs(), after.managed_configs()
+    if configs_before != configs_after:
+        operations.append(ModifyTopicConfig(topic=after.name, before_configs=configs_before,
+                                            after_configs=configs_after))
+    return tuple(operations)
 
 
 def _lower_alter(change: TableAltered) -> Lowered:

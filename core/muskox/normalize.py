@@ -57,7 +57,7 @@ import attrs
 from muskox.model.engines import Engine, OtherEngine, Replication, is_merge_tree
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, Topic, View
-from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.table import Column, LifeCycle, Table, TableIndex, TableProjection
 from muskox.model.types import (
     AggregateFunction,
     Array,
@@ -430,8 +430,11 @@ def normalize_materialized_view(view: MaterializedView, *, default_database: str
         select_sql=canonical_query(view.select_sql, strip_qualifier=database), source_tables=(), metadata=None)
 
 
-def _topic(topic: Topic) -> Topic:
-    return attrs.evolve(topic, metadata=None)
+def normalize_topic(topic: Topic) -> Topic:
+    """What a topic is on the broker: its name, partitions and configuration (lifecycle, version and metadata
+    are muskox's rules and notes, not properties of the topic)."""
+    canonical = topic.with_managed_configs(topic.managed_configs())
+    return attrs.evolve(canonical, metadata=None, life_cycle=LifeCycle.FULLY_MANAGED, version=None)
 
 
 def normalize_infra_map(infra_map: InfraMap, *, ignore_operations: Collection[str] = frozenset()) -> InfraMap:
@@ -444,5 +447,5 @@ def normalize_infra_map(infra_map: InfraMap, *, ignore_operations: Collection[st
         views={key: normalize_view(v, default_database=default) for key, v in infra_map.views.items()},
         materialized_views={key: normalize_materialized_view(m, default_database=default)
                             for key, m in infra_map.materialized_views.items()},
-        topics={key: _topic(t) for key, t in infra_map.topics.items()},
+        topics={key: normalize_topic(t) for key, t in infra_map.topics.items()},
     )

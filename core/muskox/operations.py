@@ -7,11 +7,14 @@ operation types (topics, dictionaries, …) through the ``muskox_register_operat
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal, TypeAlias
 
 import attrs
 
 from muskox.model.table import Column, Table, TableIndex, TableProjection
+
+BackendKind: TypeAlias = Literal["olap", "stream"]
+"""Which backend applies an operation: the OLAP database (tables, views) or the stream broker (topics)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -20,6 +23,8 @@ class Operation:
 
     destructive: ClassVar[bool] = False
     """True when applying it can lose data (a drop, or a recreate)."""
+    backend: ClassVar[BackendKind] = "olap"
+    """The backend that applies it; ``migrate`` routes each operation there (topics: ``"stream"``)."""
 
     def subject(self) -> tuple[str | None, str]:
         """``(database, name)`` of the object it changes; operations on one subject run in order."""

@@ -4,6 +4,8 @@ Spec 1, step 2: what the state store remembers but the database lacks is gone; w
 different shape is taken as it is, keeping what introspection cannot see (lifecycle, cluster, metadata); what
 the database has but the store never recorded is adopted only when the code declares it — so pre-existing
 tables that match the code become "already there" instead of "create", and foreign tables are never dropped.
+Topics follow the same rules; of their configuration, only the keys muskox manages are kept (the broker
+reports every key, most at their defaults).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TypeVar
 import attrs
 
 from muskox.model.infra_map import InfraMap
-from muskox.model.resources import MaterializedView, View
+from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
 
 R = TypeVar("R", Table, View, MaterializedView)
@@ -29,9 +31,17 @@ def reconcile(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> I
         views=_merge(stored.views, reality.views, target.views, lambda real, _old: real),
         materialized_views=_merge(stored.materialized_views, reality.materialized_views, target.materialized_views,
                                   _keep_materialized_view),
-        topics=dict(reality.topics) if reality.topics else {
-            k: v for k, v in stored.topics.items() if k in target.topics},
+        topics=_merge_topics(stored, reality, target),
     )
+
+
+def applied_state(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> InfraMap:
+    """The state to store after a plan was applied: :func:`reconcile`, except that a topic the code declares is
+    remembered with exactly the configuration keys the code declares now (keys it no longer declares were
+    deleted from the topic by the plan, and the broker may still report their defaults)."""
+    if stored is not None:
+        stored = attrs.evolve(stored, topics={k: t for k, t in stored.topics.items() if k not in target.topics})
+    return reconcile(stored, reality, target)
 
 
 def _merge(stored: Mapping[str, R], reality: Mapping[str, R], target: Mapping[str, R],
@@ -73,3 +83,26 @@ def _keep_table(real: Table, known: Table) -> Table:
 
 def _keep_materialized_view(real: MaterializedView, known: MaterializedView) -> MaterializedView:
     return attrs.evolve(real, life_cycle=known.life_cycle, metadata=known.metadata)
+
+
+def _merge_topics(stored: InfraMap, reality: InfraMap, target: InfraMap) -> dict[str, Topic]:
+    """Topics muskox manages (stored) or the code declares that exist on the broker, matched by name."""
+    real_by_name = {t.name: t for t in reality.topics.values()}
+    merged: dict[str, Topic] = {}
+    for key, known in [*target.topics.items(), *stored.topics.items()]:
+        real = real_by_name.get(known.name)
+        if real is not None:
+            merged[key] = _keep_topic(real, stored.topics.get(key), target.topics.get(key))
+    return dict(sorted(merged.items()))
+
+
+def _keep_topic(real: Topic, stored: Topic | None, declared: Topic | None) -> Topic:
+    """The broker's partitions and values of the configuration keys muskox manages — those the code declares
+    and those it declared when the state was stored — with the facts only muskox knows (lifecycle, version,
+    metadata; the code's when it declares the topic)."""
+    known = [t for t in (declared, stored) if t is not None]
+    keys = {key for topic in known for key in topic.managed_configs()}
+    configs = {k: v for k, v in real.managed_configs().items() if k in keys}
+    facts = known[0]
+    return attrs.evolve(real.with_managed_configs(configs), life_cycle=facts.life_cycle, version=facts.version,
+                        metadata=facts.metadata)

@@ -14,9 +14,11 @@ the state: ``tables``, ``views`` and ``materialized_views`` (plus Moose's ``dmv1
 * the default database is written as nothing (``database`` omitted), so a file generated against one
   database name applies to another (as Moose re-keys its snapshots to the current ``db_name``).
 
-Topics are not part of it (Moose's hash covers the OLAP side only). Because the empty sections are written as
-Moose writes them, the hash of an empty state is Moose's (``2cef55d3…``): a first Moose file generated against
-an empty database passes the check. Hashes of non-empty states differ from Moose's (normalization differs).
+Topics (muskox plans them; Moose's hash covers the OLAP side only) are added under ``topics``, keyed by their
+physical name, only when the state has any: a state without topics hashes as Moose's does. Because the empty
+sections are written as Moose writes them, the hash of an empty state is Moose's (``2cef55d3…``): a first Moose
+file generated against an empty database passes the check. Hashes of non-empty states differ from Moose's
+(normalization differs).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ def hashable_state(infra: InfraMap) -> dict[str, Any]:
                           for m in normalized.materialized_views.values()}
     value: dict[str, Any] = {key: {} for key in _MOOSE_EMPTY_SECTIONS}
     value.update(tables=tables, views=views, materialized_views=materialized_views)
+    if normalized.topics:  # only when there are any, so a state without topics hashes as before (and as Moose)
+        value["topics"] = {topic.name: to_json(topic) for topic in normalized.topics.values()}
     return value
 
 

@@ -98,7 +98,7 @@ def _by_parent(migrations: Sequence[MigrationFile]) -> dict[str, list[MigrationF
 
 def touched(migration: MigrationFile, default_database: str) -> dict[str, set[str]]:
     """Object → what the file does to it (``create``, ``drop``, ``change``); objects are named
-    ``table <id>``, ``view <name>``, ``materialized view <name>``."""
+    ``table <id>``, ``view <name>``, ``materialized view <name>``, ``topic <name>``."""
     actions: dict[str, set[str]] = {}
 
     def note(obj: str, action: str) -> None:
@@ -122,6 +122,12 @@ def touched(migration: MigrationFile, default_database: str) -> dict[str, set[st
                 note(f"materialized view {mv.name}", "create")
             case d.DropMaterializedView(mv=mv):
                 note(f"materialized view {mv.name}", "drop")
+            case d.CreateTopic(topic=topic):
+                note(f"topic {topic.name}", "create")
+            case d.DropTopic(topic=topic):
+                note(f"topic {topic.name}", "drop")
+            case d.ModifyTopicConfig(topic_name=name) | d.IncreaseTopicPartitions(topic_name=name):
+                note(f"topic {name}", "change")
     return actions
 
 
@@ -173,8 +179,8 @@ def validate_snapshot(directory: Path, types: Mapping[str, type[Operation]],
             return ValidationReport(checked=f"{PLAN_FILE} in {directory}", problems=(
                 f"{PLAN_FILE}: operations[{index}] ({type(operation).__name__}) does not apply to "
                 f"{REMOTE_STATE_FILE} with the operations before it: {exc.problem}",))
-    local = attrs.evolve(snapshot.local_infra_map, topics={})
-    reached = _with_lifecycles(attrs.evolve(state, topics={}), local)
+    local = snapshot.local_infra_map
+    reached = _with_lifecycles(state, local)
     allowed, blocked = apply_lifecycle(diff(reached, local, DiffOptions(frozenset(ignore))))
     problems = tuple(f"{PLAN_FILE} does not reach {LOCAL_INFRA_MAP_FILE}: {describe(change)}" for change in allowed)
     notes = tuple(f"not reached, as the lifecycle rules say: {item.reason}" for item in blocked)

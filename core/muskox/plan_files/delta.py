@@ -11,8 +11,9 @@ read here as the equivalent single-key mappings; its table hashes are ignored as
 
 Delta types are Moose's (``CreateTable``, ``DropTable`` with the whole table and the approval ``policy``,
 ``RecreateTable``, ``AddTableColumn`` … addressed by ``table_id``, the table's map key of spec 6.1), plus
-muskox's ``RawSql`` for statements that are not a version-bump ``BackfillTable``. How deltas turn into plan
-operations and back is :mod:`muskox.delta_lowering`.
+muskox's ``RawSql`` for statements that are not a version-bump ``BackfillTable`` and its topic deltas
+(``CreateTopic``, ``DropTopic``, ``ModifyTopicConfig``, ``IncreaseTopicPartitions``: Moose applies topics
+without recording them). How deltas turn into plan operations and back is :mod:`muskox.delta_lowering`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import yaml
 
 from muskox.errors import PlanInvalid
 from muskox.model.codec import to_json
-from muskox.model.resources import MaterializedView, View
+from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 from muskox.plan_files.delta_codec import read_delta_fields
 from muskox.plan_files.plan_yaml import PLAN_FILE, dump_yaml, utc_timestamp, yaml_timestamp
@@ -317,16 +318,65 @@ class RawSql(Delta):
         return f"run SQL: {self.description or f'{len(self.sql)} statement(s)'}"
 
 
+@attrs.frozen(kw_only=True)
+class CreateTopic(Delta):
+    """Create a Kafka/Redpanda topic (muskox's extension: Moose applies topics outside its files)."""
+
+    TYPE: ClassVar[str] = "CreateTopic"
+    topic: Topic
+
+    def summary(self) -> str:
+        return f"create topic {self.topic.name} ({self.topic.partitions} partition(s))"
+
+
+@attrs.frozen(kw_only=True)
+class DropTopic(Delta):
+    """Delete a topic (the whole definition, as it was); destructive, so ``policy`` records the approval."""
+
+    TYPE: ClassVar[str] = "DropTopic"
+    topic: Topic
+    policy: Policy | None = None
+
+    def summary(self) -> str:
+        return f"drop topic {self.topic.name}"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTopicConfig(Delta):
+    """Change a topic's managed configuration (``retention.ms``, ``max.message.bytes``, declared keys)."""
+
+    TYPE: ClassVar[str] = "ModifyTopicConfig"
+    topic_name: str
+    before: dict[str, str] = attrs.field(factory=dict)
+    after: dict[str, str] = attrs.field(factory=dict)
+
+    def summary(self) -> str:
+        return f"modify config of topic {self.topic_name}"
+
+
+@attrs.frozen(kw_only=True)
+class IncreaseTopicPartitions(Delta):
+    """Grow a topic's partition count."""
+
+    TYPE: ClassVar[str] = "IncreaseTopicPartitions"
+    topic_name: str
+    before: int
+    after: int
+
+    def summary(self) -> str:
+        return f"increase partitions of topic {self.topic_name} from {self.before} to {self.after}"
+
+
 #: Every delta type, by its ``type:`` tag.
 DELTA_TYPES: dict[str, type[Delta]] = {cls.TYPE: cls for cls in (
     CreateTable, DropTable, RecreateTable, AddTableColumn, DropTableColumn, ModifyTableColumn, RenameTableColumn,
     ModifyTableSettings, ModifyTableTtl, AddTableIndex, DropTableIndex, AddTableProjection, DropTableProjection,
     ModifySampleBy, RemoveSampleBy, CreateView, DropView, CreateMaterializedView, DropMaterializedView,
-    BackfillTable, RawSql,
+    BackfillTable, RawSql, CreateTopic, DropTopic, ModifyTopicConfig, IncreaseTopicPartitions,
 )}
 
 DESTRUCTIVE_TYPES: tuple[type[Delta], ...] = (DropTable, RecreateTable, DropTableColumn, DropView,
-                                              DropMaterializedView)
+                                              DropMaterializedView, DropTopic)
 """Deltas that can lose data (spec 6.4)."""
 
 

@@ -16,10 +16,10 @@ import attrs
 import cattrs
 
 from muskox.model.codec import from_json
-from muskox.model.resources import MaterializedView, View
+from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 
-_MODEL_TYPES = (Table, Column, View, MaterializedView, TableIndex, TableProjection)
+_MODEL_TYPES = (Table, Column, View, MaterializedView, TableIndex, TableProjection, Topic)
 
 
 def read_delta_fields(cls: type, body: Mapping[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from muskox.model.resources import Topic
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 from muskox.operations import Operation
 
@@ -54,7 +55,17 @@ _PROJECTION: dict[str, Any] = {
     "type": "object", "required": ["name", "body"],
     "properties": {"name": {"type": "string"}, "body": {"type": "string"}}, "additionalProperties": False,
 }
-_NAMED = {Column: _COLUMN, Table: _TABLE, TableIndex: _INDEX, TableProjection: _PROJECTION}
+_TOPIC: dict[str, Any] = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {"name": {"type": "string", "description": "physical topic name (namespace included)"},
+                   "partition_count": {"type": "integer", "minimum": 1},
+                   "retention_period": {"type": ["object", "null"],
+                                        "properties": {"secs": {"type": "integer"}, "nanos": {"type": "integer"}}},
+                   "max_message_bytes": {"type": ["integer", "null"]},
+                   "configs": {"type": "object", "additionalProperties": {"type": "string"}}},
+}
+_NAMED = {Column: _COLUMN, Table: _TABLE, TableIndex: _INDEX, TableProjection: _PROJECTION, Topic: _TOPIC}
 
 
 def type_schema(tp: Any) -> dict[str, Any]:
