@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from muskox.state.lock_info import DEFAULT_LOCK_TTL
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from muskox.config import Config
     from muskox.model import InfraMap
+    from muskox.model.resources import Topic
+    from muskox.operations import Operation
     from muskox.state.errors import LockLost
     from muskox.state.heartbeat import Heartbeat
     from muskox.state.lock_info import LockInfo
@@ -69,6 +72,23 @@ class StreamBackend(_Connection):
     @abc.abstractmethod
     def list_topics(self) -> list[str]:
         """Names of the non-internal topics on the broker."""
+
+    @abc.abstractmethod
+    def introspect(self, names: Collection[str] | None = None) -> dict[str, Topic]:
+        """The topics called ``names`` that exist (every non-internal topic when None), keyed by name.
+
+        Each carries its partition count and the configuration values the broker reports (broker keys, through
+        :meth:`muskox.model.resources.Topic.with_managed_configs`); the core keeps the keys it manages. Use a
+        constant number of broker requests, whatever the number of topics.
+        """
+
+    @abc.abstractmethod
+    def apply(self, operation: Operation) -> None:
+        """Apply one topic operation (:mod:`muskox.topic_operations`) and wait for the broker's answer.
+
+        Raise a :class:`muskox.errors.MuskoxError` whose message is one line naming the operation and the
+        broker's refusal; the executor reports it with every operation's fate.
+        """
 
 
 class StateStore(_Connection):

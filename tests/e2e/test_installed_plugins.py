@@ -16,7 +16,8 @@ EXPECTED = {
         "DropView", "ModifySampleBy", "ModifyTableColumn", "ModifyTableSettings", "ModifyTableTtl", "RawSql",
         "RemoveSampleBy", "RenameTableColumn"]}),
     "clickhouse": ("muskox-clickhouse", {"olap_backends": ["clickhouse"]}),
-    "redpanda": ("muskox-redpanda", {"stream_backends": ["redpanda"]}),
+    "redpanda": ("muskox-redpanda", {"operations": ["CreateTopic", "DropTopic", "IncreaseTopicPartitions",
+                                                    "ModifyTopicConfig"], "stream_backends": ["redpanda"]}),
     "state-redis": ("muskox-state-redis", {"state_stores": ["redis"]}),
     "state-keeper": ("muskox-state-keeper", {"state_stores": ["clickhouse"]}),
 }

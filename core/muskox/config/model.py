@@ -63,6 +63,10 @@ class ClickHouseConfig:
 class RedpandaConfig:
     """``[redpanda_config]`` (alias ``[kafka_config]``): the Kafka-protocol broker holding the topics."""
 
+    url: str | None = _field(
+        None, "Kafka URL (kafka://user:pass@host:port, kafka+ssl://…); overrides broker and the sasl_* keys",
+        secret=True,
+    )
     broker: str = _field("localhost:19092", "bootstrap servers, comma-separated host:port")
     message_timeout_ms: int = _field(1000, "producer message timeout")
     retention_ms: int = _field(30000, "default retention of topics that declare none")

@@ -1,5 +1,8 @@
 """The ``redpanda`` stream backend: topics on a Kafka-protocol broker through confluent-kafka's AdminClient.
 
+It lists and introspects topics and applies the topic operations of :mod:`muskox.topic_operations` (the
+work is in :mod:`muskox_redpanda.topics`).
+
 confluent-kafka is imported when the first request is made, not when this module is imported. librdkafka's
 own log lines go to the Python logger ``muskox_redpanda.librdkafka`` instead of stderr.
 """
@@ -13,12 +16,19 @@ from muskox.errors import ConfigError, ConnectionFailed, PluginError
 from muskox.interfaces import StreamBackend
 from muskox.masking import mask_text
 from muskox_redpanda.connection import KafkaSettings, resolve_settings
+from muskox_redpanda.topics import apply_topic_operation, introspect_topics, is_internal
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from muskox.config import Config
+    from muskox.model.resources import Topic
+    from muskox.operations import Operation
 
 #: Seconds a request may take before the broker counts as unreachable.
 DEFAULT_TIMEOUT = 5.0
+#: Seconds a topic operation (create, delete, alter, grow) may take.
+OPERATION_TIMEOUT = 30.0
 LIBRDKAFKA_LOGGER = "muskox_redpanda.librdkafka"
 
 #: librdkafka error names meaning "the credentials were refused".
@@ -32,21 +42,32 @@ class RedpandaBackend(StreamBackend):
 
     description = "Kafka/Redpanda topics through confluent-kafka's AdminClient"
 
-    def __init__(self, settings: KafkaSettings, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, settings: KafkaSettings, *, timeout: float = DEFAULT_TIMEOUT,
+                 operation_timeout: float = OPERATION_TIMEOUT, replication_factor: int = 1,
+                 default_retention_ms: int = 30000) -> None:
         """Prepare a backend for ``settings``; nothing is contacted until the first request.
 
-        :param timeout: seconds each request may take before :class:`muskox.errors.ConnectionFailed`.
+        :param timeout: seconds each read request may take before :class:`muskox.errors.ConnectionFailed`.
+        :param operation_timeout: seconds a topic operation may take (creating topics on a cluster is slower).
+        :param replication_factor: replicas of each created topic (``[redpanda_config] replication_factor``).
+        :param default_retention_ms: retention of created topics that declare none (``retention_ms``).
         """
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, not {timeout}")
+        if timeout <= 0 or operation_timeout <= 0:
+            raise ValueError(f"timeouts must be positive, not {timeout} / {operation_timeout}")
         self.settings = settings
         self.timeout = timeout
+        self.operation_timeout = operation_timeout
+        self.replication_factor = replication_factor
+        self.default_retention_ms = default_retention_ms
         self._admin: Any = None
 
     @classmethod
     def from_config(cls, config: Config, *, url: str | None = None) -> Self:
-        """A backend for ``[redpanda_config]``, or for ``url`` (``--kafka-url``) when given."""
-        return cls(resolve_settings(config, url))
+        """A backend for ``[redpanda_config]``: ``url`` (a Kafka URL) when given, else the section's ``url``
+        (``--kafka-url`` is merged into it), else ``broker`` and the SASL/TLS keys."""
+        section = config.redpanda_config
+        return cls(resolve_settings(config, url), replication_factor=section.replication_factor,
+                   default_retention_ms=section.retention_ms)
 
     @property
     def admin(self) -> Any:
@@ -78,7 +99,23 @@ class RedpandaBackend(StreamBackend):
             metadata = self.admin.list_topics(timeout=self.timeout)
         except KafkaException as exc:
             raise self.connection_failed(exc) from None
-        return sorted(name for name in metadata.topics if not name.startswith("_"))
+        return sorted(name for name in metadata.topics if not is_internal(name))
+
+    def introspect(self, names: Collection[str] | None = None) -> dict[str, Topic]:
+        """The topics called ``names`` that exist (every non-internal topic when None): partitions and every
+        configuration value the broker reports. Two admin requests, whatever the number of topics."""
+        from confluent_kafka import KafkaException
+
+        try:
+            return introspect_topics(self.admin, names, self.timeout)
+        except KafkaException as exc:
+            raise self.connection_failed(exc) from None
+
+    def apply(self, operation: Operation) -> None:
+        """Apply one topic operation; a refusal is one :class:`~muskox_redpanda.topics.TopicOperationFailed`
+        line naming the operation, the broker's error code and message."""
+        apply_topic_operation(self.admin, operation, replication_factor=self.replication_factor,
+                              default_retention_ms=self.default_retention_ms, timeout=self.operation_timeout)
 
     def connection_failed(self, exc: Exception) -> ConnectionFailed:
         """Turn a confluent-kafka failure into a one-line :class:`ConnectionFailed` with a fix."""

@@ -297,11 +297,13 @@ def settings_from_config(section: RedpandaConfig) -> KafkaSettings:
 
 
 def resolve_settings(config: Config, url: str | None = None) -> KafkaSettings:
-    """The settings to use: ``url`` (from ``--kafka-url``) when given, else ``[redpanda_config]``.
+    """The settings to use: ``url`` when given, else ``[redpanda_config] url`` (where ``--kafka-url`` and
+    ``MUSKOX_REDPANDA_CONFIG__URL`` land), else the section's ``broker`` and SASL/TLS keys.
 
     ``message_timeout_ms`` always comes from ``[redpanda_config]``.
     """
     section = config.redpanda_config
+    url = url if url is not None else section.url
     if url is not None:
         return parse_kafka_url(url, message_timeout_ms=section.message_timeout_ms)
     return settings_from_config(section)

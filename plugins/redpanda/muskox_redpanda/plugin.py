@@ -1,4 +1,4 @@
-"""The muskox plugin of muskox-redpanda: registers the ``redpanda`` stream backend.
+"""The muskox plugin of muskox-redpanda: registers the ``redpanda`` stream backend and the topic operations.
 
 Importing this module does not import confluent-kafka; the backend imports it on its first request.
 """
@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from muskox import hookimpl
 from muskox.interfaces import StreamBackend
+from muskox.operations import Operation
 from muskox_redpanda.backend import RedpandaBackend
 
 
@@ -16,3 +17,12 @@ from muskox_redpanda.backend import RedpandaBackend
 def muskox_register_stream_backends(register: Callable[[str, type[StreamBackend]], None]) -> None:
     """Register :class:`~muskox_redpanda.backend.RedpandaBackend` as ``redpanda``."""
     register("redpanda", RedpandaBackend)
+
+
+@hookimpl
+def muskox_register_operations(register: Callable[[str, type[Operation]], None]) -> None:
+    """Register ``CreateTopic``, ``DropTopic``, ``ModifyTopicConfig`` and ``IncreaseTopicPartitions``."""
+    from muskox.topic_operations import TOPIC_OPERATIONS
+
+    for name, cls in TOPIC_OPERATIONS.items():
+        register(name, cls)

@@ -43,6 +43,12 @@ class SampleStream(StreamBackend):
     def list_topics(self) -> list[str]:
         return ["sample-topic"]
 
+    def introspect(self, names=None):
+        return {}
+
+    def apply(self, operation) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
