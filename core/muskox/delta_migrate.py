@@ -40,7 +40,7 @@ from muskox.workspace import load_target
 log = logging.getLogger("muskox.migrate")
 
 REGENERATE = "muskox generate migration --clickhouse-url URL --save"
-_KIND_TITLES = {"table": "Tables", "view": "Views", "materialized_view": "Materialized views"}
+_KIND_TITLES = {"table": "Tables", "view": "Views", "materialized_view": "Materialized views", "topic": "Topics"}
 
 
 class StateDiverged(DriftDetected):
@@ -76,7 +76,7 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
 
     target = load_target(config, project_dir, backend.database)
     stored = store.load_state()
-    current = reconcile(stored, backend.introspect(), target)
+    current = reconcile(stored, backend.introspect(stored, target), target)
     applied_log = [m for m in migrations if m.id in done]
     state = current
     now_applied: list[str] = []
@@ -104,7 +104,7 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
             state = after
     finally:
         if now_applied:  # remember what the files applied so far created, even when a later one failed
-            store.save_state(reconcile(state, backend.introspect(), target))
+            store.save_state(reconcile(state, backend.introspect(state, target), target))
     progress(f"Applied {len(now_applied)} migration file(s)")
     return DeltaMigrateResult(applied=tuple(now_applied), reports=tuple(reports))
 
@@ -139,7 +139,7 @@ def forensic_report(applied_log: Sequence[MigrationFile], live: InfraMap, stored
     except FoldError as exc:
         expected = stored or empty
         basis = (f"the last stored state (the applied files do not fold from an empty database: {exc.problem})")
-    changes = diff(expected, attrs.evolve(live, topics={}), DiffOptions())  # the files cover the OLAP side
+    changes = diff(expected, live, DiffOptions())
     lines = [f"Compared with {basis}, the database has:" if changes else
              f"The database matches {basis}: the file was generated against another state (another branch's "
              f"files, or a database this deployment never saw)."]
@@ -221,6 +221,6 @@ def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: Stat
             known = fold_migration(stored, next(m for m in migrations if m.id == migration_id))
         except FoldError:
             known = stored
-    store.save_state(reconcile(known, backend.introspect(), target))
+    store.save_state(reconcile(known, backend.introspect(known, target), target))
     progress(f"Recorded {migration_id} as applied (not executed)")
     return True

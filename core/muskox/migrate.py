@@ -24,7 +24,7 @@ from muskox.interfaces import StateStore
 from muskox.model.infra_map import InfraMap
 from muskox.plan_files.snapshot import read_snapshot
 from muskox.plugins import Plugins
-from muskox.reconcile import reconcile
+from muskox.reconcile import applied_state, reconcile
 from muskox.workspace import load_target
 
 log = logging.getLogger("muskox.migrate")
@@ -76,7 +76,7 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
     database: str = backend.database
     target = load_target(config, project_dir, database)
     stored = store.load_state()
-    current = reconcile(stored, backend.introspect(), target)
+    current = reconcile(stored, backend.introspect(stored, target, snapshot.remote_state), target)
 
     outcome = check_drift(current, snapshot.remote_state, target, ignore)
     if outcome is DriftOutcome.DRIFT:
@@ -109,4 +109,4 @@ def _save(store: StateStore, stored: InfraMap | None, state: InfraMap) -> None:
 def _applied_state(backend: Any, stored: InfraMap | None, target: InfraMap) -> InfraMap:
     """What to remember: the database as it is now, limited to what muskox manages (what it managed before and
     still exists — e.g. a protected table the code no longer declares — and what the code declares)."""
-    return reconcile(stored, backend.introspect(), target)
+    return applied_state(stored, backend.introspect(stored, target), target)

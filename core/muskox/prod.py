@@ -41,7 +41,7 @@ from muskox.model.infra_map import InfraMap, table_id
 from muskox.model.table import version_suffix
 from muskox.planner import PlanRequest, PlanResult, make_plan
 from muskox.plugins import Plugins
-from muskox.reconcile import reconcile
+from muskox.reconcile import applied_state, reconcile
 from muskox.state import LockHeld
 from muskox.workspace import load_target, open_backend
 
@@ -124,7 +124,8 @@ def _boot_deltas(*, config: Config, project_dir: Path, backend: Any, store: Stat
     migrations = load_migrations(directory)  # load the plan: every committed file
     with acquire_waiting(store, owner, lock_wait, progress) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
-        current = reconcile(store.load_state(), backend.introspect(), target)
+        stored = store.load_state()
+        current = reconcile(stored, backend.introspect(stored, target), target)
         try:
             pending = pending_state(current, migrations, store.applied_migrations())
         except FoldError:
@@ -148,14 +149,14 @@ def _boot_without_plan(*, config: Config, backend: Any, store: StateStore, targe
                        lock: Lock) -> int:
     """No reviewed plan: apply the diff unless it is destructive (and the gate is on)."""
     stored = store.load_state()
-    current = reconcile(stored, backend.introspect(), target)
+    current = reconcile(stored, backend.introspect(stored, target), target)
     result = _plan(current, target, config)
     findings = destructive_operations(result)
     if findings and not config.migration_config.prod_auto_allow_destructive:
         raise refusal(findings)
     if result.empty:
         progress("No migration plan; the database already matches the code - nothing to apply")
-        _save(store, stored, reconcile(stored, backend.introspect(), target))
+        _save(store, stored, reconcile(stored, backend.introspect(stored, target), target))
         return 0
     if findings:
         log.warning("prod_auto_allow_destructive is set: applying %d destructive operation(s) without a reviewed "
@@ -167,7 +168,7 @@ def _boot_without_plan(*, config: Config, backend: Any, store: StateStore, targe
                      progress=progress)
     if not report.ok:
         raise ApplyFailed(failure_report(report, RECOVERY))
-    store.save_state(reconcile(stored, backend.introspect(), target))
+    store.save_state(applied_state(stored, backend.introspect(stored, target), target))
     progress(f"Applied {len(report.succeeded)} operation(s) in {report.seconds:.1f} s")
     return len(report.succeeded)
 
@@ -297,7 +298,8 @@ class LiveState:
 
     def _current(self, target: InfraMap) -> InfraMap:
         with self._store() as store, open_backend(self.plugins, self.config) as backend:
-            return reconcile(store.load_state(), backend.introspect(), target)
+            stored = store.load_state()
+            return reconcile(stored, backend.introspect(stored, target), target)
 
 
 def on_database(infra: InfraMap, database: str) -> InfraMap:

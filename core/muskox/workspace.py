@@ -12,12 +12,11 @@ from typing import Any
 
 import attrs
 
+from muskox.backends import Backends, open_backends
 from muskox.config import Config
 from muskox.model.infra_map import InfraMap
 from muskox.plugins import Plugins
 from muskox.reconcile import reconcile
-
-OLAP_BACKEND = "clickhouse"
 
 
 @attrs.frozen
@@ -35,13 +34,18 @@ def load_target(config: Config, project_dir: Path, default_database: str) -> Inf
     """The code's declarations (``<project>/<source_dir>/<main_module>``) as an :class:`InfraMap`."""
     from muskox.declare.collect import collect_project
 
-    return collect_project(project_dir, source_dir=config.project.source_dir,
-                           main_module=config.project.main_module, default_database=default_database)
+    target = collect_project(project_dir, source_dir=config.project.source_dir,
+                             main_module=config.project.main_module, default_database=default_database,
+                             topic_namespace=config.redpanda_config.namespace)
+    if not config.features.streaming_engine:  # topics are not managed: the code's streams are left out
+        target = attrs.evolve(target, topics={})
+    return target
 
 
-def open_backend(plugins: Plugins, config: Config) -> Any:
-    """The OLAP backend for ``[clickhouse_config]`` (a ``--clickhouse-url`` is already merged into it)."""
-    return plugins.olap_backend(OLAP_BACKEND).from_config(config)
+def open_backend(plugins: Plugins, config: Config) -> Backends:
+    """The backends for ``[clickhouse_config]`` and ``[redpanda_config]`` (``--clickhouse-url`` and
+    ``--kafka-url`` are already merged into them); the broker is contacted only when topics are involved."""
+    return open_backends(plugins, config)
 
 
 def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) -> PlanningInputs:
@@ -53,6 +57,6 @@ def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) ->
         stored: InfraMap | None = store.load_state()
     finally:
         store.close()
-    reality: InfraMap = backend.introspect()
+    reality: InfraMap = backend.introspect(stored, target)
     current = reconcile(stored, reality, target)
     return PlanningInputs(target=target, stored=stored, reality=reality, current=current, database=database)

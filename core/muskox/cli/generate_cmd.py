@@ -15,6 +15,7 @@ from muskox.cli.options import (
     connection_options,
     connection_overrides,
     fetch_remote,
+    kafka_option,
     remote_options,
 )
 
@@ -26,6 +27,7 @@ def generate_group() -> None:
 
 @generate_group.command("migration")
 @connection_options
+@kafka_option
 @remote_options
 @approval_options
 @click.option("--save", is_flag=True, help="Write the plan files to the migrations directory "
@@ -33,8 +35,8 @@ def generate_group() -> None:
 @click.option("--description", metavar="TEXT", default=None,
               help="Delta mode: the new file's description, also its id's suffix (default: migration).")
 @pass_app
-def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, url: str | None,
-                      token: str | None, yes_all: bool, yes_destructive: bool, yes_rename: bool,
+def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
+                      url: str | None, token: str | None, yes_all: bool, yes_destructive: bool, yes_rename: bool,
                       no_auto_backfill_sql: bool, save: bool, description: str | None) -> None:
     """Compare the code with the database and write a reviewable migration plan."""
     from muskox.cli.plan_output import render_listing  # the planner loads only when it runs
@@ -46,7 +48,7 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     from muskox.policies.approvals import Approvals
     from muskox.workspace import gather, open_backend
 
-    config = app.config(connection_overrides(clickhouse_url, redis_url))
+    config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     remote = fetch_remote(url, token, clickhouse_url)
     if config.features.migrate_with_deltas:
         from muskox.cli.generate_delta import generate_delta_migration

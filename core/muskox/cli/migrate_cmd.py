@@ -6,12 +6,13 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
-from muskox.cli.options import connection_options, connection_overrides
+from muskox.cli.options import connection_options, connection_overrides, kafka_option
 from muskox.exit_codes import ExitCode
 
 
 @click.command("migrate")
 @connection_options
+@kafka_option
 @click.option("--validate", is_flag=True,
               help="Check the migration files without a database: delta mode folds every file from an empty "
                    "state and looks for conflicting files; snapshot mode checks plan.yaml reaches "
@@ -20,14 +21,14 @@ from muskox.exit_codes import ExitCode
               help="Delta mode: record migration file ID as applied without running it (after finishing a "
                    "failed file by hand).")
 @pass_app
-def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, validate: bool,
-                    mark_applied: str | None) -> int:
+def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
+                    validate: bool, mark_applied: str | None) -> int:
     """Apply migrations/plan.yaml (delta mode: the unapplied migration files) if the database has not drifted."""
     from muskox.migrate import migrate_snapshot  # the planner and drivers load only when it runs
     from muskox.state import default_owner
     from muskox.workspace import open_backend
 
-    config = app.config(connection_overrides(clickhouse_url, redis_url))
+    config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     deltas = config.features.migrate_with_deltas
     if validate:
         from muskox.cli.validate_output import run_validation

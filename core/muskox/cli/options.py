@@ -24,14 +24,25 @@ def connection_options(command: F) -> F:
                              "(overrides [clickhouse_config]).")(command)
 
 
-def connection_overrides(clickhouse_url: str | None, redis_url: str | None) -> list[Override]:
+def connection_overrides(clickhouse_url: str | None, redis_url: str | None,
+                         kafka_url: str | None = None) -> list[Override]:
     """Config overrides for the connection flags that were given."""
     overrides = []
     if clickhouse_url:
         overrides.append(Override("clickhouse_config", "url", clickhouse_url, "--clickhouse-url"))
     if redis_url:
         overrides.append(Override("redis_config", "url", redis_url, "--redis-url"))
+    if kafka_url:
+        overrides.append(Override("redpanda_config", "url", kafka_url, "--kafka-url"))
     return overrides
+
+
+def kafka_option(command: F) -> F:
+    """``--kafka-url``: the broker holding the project's topics (overrides ``[redpanda_config]``)."""
+    return click.option("--kafka-url", metavar="URL",
+                        help="Kafka/Redpanda broker of the project's streams: kafka://[user:pass@]host:port or "
+                             "kafka+ssl://… (overrides [redpanda_config]; contacted only when topics are "
+                             "involved).")(command)
 
 
 def approval_options(command: F) -> F:

@@ -6,26 +6,27 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
-from muskox.cli.options import connection_options, connection_overrides, fetch_remote, remote_options
+from muskox.cli.options import connection_options, connection_overrides, fetch_remote, kafka_option, remote_options
 from muskox.exit_codes import ExitCode
 
 
 @click.command("plan")
 @connection_options
+@kafka_option
 @remote_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 @click.option("--exit-code", "exit_code", is_flag=True,
               help=f"Exit {int(ExitCode.OK)} when there are no changes, {int(ExitCode.CHANGES_PENDING)} when "
                    f"there are (for CI).")
 @pass_app
-def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, url: str | None,
-                 token: str | None, as_json: bool, exit_code: bool) -> int:
+def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
+                 url: str | None, token: str | None, as_json: bool, exit_code: bool) -> int:
     """Show the changes that would bring the database to the code (nothing is written)."""
     from muskox.cli.plan_output import plan_json, render_listing  # the planner loads only when it runs
     from muskox.planner import PlanRequest, make_plan
     from muskox.workspace import gather, open_backend
 
-    config = app.config(connection_overrides(clickhouse_url, redis_url))
+    config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     remote = fetch_remote(url, token, clickhouse_url)
     if remote is not None:
         from muskox.remote_state import remote_inputs
