@@ -280,7 +280,10 @@ class _Token:
 
 
 def _unescape(body: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "0": "\0"}.get(m.group(1), m.group(1)), body)
+    """Decode a literal's backslash escapes exactly as the SQL lexer does (one decoder for both)."""
+    from muskox.sql_lexer import unescape
+
+    return unescape(body)
 
 
 def _tokenize(text: str) -> list[_Token]:

@@ -57,9 +57,8 @@ def _unique_names(min_size: int, max_size: int) -> st.SearchStrategy[list[str]]:
     return st.lists(identifiers, min_size=min_size, max_size=max_size, unique_by=str.lower)
 
 
-#: Enum member names. ClickHouse prints ``\b``, ``\f`` and ``\r`` escaped in type text, and
-#: ``muskox.model.types.parse_type`` does not decode those escapes yet, so they are left out here.
-_enum_names = st.text(st.characters(codec="utf-8", exclude_characters="\b\f\r"),
+#: Enum member names (any UTF-8 text: ClickHouse prints control characters escaped in type text).
+_enum_names = st.text(st.characters(codec="utf-8"),
                       min_size=1, max_size=8)
 
 scalar_types: st.SearchStrategy[DataType] = st.one_of(
