@@ -62,6 +62,13 @@ class Backends:
             self._stream = self._open_stream()
         return self._stream
 
+    def prefetch(self) -> None:
+        """Let the OLAP backend start reading the schema in the background (see
+        :meth:`muskox.interfaces.OlapBackend.prefetch`); the next :meth:`introspect` returns what it read."""
+        prefetch = getattr(self.olap, "prefetch", None)
+        if prefetch is not None:
+            prefetch()
+
     def introspect(self, *known: InfraMap | None) -> InfraMap:
         """The OLAP backend's objects, and the topics named in any of ``known`` (the stored state, the code,
         a plan's snapshot) that exist on the broker. Without topics to look for, the broker is not contacted."""

@@ -58,6 +58,11 @@ class OlapBackend(_Connection):
     def server_version(self) -> str:
         """The server's version string; raises :class:`muskox.errors.ConnectionFailed` when unreachable."""
 
+    def prefetch(self) -> None:
+        """Optionally start reading what the next ``introspect()`` returns, in the background, so that the
+        server's work overlaps the caller's (reading the code and the stored state). Never raises: a failure is
+        raised by that ``introspect()``. The default does nothing."""
+
 
 class StreamBackend(_Connection):
     """A Kafka-protocol broker holding topics (Kafka, Redpanda)."""

@@ -70,6 +70,7 @@ RECOVERY = (
 def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, store: StateStore,
                      progress: Callable[[str], None]) -> MigrateResult:
     """Apply ``migrations/plan.yaml`` if the database is still as the plan expects (the caller holds the lock)."""
+    backend.prefetch()  # under the lock: the server reads its schema while the plan, code and state are read
     directory = project_dir / config.migration_config.dir
     snapshot = read_snapshot(directory, plugins.operations())
     ignore = frozenset(config.migration_config.ignore_operations)

@@ -280,6 +280,8 @@ the same object, so comparing two tables' columns is mostly identity checks."""
 
 @functools.lru_cache(maxsize=1 << 14)
 def _setting_value(value: str) -> str:
+    if value.isascii() and value.isdigit() and len(value) <= 19 and (len(value) == 1 or value[0] != "0"):
+        return value  # a plain integer is already canonical (and settings of many tables differ in numbers)
     tokens = tokenize(value)
     if len(tokens) == 1 and tokens[0].kind == "string":
         value = tokens[0].value
@@ -330,6 +332,8 @@ def normalize_engine(engine: Engine, *, database: str | None = None, table: str 
                      for part in split_top_level(tokenize(arguments))]
             arguments = ", ".join(items) or None
         return OtherEngine(name=engine.name, arguments=arguments)
+    if engine.replication is None:
+        return engine
     return attrs.evolve(engine, replication=_replication(engine.replication, database, table))
 
 
@@ -337,6 +341,8 @@ def normalize_engine(engine: Engine, *, database: str | None = None, table: str 
 
 
 def _check_ignored(ignore_operations: Collection[str]) -> frozenset[str]:
+    if isinstance(ignore_operations, frozenset) and ignore_operations <= IGNORABLE_OPERATIONS:
+        return ignore_operations
     unknown = set(ignore_operations) - IGNORABLE_OPERATIONS
     if unknown:
         raise ValueError(f"unknown ignore_operations value(s): {', '.join(sorted(unknown))}; "

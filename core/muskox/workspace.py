@@ -51,6 +51,7 @@ def open_backend(plugins: Plugins, config: Config) -> Backends:
 def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) -> PlanningInputs:
     """Read the code, the state store and the database, and reconcile them (spec section 1, step 2)."""
     database: str = backend.database
+    backend.prefetch()  # the server reads its schema while the code and the state are read here
     target = load_target(config, project_dir, database)
     store = plugins.state_store(config.state_config.storage).from_config(config, project_dir=project_dir)
     try:

@@ -19,6 +19,7 @@ from os import PathLike
 from pathlib import Path
 from types import ModuleType
 
+from muskox.declare.bytecode import caching_project_code
 from muskox.declare.errors import DeclarationError
 from muskox.declare.registry import Registry, collecting
 from muskox.errors import MuskoxError
@@ -53,7 +54,7 @@ def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app"
                                "use a source_dir and main_module that are Python identifiers (e.g. app/main.py)")
     module_name = ".".join((*parts, main_path.stem))
     registry = Registry(default_database=default_database, project_dir=project, topic_namespace=topic_namespace)
-    with _IMPORT_LOCK, _isolated_import(project, parts[0]), collecting(registry):
+    with _IMPORT_LOCK, _isolated_import(project, parts[0]), caching_project_code(project), collecting(registry):
         _import(module_name, project, package_dir)
     return registry.infra_map()
 

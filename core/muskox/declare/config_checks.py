@@ -7,7 +7,7 @@ values are checked and normalized where Moose's configs would coerce them.
 
 from __future__ import annotations
 
-import difflib
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,15 +16,23 @@ import attrs
 from muskox.declare.errors import DeclarationError
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[list[str], frozenset[str], list[str]]:
+    """The keyword names of attrs class ``cls`` (as a list and a set) and the required ones."""
+    known = [a.alias for a in attrs.fields(cls)]
+    return known, frozenset(known), [a.alias for a in attrs.fields(cls) if a.default is attrs.NOTHING]
+
+
 def reject_unknown(cls: type, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     """Raise for positional arguments, unknown keyword arguments or missing required fields of attrs class ``cls``."""
-    known = [a.alias for a in attrs.fields(cls)]
-    required = [a.alias for a in attrs.fields(cls) if a.default is attrs.NOTHING]
+    known, known_set, required = _fields(cls)
     if args:
         raise DeclarationError(f"{cls.__name__} takes keyword arguments only",
                                f"write {cls.__name__}({known[0]}=..., ...)")
     for name in kwargs:
-        if name not in known:
+        if name not in known_set:
+            import difflib  # only for the error's suggestion
+
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise DeclarationError(f"{cls.__name__}: unknown field {name!r}{hint}",

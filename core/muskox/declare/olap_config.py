@@ -108,7 +108,9 @@ class OlapConfig:
         self.order_by_fields = string_list(self.order_by_fields, "OlapConfig.order_by_fields")
         for name in ("order_by_expression", "partition_by", "sample_by_expression", "primary_key_expression",
                      "version", "ttl", "cluster", "database"):
-            setattr(self, name, optional_string(getattr(self, name), f"OlapConfig.{name}"))
+            value = getattr(self, name)
+            if value is not None:
+                optional_string(value, f"OlapConfig.{name}")  # checks; returns the value itself
         if self.order_by_fields and self.order_by_expression:
             raise DeclarationError("OlapConfig: order_by_fields and order_by_expression are exclusive",
                                    "give one of them")

@@ -95,8 +95,7 @@ class OlapTable(ModelTyped[T], Generic[T]):
     # -- checks -------------------------------------------------------------------------------------------
 
     def _check_against_columns(self) -> None:
-        names = self.column_names()
-        by_name = {c.name: c for c in self.columns}
+        by_name = _columns_by_name(self.columns)
         model_name = getattr(self.model_type, "__name__", str(self.model_type))
         plain = [("OlapConfig.order_by_fields", f) for f in self.config.order_by_fields]
         for field in ("order_by_expression", "partition_by", "sample_by_expression", "primary_key_expression"):
@@ -106,7 +105,8 @@ class OlapTable(ModelTyped[T], Generic[T]):
         engine = type(self.engine).__name__
         plain += [(f"{engine}.{param}", column) for param, column in self.engine.column_references().items()]
         for field, value in plain:
-            if _PLAIN_NAME.match(value) and value not in by_name:
+            if value not in by_name and _PLAIN_NAME.match(value):
+                names = self.column_names()
                 raise DeclarationError(
                     f"{field}: {value!r} is not a column of {model_name}",
                     f"use one of {', '.join(names)}" if names else f"add fields to {model_name}",
@@ -165,6 +165,19 @@ class OlapTable(ModelTyped[T], Generic[T]):
 
     def __repr__(self) -> str:
         return f"OlapTable[{getattr(self.model_type, '__name__', self.model_type)}]({self.name!r})"
+
+
+_BY_NAME: dict[int, tuple[tuple[model.Column, ...], dict[str, model.Column]]] = {}
+
+
+def _columns_by_name(columns: tuple[model.Column, ...]) -> dict[str, model.Column]:
+    """``{name: column}``, computed once per columns tuple (the tables of one schema class share theirs)."""
+    entry = _BY_NAME.get(id(columns))
+    if entry is None or entry[0] is not columns:
+        if len(_BY_NAME) >= 1024:
+            _BY_NAME.clear()
+        entry = _BY_NAME[id(columns)] = (columns, {c.name: c for c in columns})
+    return entry[1]
 
 
 def _index(index: TableIndex) -> model.TableIndex:

@@ -50,8 +50,15 @@ def columns_of(model: type) -> tuple[Column, ...]:
     except TypeError:  # not weak-referenceable (a typing alias, say): map it, the error names the problem
         return _Mapper().columns(model, ())
     if cached is None:
-        cached = _COLUMNS_CACHE[model] = _Mapper().columns(model, ())
+        if len(_INTERNED) >= 1 << 14:
+            _INTERNED.clear()
+        columns = _Mapper().columns(model, ())
+        cached = _COLUMNS_CACHE[model] = tuple(_INTERNED.setdefault(column, column) for column in columns)
     return cached
+
+
+_INTERNED: dict[Column, Column] = {}
+"""One instance per column value across schema classes (equal columns then compare by identity)."""
 
 
 def data_type_of(annotation: Any, where: str = "type") -> tuple[ch.DataType, bool]:

@@ -281,7 +281,8 @@ class ClickHouseApplier:
             if statement.mutation:
                 settings["alter_sync"] = 0
             known = {m.mutation_id for m in self._mutations(client, *statement.watch)}
-        sql_log.info("%s", mask_sql(statement.sql))
+        if sql_log.isEnabledFor(logging.INFO):  # masking tokenizes the statement: only when it is logged
+            sql_log.info("%s", mask_sql(statement.sql))
         try:
             client.command(statement.sql, settings=settings)
         except ClickHouseServerError as exc:

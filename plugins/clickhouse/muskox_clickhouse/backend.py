@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Self
 
+from muskox.errors import MuskoxError
 from muskox.interfaces import OlapBackend
 from muskox_clickhouse.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUERY_TIMEOUT, ClickHouseClient, connect
 from muskox_clickhouse.url import ClickHouseUrl, resolve_url
@@ -19,8 +22,9 @@ if TYPE_CHECKING:
 class ClickHouseBackend(OlapBackend):
     """ClickHouse through clickhouse-connect (``http://``, ``https://``) or asynch (``clickhouse://``).
 
-    Nothing is contacted until :attr:`client` is first used. The client's session does not select
-    :attr:`database` (which may not exist yet): SQL sent by the backend qualifies its names.
+    Nothing is contacted until :attr:`client` is first used (or :meth:`prefetch` is called). The client's
+    session does not select :attr:`database` (which may not exist yet): SQL sent by the backend qualifies its
+    names.
     """
 
     description = "ClickHouse over HTTP (clickhouse-connect) or the native protocol (asynch)"
@@ -33,19 +37,32 @@ class ClickHouseBackend(OlapBackend):
         """Other databases declared tables may live in (``[clickhouse_config] additional_databases``)."""
         self.connect_timeout = connect_timeout
         self.query_timeout = query_timeout
+        self.mutation_timeout: float | None = None
+        """Seconds to wait for the mutations one statement starts (None: the applier's default)."""
         self._client: ClickHouseClient | None = None
-        from muskox_clickhouse.apply import ClickHouseApplier
-
-        self.applier: ClickHouseApplier = ClickHouseApplier(url, connect_timeout=connect_timeout,
-                                                            query_timeout=query_timeout)
-        """Applies operations (thread-safe, its own connection per thread); see :mod:`muskox_clickhouse.apply`."""
+        self._applier: ClickHouseApplier | None = None
+        self._prefetched: concurrent.futures.Future[InfraMap] | None = None
 
     @classmethod
     def from_config(cls, config: Config, *, url: str | None = None) -> Self:
         """A backend for ``url`` (``--clickhouse-url``) when given, else for ``[clickhouse_config]``."""
         backend = cls(resolve_url(config, url), additional_databases=config.clickhouse_config.additional_databases)
-        backend.applier.mutation_timeout = float(config.migration_config.mutation_timeout)
+        backend.mutation_timeout = float(config.migration_config.mutation_timeout)
         return backend
+
+    @property
+    def applier(self) -> ClickHouseApplier:
+        """Applies operations (thread-safe, its own connection per thread); see :mod:`muskox_clickhouse.apply`.
+        Created on first use: a command that only reads never loads the DDL modules."""
+        if self._applier is None:
+            from muskox_clickhouse.apply import ClickHouseApplier
+
+            applier = ClickHouseApplier(self.url, connect_timeout=self.connect_timeout,
+                                        query_timeout=self.query_timeout)
+            if self.mutation_timeout is not None:
+                applier.mutation_timeout = self.mutation_timeout
+            self._applier = applier
+        return self._applier
 
     @property
     def database(self) -> str:
@@ -64,6 +81,40 @@ class ClickHouseBackend(OlapBackend):
         """The server's ``version()``, e.g. ``26.9.2.1``."""
         return self.client.server_version()
 
+    def prefetch(self) -> None:
+        """Start reading what :meth:`introspect` returns next, on connections of its own in a background thread,
+        so that the server's work overlaps the caller's (reading the code and the stored state). The next
+        :meth:`introspect` of the default databases returns that reading (or raises its error); later ones read
+        afresh. Call it only when nothing changes the schema in between (e.g. under the migration lock)."""
+        if self._prefetched is not None:
+            return
+        from muskox_clickhouse.introspect import introspect  # imported here: the thread imports nothing
+
+        future: concurrent.futures.Future[InfraMap] = concurrent.futures.Future()
+        self._prefetched = future
+        databases = [self.database, *self.additional_databases]
+        clients: list[ClickHouseClient] = []
+        try:
+            for _ in range(2):  # the tables query, and the others beside it
+                clients.append(connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
+                                       query_timeout=self.query_timeout))
+        except MuskoxError as exc:  # reported by introspect(), after whatever the caller does first
+            for client in clients:
+                client.close()
+            future.set_exception(exc)
+            return
+
+        def read() -> None:
+            try:
+                future.set_result(introspect(clients[0], databases, self.database, side=clients[1]))
+            except BaseException as exc:  # handed to introspect()
+                future.set_exception(exc)
+            finally:
+                for client in clients:
+                    client.close()
+
+        threading.Thread(target=read, name="muskox-introspect", daemon=True).start()
+
     def introspect(self, databases: Sequence[str] | None = None) -> InfraMap:
         """The tables, views and materialized views on the server, in four queries whatever their number.
 
@@ -71,6 +122,9 @@ class ClickHouseBackend(OlapBackend):
         """
         from muskox_clickhouse.introspect import introspect
 
+        if databases is None and self._prefetched is not None:
+            prefetched, self._prefetched = self._prefetched, None
+            return prefetched.result()
         if databases is None:
             databases = [self.database, *self.additional_databases]
         return introspect(self.client, databases, self.database)
@@ -80,8 +134,12 @@ class ClickHouseBackend(OlapBackend):
         self.applier.apply(operation)
 
     def close(self) -> None:
-        """Close the connections, if any were opened. Safe to call twice."""
-        self.applier.close()
+        """Close the connections, if any were opened. Safe to call twice (a :meth:`prefetch` still running closes
+        its own connection when it ends)."""
+        self._prefetched = None
+        applier, self._applier = self._applier, None
+        if applier is not None:
+            applier.close()
         client, self._client = self._client, None
         if client is not None:
             client.close()

@@ -64,24 +64,34 @@ def is_internal_table(name: str) -> bool:
     return name.startswith(".") or name == STATE_TABLE
 
 
-def introspect(client: ClickHouseClient, databases: Sequence[str], default_database: str) -> InfraMap:
+def introspect(client: ClickHouseClient, databases: Sequence[str], default_database: str, *,
+               side: ClickHouseClient | None = None) -> InfraMap:
     """The tables, views and materialized views of ``databases`` as the server reports them.
 
     :param databases: the databases to read (missing ones are simply empty).
     :param default_database: the resulting map's ``default_database`` (ids are ``<database>_<name>``).
+    :param side: a second connection: the column, index and projection queries then run on it while ``client``
+        runs the tables query (the server's slowest answer: it formats every table's statement), in parallel.
     """
     if not databases:
         return InfraMap(default_database=default_database)
     in_list = ", ".join(quote_string(d) for d in dict.fromkeys(databases))
-    projections = _projection_rows(client, in_list)
-    table_rows = client.query(_TABLES.format(databases=in_list))
-    # Parse the statements in a worker thread while this one waits for the other answers (the client is
-    # only ever used from this thread).
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="muskox-introspect") as pool:
-        statements = pool.submit(_parse_statements, table_rows, with_elements=projections is None)
-        columns = _group(client.query(_COLUMNS.format(databases=in_list)))
-        indexes = _group(_indexes(client, in_list))
-        parsed_rows = statements.result()
+    if side is not None:
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="muskox-introspect") as pool:
+            others = pool.submit(_other_rows, side, in_list)
+            table_rows = client.select_rows(_TABLES.format(databases=in_list))
+            projections, columns, indexes = others.result()
+        parsed_rows = _parse_statements(table_rows, with_elements=projections is None)
+    else:
+        projections = _projection_rows(client, in_list)
+        table_rows = client.select_rows(_TABLES.format(databases=in_list))
+        # Parse the statements in a worker thread while this one waits for the other answers (the client is
+        # only ever used from this thread).
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="muskox-introspect") as pool:
+            statements = pool.submit(_parse_statements, table_rows, with_elements=projections is None)
+            columns = _group(client.select_rows(_COLUMNS.format(databases=in_list)))
+            indexes = _group(_indexes(client, in_list))
+            parsed_rows = statements.result()
 
     tables: list[Table] = []
     views: list[View] = []
@@ -99,6 +109,15 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
             tables.append(_table(name, database, engine, parsed, sorting_key, columns.get(key, []),
                                  indexes.get(key, []), None if projections is None else projections.get(key, [])))
     return InfraMap.of(default_database, tables=tables, views=views, materialized_views=materialized_views)
+
+
+def _other_rows(client: ClickHouseClient, in_list: str
+                ) -> tuple[dict[Key, list[tuple[Any, ...]]] | None, dict[Key, list[tuple[Any, ...]]],
+                           dict[Key, list[tuple[Any, ...]]]]:
+    """Projections (None when the server has no ``system.projections``), columns and indexes, by table."""
+    projections = _projection_rows(client, in_list)
+    columns = _group(client.select_rows(_COLUMNS.format(databases=in_list)))
+    return projections, columns, _group(_indexes(client, in_list))
 
 
 def _parse_statements(rows: list[tuple[Any, ...]], *, with_elements: bool
@@ -125,17 +144,17 @@ def _group(rows: Iterable[tuple[Any, ...]]) -> dict[Key, list[tuple[Any, ...]]]:
 
 def _indexes(client: ClickHouseClient, in_list: str) -> list[tuple[Any, ...]]:
     try:
-        return client.query(_INDEXES.format(databases=in_list))
+        return client.select_rows(_INDEXES.format(databases=in_list))
     except ClickHouseServerError as exc:  # servers before implicit indexes have no "creation" column
         if exc.code != _UNKNOWN_IDENTIFIER:
             raise
-        return client.query(_INDEXES_BEFORE_25.format(databases=in_list))
+        return client.select_rows(_INDEXES_BEFORE_25.format(databases=in_list))
 
 
 def _projection_rows(client: ClickHouseClient, in_list: str) -> dict[Key, list[tuple[Any, ...]]] | None:
     """Projections by table; None on servers without ``system.projections`` (then read from the statements)."""
     try:
-        return _group(client.query(_PROJECTIONS.format(databases=in_list)))
+        return _group(client.select_rows(_PROJECTIONS.format(databases=in_list)))
     except ClickHouseServerError as exc:
         if exc.code != _UNKNOWN_TABLE:
             raise

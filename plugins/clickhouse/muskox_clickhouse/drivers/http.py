@@ -1,18 +1,20 @@
-"""HTTP and HTTPS through clickhouse-connect (imported with this module, so import it only when needed)."""
+"""HTTP and HTTPS: statements through clickhouse-connect, schema reads through the standard library.
+
+clickhouse-connect is imported, and its client created, when the first :meth:`HttpClient.query` or
+:meth:`HttpClient.command` runs: connecting (the check that the server answers) and
+:meth:`HttpClient.select_rows` use :class:`muskox_clickhouse.drivers.http_read.HttpReader`, so a command that
+only reads the schema (``muskox plan``) never loads the full driver.
+"""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 from typing import Any
 
-import clickhouse_connect
-import clickhouse_connect.driver.httpclient
-from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
-
 from muskox.errors import MuskoxError
 from muskox_clickhouse.client import ClickHouseClient, Settings
+from muskox_clickhouse.drivers.http_read import HttpReader
 from muskox_clickhouse.errors import server_error, transport_error
 from muskox_clickhouse.url import ClickHouseUrl
 
@@ -20,35 +22,52 @@ from muskox_clickhouse.url import ClickHouseUrl
 # applications that configure logging still receive it.
 logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
-_HAS_DEDICATED_POOL = "dedicated_pool" in inspect.signature(clickhouse_connect.driver.httpclient.HttpClient).parameters
-
 
 class HttpClient(ClickHouseClient):
-    """A clickhouse-connect client (one HTTP session, so ``SET`` lasts for the client's lifetime)."""
+    """A clickhouse-connect client (one HTTP session, so ``SET`` lasts for the client's lifetime), created on
+    first use; :meth:`select_rows` reads outside that session."""
 
     def __init__(self, url: ClickHouseUrl, *, use_database: bool, connect_timeout: float,
                  query_timeout: float) -> None:
         super().__init__(url, use_database=use_database, connect_timeout=connect_timeout,
                          query_timeout=query_timeout)
-        options: dict[str, Any] = {
-            "host": url.host, "port": url.port, "username": url.user, "password": url.password,
-            "secure": url.secure, "verify": url.verify,
-            # clickhouse-connect truncates timeouts to whole seconds (and rejects 0): round up.
-            "connect_timeout": max(1, math.ceil(connect_timeout)),
-            "send_receive_timeout": max(1, math.ceil(query_timeout)),
-        }
-        if use_database:
-            options["database"] = url.database
-        if _HAS_DEDICATED_POOL:
-            # Our own connection pool, closed with the client: the shared default pool keeps idle keep-alive
-            # connections open, which delays a server's shutdown (ClickHouse waits for them up to 5 s).
-            options["dedicated_pool"] = True
+        self._client: Any = None
+        self._reader = HttpReader(url, use_database=use_database, connect_timeout=connect_timeout,
+                                  query_timeout=query_timeout)
         try:
-            self._client: Any = clickhouse_connect.get_client(**options)
-        except ClickHouseError as exc:
-            raise self._translate(exc, connect_timeout) from exc
+            self._reader.check()
+        except BaseException:
+            self._reader.close()
+            raise
 
-    def _translate(self, exc: ClickHouseError, timeout: float) -> MuskoxError:
+    def _driver(self) -> Any:
+        """The clickhouse-connect client, created (and the driver imported) on first use."""
+        if self._client is None:
+            import clickhouse_connect
+            from clickhouse_connect.driver.exceptions import ClickHouseError
+
+            options: dict[str, Any] = {
+                "host": self.url.host, "port": self.url.port, "username": self.url.user,
+                "password": self.url.password, "secure": self.url.secure, "verify": self.url.verify,
+                # clickhouse-connect truncates timeouts to whole seconds (and rejects 0): round up.
+                "connect_timeout": max(1, math.ceil(self.connect_timeout)),
+                "send_receive_timeout": max(1, math.ceil(self.query_timeout)),
+            }
+            if self.use_database:
+                options["database"] = self.url.database
+            if _has_dedicated_pool():
+                # Our own connection pool, closed with the client: the shared default pool keeps idle keep-alive
+                # connections open, which delays a server's shutdown (ClickHouse waits for them up to 5 s).
+                options["dedicated_pool"] = True
+            try:
+                self._client = clickhouse_connect.get_client(**options)
+            except ClickHouseError as exc:
+                raise self._translate(exc, self.connect_timeout) from exc
+        return self._client
+
+    def _translate(self, exc: Exception, timeout: float) -> MuskoxError:
+        from clickhouse_connect.driver.exceptions import OperationalError
+
         code = getattr(exc, "code", None)
         if isinstance(code, int) and not isinstance(exc, OperationalError):
             return server_error(self.url, code, str(exc))
@@ -56,21 +75,41 @@ class HttpClient(ClickHouseClient):
 
     def query(self, sql: str, *, settings: Settings | None = None) -> list[tuple[Any, ...]]:
         """Run one statement and return its rows as tuples."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError
+
+        client = self._driver()
         try:
-            result = self._client.query(sql, settings=dict(settings or {}))
+            result = client.query(sql, settings=dict(settings or {}))
         except ClickHouseError as exc:
             raise self._translate(exc, self.query_timeout) from exc
         return [tuple(row) for row in result.result_rows]
 
     def command(self, sql: str, *, settings: Settings | None = None) -> None:
         """Run one statement for its effect."""
+        from clickhouse_connect.driver.exceptions import ClickHouseError
+
+        client = self._driver()
         try:
-            self._client.command(sql, settings=dict(settings or {}))
+            client.command(sql, settings=dict(settings or {}))
         except ClickHouseError as exc:
             raise self._translate(exc, self.query_timeout) from exc
 
+    def select_rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of a ``SELECT`` of strings and integers, read without clickhouse-connect (outside the
+        session: ``SET`` does not apply)."""
+        return self._reader.rows(sql)
+
     def close(self) -> None:
-        """Close the HTTP connection pool. Safe to call twice."""
+        """Close the HTTP connections. Safe to call twice."""
+        self._reader.close()
         client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+def _has_dedicated_pool() -> bool:
+    import inspect
+
+    import clickhouse_connect.driver.httpclient
+
+    return "dedicated_pool" in inspect.signature(clickhouse_connect.driver.httpclient.HttpClient).parameters
