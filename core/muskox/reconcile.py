@@ -63,14 +63,16 @@ def _merge_tables(stored: InfraMap, reality: InfraMap, target: InfraMap) -> dict
         return (table.database or fallback, table.name)
 
     real_by_name = {physical(t, reality.default_database): t for t in reality.tables.values()}
+    stored_default = stored.default_database or default
     merged: dict[str, Table] = {}
-    for key, known in target.tables.items():
-        real = real_by_name.get(physical(known, default))
-        if real is not None:
-            merged[key] = _keep_table(real, known)
-    for key, known in stored.tables.items():  # the store's view of a table wins over the code's
-        real = real_by_name.get(physical(known, stored.default_database or default))
-        if real is not None:
+    for key in target.tables.keys() | stored.tables.keys():
+        # the store's view of a table wins over the code's (when the table it knows exists)
+        known = stored.tables.get(key)
+        real = None if known is None else real_by_name.get(physical(known, stored_default))
+        if real is None and key in target.tables:
+            known = target.tables[key]
+            real = real_by_name.get(physical(known, default))
+        if real is not None and known is not None:
             merged[key] = _keep_table(real, known)
     return dict(sorted(merged.items()))
 

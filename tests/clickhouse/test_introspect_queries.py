@@ -89,6 +89,58 @@ def test_same_number_of_queries_for_1_and_300_tables(client: ClickHouseClient) -
             client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
 
 
+def test_more_connections_read_the_same_in_a_constant_number_of_queries(client: ClickHouseClient) -> None:
+    """With a side connection the other queries run beside the tables query; with a third one the tables query
+    goes in two halves: the same map either way, and the number of queries still does not grow with tables."""
+    database = f"split_{uuid.uuid4().hex[:10]}"
+    helpers = [CountingClient(connect(client.url, use_database=False)) for _ in range(2)]
+    try:
+        _populate(client, database, 40)
+        alone = introspect(client, [database], database)
+        main = CountingClient(client)
+        with_side = introspect(main, [database], database, side=helpers[0])
+        assert with_side == alone
+        assert len(main.sent) == 1 and len(helpers[0].sent) == 3
+        main, helpers[0].sent = CountingClient(client), []
+        halves = introspect(main, [database], database, side=helpers[0], half=helpers[1])
+        assert halves == alone
+        assert list(halves.tables) == list(alone.tables)
+        assert (len(main.sent), len(helpers[0].sent), len(helpers[1].sent)) == (1, 3, 1)
+    finally:
+        for helper in helpers:
+            helper.close()
+        client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+
+
+def test_prefetch_reads_in_the_background_once(clickhouse_server: RunningServer) -> None:
+    database = f"pre_{uuid.uuid4().hex[:10]}"
+    config = Config(clickhouse_config=ClickHouseConfig(
+        host=clickhouse_server.host, host_port=clickhouse_server.http_port, db_name=database))
+    with ClickHouseBackend.from_config(config) as backend:
+        _populate(backend.client, database, 3)
+        try:
+            backend.prefetch()
+            backend.prefetch()  # a second call while one is pending changes nothing
+            backend.client.command(f"CREATE TABLE {database}.late (id UInt8) ENGINE = MergeTree ORDER BY id")
+            prefetched = backend.introspect()
+            assert sorted(t.name for t in prefetched.tables.values()) in (
+                ["t_0", "t_1", "t_2"], ["late", "t_0", "t_1", "t_2"])
+            assert "late" in {t.name for t in backend.introspect().tables.values()}  # later calls read afresh
+        finally:
+            backend.client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+
+
+def test_prefetch_failure_is_raised_by_introspect() -> None:
+    from muskox.errors import ConnectionFailed
+    from muskox.testing.processes import free_port
+
+    backend = ClickHouseBackend(parse_url(f"http://127.0.0.1:{free_port()}/db"), connect_timeout=1)
+    backend.prefetch()  # never raises
+    with pytest.raises(ConnectionFailed, match="refused the connection"):
+        backend.introspect()
+    backend.close()
+
+
 def test_no_databases_means_no_queries(client: ClickHouseClient) -> None:
     counting = CountingClient(client)
     assert introspect(counting, [], "local").tables == {}

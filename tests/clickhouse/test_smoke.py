@@ -72,6 +72,26 @@ def test_bad_sql_surfaces_the_clickhouse_error(client: ClickHouseClient) -> None
     assert "\n" not in str(info.value)
 
 
+def test_select_rows_reads_what_query_reads(client: ClickHouseClient) -> None:
+    sql = ("SELECT 'it''s ü\\ttab', toUInt8(1), toUInt64(18446744073709551615), toInt128(-3), true, NULL, "
+           "toNullable(toUInt64(7)), ''")
+    assert client.select_rows(sql) == client.query(sql) == [
+        ("it's ü\ttab", 1, 18446744073709551615, -3, True, None, 7, "")]
+    assert client.select_rows("SELECT number FROM system.numbers LIMIT 3") == [(0,), (1,), (2,)]
+    with pytest.raises(ClickHouseServerError) as info:
+        client.select_rows("SELECT * FROM system.no_such_table")
+    assert info.value.code == 60
+
+
+def test_http_client_loads_clickhouse_connect_only_for_statements(clickhouse_server: RunningServer) -> None:
+    code = ("import sys; from muskox_clickhouse import connect, parse_url; "
+            f"c = connect(parse_url({clickhouse_server.http_url!r})); "
+            "rows = c.select_rows('SELECT 1'); loaded = 'clickhouse_connect' in sys.modules; "
+            "c.command('SELECT 1'); print(rows, loaded, 'clickhouse_connect' in sys.modules); c.close()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["[(1,)]", "False", "True"]
+
+
 def test_command_and_settings(client: ClickHouseClient, database: str) -> None:
     client.command(f"CREATE TABLE {database}.t (id UInt32, name String) ENGINE = MergeTree ORDER BY id")
     client.command(f"INSERT INTO {database}.t VALUES (1, 'one'), (2, 'two')")

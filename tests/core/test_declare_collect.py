@@ -253,3 +253,59 @@ def test_moose_names_are_exported_from_muskox() -> None:
         assert name in dir(muskox) and name in muskox.__all__
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         muskox.Nope  # noqa: B018
+
+
+def test_compiled_modules_are_cached_by_content_outside_the_project(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rewrite keeping size and modification time is still seen: the cache is keyed by the source's hash."""
+    import os
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    body = src("""
+        @dataclasses.dataclass
+        class A:
+            id: Key[str]
+
+        OlapTable[A]("t_{n}")
+    """)
+    project = write_project(tmp_path / "p", {"app/main.py": body.replace("{n}", "1"), "app/__init__.py": ""})
+    main = project / "app" / "main.py"
+    assert list(collect_project(project, default_database="db").tables) == ["db_t_1"]
+    cached = list((tmp_path / "cache" / "muskox" / "bytecode").iterdir())
+    assert len(cached) == 2  # app/__init__.py and app/main.py
+    assert list(collect_project(project, default_database="db").tables) == ["db_t_1"]
+    stat = main.stat()
+    main.write_text(textwrap.dedent(body.replace("{n}", "2")))
+    os.utime(main, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert list(collect_project(project, default_database="db").tables) == ["db_t_2"]
+    assert not list(project.rglob("__pycache__"))
+
+
+def test_unwritable_cache_only_means_compiling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    project = write_project(tmp_path / "p", {"app/main.py": src("""
+        @dataclasses.dataclass
+        class A:
+            id: Key[str]
+
+        OlapTable[A]("a")
+    """)})
+    assert list(collect_project(project, default_database="db").tables) == ["db_a"]
+
+
+def test_places_in_a_large_module_name_the_right_line(tmp_path: Path) -> None:
+    """Finding a declaration's line bisects the module's line table (f_lineno scans it): the lines still agree."""
+    lines = [HEADER, "@dataclasses.dataclass\nclass A:\n    id: Key[str]\n"]
+    lines += [f'OlapTable[A]("t_{n}")\n' if n % 7 else f'x_{n} = [OlapTable[A](\n    "t_{n}")]\n'
+              for n in range(3000)]
+    lines.append('OlapTable[A]("t_1500")\n')
+    text = "".join(lines)
+    project = write_project(tmp_path, {"app/main.py": text})
+    duplicate = text.count("\n", 0, text.rindex('OlapTable[A]("t_1500")')) + 1
+    first = text.count("\n", 0, text.index('OlapTable[A]("t_1500")')) + 1
+    with pytest.raises(DeclarationError) as info:
+        collect_project(project, default_database="db")
+    assert f"app/main.py:{first}" in str(info.value)
+    assert f"app/main.py:{duplicate}" in str(info.value)

@@ -40,6 +40,8 @@ class ClickHouseBackend(OlapBackend):
         self.mutation_timeout: float | None = None
         """Seconds to wait for the mutations one statement starts (None: the applier's default)."""
         self._client: ClickHouseClient | None = None
+        self._side: ClickHouseClient | None = None
+        """A second connection for introspection: its other queries run beside the tables query."""
         self._applier: ClickHouseApplier | None = None
         self._prefetched: concurrent.futures.Future[InfraMap] | None = None
 
@@ -95,7 +97,7 @@ class ClickHouseBackend(OlapBackend):
         databases = [self.database, *self.additional_databases]
         clients: list[ClickHouseClient] = []
         try:
-            for _ in range(2):  # the tables query, and the others beside it
+            for _ in range(3):  # the tables query in two halves, and the others beside them
                 clients.append(connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
                                        query_timeout=self.query_timeout))
         except MuskoxError as exc:  # reported by introspect(), after whatever the caller does first
@@ -106,7 +108,8 @@ class ClickHouseBackend(OlapBackend):
 
         def read() -> None:
             try:
-                future.set_result(introspect(clients[0], databases, self.database, side=clients[1]))
+                future.set_result(introspect(clients[0], databases, self.database, side=clients[1],
+                                             half=clients[2]))
             except BaseException as exc:  # handed to introspect()
                 future.set_exception(exc)
             finally:
@@ -116,7 +119,8 @@ class ClickHouseBackend(OlapBackend):
         threading.Thread(target=read, name="muskox-introspect", daemon=True).start()
 
     def introspect(self, databases: Sequence[str] | None = None) -> InfraMap:
-        """The tables, views and materialized views on the server, in four queries whatever their number.
+        """The tables, views and materialized views on the server, in four queries whatever their number (the
+        tables query on :attr:`client`, the others beside it on a second connection).
 
         :param databases: the databases to read; by default :attr:`database` and :attr:`additional_databases`.
         """
@@ -127,7 +131,10 @@ class ClickHouseBackend(OlapBackend):
             return prefetched.result()
         if databases is None:
             databases = [self.database, *self.additional_databases]
-        return introspect(self.client, databases, self.database)
+        if self._side is None:
+            self._side = connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
+                                 query_timeout=self.query_timeout)
+        return introspect(self.client, databases, self.database, side=self._side)
 
     def apply(self, operation: Operation) -> None:
         """Apply one operation and wait for the mutations it starts (the executor's ``apply_one``: thread-safe)."""
@@ -140,6 +147,7 @@ class ClickHouseBackend(OlapBackend):
         applier, self._applier = self._applier, None
         if applier is not None:
             applier.close()
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        for client in (self._client, self._side):
+            if client is not None:
+                client.close()
+        self._client = self._side = None

@@ -5,8 +5,11 @@ Four queries, whatever the number of tables: ``system.projections``, ``system.ta
 key membership) and ``system.data_skipping_indices`` (explicit indexes only). The statements give what the system
 tables do not: engine parameters, table and column TTLs, the SETTINGS clause, an explicit PRIMARY KEY, a view's
 query and a materialized view's ``TO`` target (see :mod:`muskox_clickhouse.create_parser`). A table's clauses are
-read from the short ``engine_full``; its whole statement is parsed only when a column may carry a TTL. The
-statements are parsed in a worker thread while the columns and indexes are being fetched.
+read from the short ``engine_full``; its whole statement is parsed only when a column may carry a TTL. On one
+connection, the statements are parsed in a worker thread while the columns and indexes are being fetched. Given
+more connections (as :meth:`muskox_clickhouse.backend.ClickHouseBackend.prefetch` does), the other queries run
+beside the tables query, and with a third one the tables query is sent as two halves (five queries in all,
+still whatever the number of tables) that the server answers in parallel.
 
 Costs on the embedded ClickHouse 26.9: for 2,000 tables of 10 columns about 0.8 s in all, of which about 0.4 s
 is the server producing ``create_table_query``/``engine_full`` (a per-table cost no query shape avoids).
@@ -43,6 +46,7 @@ STATE_TABLE = "_MOOSE_STATE"
 
 _TABLES = ("SELECT database, name, engine, create_table_query, engine_full, sorting_key FROM system.tables "
            "WHERE database IN ({databases}) AND NOT is_temporary ORDER BY database, name")
+_TABLES_HALF = _TABLES.replace("AND NOT is_temporary", "AND NOT is_temporary AND cityHash64(name) % 2 = {half}")
 _COLUMNS = ("SELECT database, table, name, type, default_kind, default_expression, comment, compression_codec, "
             "is_in_primary_key FROM system.columns WHERE database IN ({databases}) "
             "ORDER BY database, table, position")
@@ -65,21 +69,28 @@ def is_internal_table(name: str) -> bool:
 
 
 def introspect(client: ClickHouseClient, databases: Sequence[str], default_database: str, *,
-               side: ClickHouseClient | None = None) -> InfraMap:
+               side: ClickHouseClient | None = None, half: ClickHouseClient | None = None) -> InfraMap:
     """The tables, views and materialized views of ``databases`` as the server reports them.
 
     :param databases: the databases to read (missing ones are simply empty).
     :param default_database: the resulting map's ``default_database`` (ids are ``<database>_<name>``).
     :param side: a second connection: the column, index and projection queries then run on it while ``client``
         runs the tables query (the server's slowest answer: it formats every table's statement), in parallel.
+    :param half: with ``side``, a third connection: the tables query is split in two halves (by a hash of the
+        table name), one on each of ``client`` and ``half``, which the server answers in parallel.
     """
     if not databases:
         return InfraMap(default_database=default_database)
     in_list = ", ".join(quote_string(d) for d in dict.fromkeys(databases))
     if side is not None:
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="muskox-introspect") as pool:
+        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="muskox-introspect") as pool:
             others = pool.submit(_other_rows, side, in_list)
-            table_rows = client.select_rows(_TABLES.format(databases=in_list))
+            if half is None:
+                table_rows = client.select_rows(_TABLES.format(databases=in_list))
+            else:
+                second = pool.submit(half.select_rows, _TABLES_HALF.format(databases=in_list, half=1))
+                table_rows = client.select_rows(_TABLES_HALF.format(databases=in_list, half=0))
+                table_rows = sorted(table_rows + second.result(), key=lambda row: (row[0], row[1]))
             projections, columns, indexes = others.result()
         parsed_rows = _parse_statements(table_rows, with_elements=projections is None)
     else:

@@ -16,7 +16,6 @@ from muskox.errors import ConfigError, ConnectionFailed, PluginError
 from muskox.interfaces import StreamBackend
 from muskox.masking import mask_text
 from muskox_redpanda.connection import KafkaSettings, resolve_settings
-from muskox_redpanda.topics import apply_topic_operation, introspect_topics, is_internal
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -99,12 +98,16 @@ class RedpandaBackend(StreamBackend):
             metadata = self.admin.list_topics(timeout=self.timeout)
         except KafkaException as exc:
             raise self.connection_failed(exc) from None
+        from muskox_redpanda.topics import is_internal  # the model loads only when topics are involved
+
         return sorted(name for name in metadata.topics if not is_internal(name))
 
     def introspect(self, names: Collection[str] | None = None) -> dict[str, Topic]:
         """The topics called ``names`` that exist (every non-internal topic when None): partitions and every
         configuration value the broker reports. Two admin requests, whatever the number of topics."""
         from confluent_kafka import KafkaException
+
+        from muskox_redpanda.topics import introspect_topics
 
         try:
             return introspect_topics(self.admin, names, self.timeout)
@@ -114,6 +117,8 @@ class RedpandaBackend(StreamBackend):
     def apply(self, operation: Operation) -> None:
         """Apply one topic operation; a refusal is one :class:`~muskox_redpanda.topics.TopicOperationFailed`
         line naming the operation, the broker's error code and message."""
+        from muskox_redpanda.topics import apply_topic_operation
+
         apply_topic_operation(self.admin, operation, replication_factor=self.replication_factor,
                               default_retention_ms=self.default_retention_ms, timeout=self.operation_timeout)
 

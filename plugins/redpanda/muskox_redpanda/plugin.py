@@ -6,11 +6,14 @@ Importing this module does not import confluent-kafka; the backend imports it on
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from muskox import hookimpl
 from muskox.interfaces import StreamBackend
-from muskox.operations import Operation
 from muskox_redpanda.backend import RedpandaBackend
+
+if TYPE_CHECKING:
+    from muskox.operations import Operation
 
 
 @hookimpl
