@@ -100,3 +100,14 @@ def test_unexpected_failure_prints_a_masked_traceback(tmp_path: Path) -> None:
     assert "Traceback (most recent call last)" in result.stderr
     assert "RuntimeError: cannot reach clickhouse://bob:****@db:9000/x" in result.stderr
     assert "topsecret" not in result.stderr
+
+
+def test_bulk_commands_pause_the_cyclic_collector_only_while_they_run(tmp_path: Path) -> None:
+    code = ("import gc; from muskox.cli import main as m; seen = []; "
+            "m.BULK_COMMANDS = m.BULK_COMMANDS | {'config'}; "
+            "import muskox.cli.context as c; original = c.AppContext.config; "
+            "c.AppContext.config = lambda self, *a, **k: (seen.append(gc.isenabled()), original(self, *a, **k))[1]; "
+            f"m.run(['--project', {str(tmp_path)!r}, 'config', 'show']); "
+            "print(seen[0], gc.isenabled())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "True"]
