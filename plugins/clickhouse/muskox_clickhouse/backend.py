@@ -7,9 +7,14 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Self
 
-from muskox.errors import MuskoxError
 from muskox.interfaces import OlapBackend
-from muskox_clickhouse.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_QUERY_TIMEOUT, ClickHouseClient, connect
+from muskox_clickhouse.client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_QUERY_TIMEOUT,
+    ClickHouseClient,
+    connect,
+    load_driver,
+)
 from muskox_clickhouse.url import ClickHouseUrl, resolve_url
 
 if TYPE_CHECKING:
@@ -90,27 +95,23 @@ class ClickHouseBackend(OlapBackend):
         afresh. Call it only when nothing changes the schema in between (e.g. under the migration lock)."""
         if self._prefetched is not None:
             return
-        from muskox_clickhouse.introspect import introspect  # imported here: the thread imports nothing
+        # imported here, so that the thread imports nothing while the caller imports the project's code
+        from muskox_clickhouse.introspect import introspect
 
+        load_driver(self.url)
         future: concurrent.futures.Future[InfraMap] = concurrent.futures.Future()
         self._prefetched = future
         databases = [self.database, *self.additional_databases]
-        clients: list[ClickHouseClient] = []
-        try:
-            for _ in range(3):  # the tables query in two halves, and the others beside them
-                clients.append(connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
-                                       query_timeout=self.query_timeout))
-        except MuskoxError as exc:  # reported by introspect(), after whatever the caller does first
-            for client in clients:
-                client.close()
-            future.set_exception(exc)
-            return
 
         def read() -> None:
+            clients: list[ClickHouseClient] = []
             try:
+                for _ in range(3):  # the tables query in two halves, and the others beside them
+                    clients.append(connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
+                                           query_timeout=self.query_timeout))
                 future.set_result(introspect(clients[0], databases, self.database, side=clients[1],
                                              half=clients[2]))
-            except BaseException as exc:  # handed to introspect()
+            except BaseException as exc:  # handed to introspect(), after whatever the caller does first
                 future.set_exception(exc)
             finally:
                 for client in clients:

@@ -65,6 +65,17 @@ class ClickHouseClient(abc.ABC):
         self.close()
 
 
+def load_driver(url: ClickHouseUrl) -> type[ClickHouseClient]:
+    """Import the driver for ``url``'s protocol (the first time) and return its client class."""
+    if url.protocol == "native":
+        from muskox_clickhouse.drivers.native import NativeClient
+
+        return NativeClient
+    from muskox_clickhouse.drivers.http import HttpClient
+
+    return HttpClient
+
+
 def connect(url: ClickHouseUrl, *, use_database: bool = True, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
             query_timeout: float = DEFAULT_QUERY_TIMEOUT) -> ClickHouseClient:
     """Open a client for ``url`` (HTTP or native by its scheme) and check that the server answers.
@@ -73,12 +84,5 @@ def connect(url: ClickHouseUrl, *, use_database: bool = True, connect_timeout: f
         server's default database is current and SQL should qualify its names.
     :raises muskox.errors.ConnectionFailed: unreachable server, refused credentials, missing database.
     """
-    options: dict[str, Any] = {"use_database": use_database, "connect_timeout": connect_timeout,
-                               "query_timeout": query_timeout}
-    if url.protocol == "native":
-        from muskox_clickhouse.drivers.native import NativeClient
-
-        return NativeClient(url, **options)
-    from muskox_clickhouse.drivers.http import HttpClient
-
-    return HttpClient(url, **options)
+    return load_driver(url)(url, use_database=use_database, connect_timeout=connect_timeout,
+                            query_timeout=query_timeout)
