@@ -19,7 +19,6 @@ import importlib.util
 import marshal
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.machinery import ModuleSpec
@@ -68,6 +67,8 @@ class _CachingLoader(importlib.machinery.SourceFileLoader):
 
 def _write(entry: Path, data: bytes) -> None:
     """Write ``entry`` atomically; a failure leaves the cache as it was (the code was compiled anyway)."""
+    import tempfile  # only when writing: most commands find their modules compiled
+
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
