@@ -83,6 +83,22 @@ def test_select_rows_reads_what_query_reads(client: ClickHouseClient) -> None:
     assert info.value.code == 60
 
 
+def test_http_reader_reads_compressed_answers(clickhouse_server: RunningServer) -> None:
+    """What a remote server is asked for (a loopback one answers uncompressed): gzip, decoded."""
+    from muskox_clickhouse.drivers.http_read import HttpReader
+
+    reader = HttpReader(parse_url(clickhouse_server.http_url), use_database=False, connect_timeout=5,
+                        query_timeout=5)
+    reader._params["enable_http_compression"] = "1"
+    reader._headers["Accept-Encoding"] = "gzip"
+    try:
+        assert reader.rows("SELECT number, toString(number) FROM system.numbers LIMIT 3") == [
+            (0, "0"), (1, "1"), (2, "2")]
+    finally:
+        reader.close()
+        reader.close()
+
+
 def test_http_client_loads_clickhouse_connect_only_for_statements(clickhouse_server: RunningServer) -> None:
     code = ("import sys; from muskox_clickhouse import connect, parse_url; "
             f"c = connect(parse_url({clickhouse_server.http_url!r})); "
