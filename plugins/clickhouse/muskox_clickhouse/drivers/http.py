@@ -1,20 +1,22 @@
-"""HTTP and HTTPS: statements through clickhouse-connect, schema reads through the standard library.
+"""HTTP and HTTPS: typed queries through clickhouse-connect, everything else through the standard library.
 
-clickhouse-connect is imported, and its client created, when the first :meth:`HttpClient.query` or
-:meth:`HttpClient.command` runs: connecting (the check that the server answers) and
-:meth:`HttpClient.select_rows` use :class:`muskox_clickhouse.drivers.http_read.HttpReader`, so a command that
-only reads the schema (``muskox plan``) never loads the full driver.
+Connecting (the check that the server answers), :meth:`HttpClient.command` and :meth:`HttpClient.select_rows`
+use :class:`muskox_clickhouse.drivers.http_wire.HttpWire`; clickhouse-connect is imported, and its client
+created, only when the first :meth:`HttpClient.query` runs (its typed rows: dates, decimals, …). Reading a
+schema and applying a plan therefore never load the full driver. Both speak in one ClickHouse session, so a
+``SET`` sent as a command applies to later commands and queries alike.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import uuid
 from typing import Any
 
 from muskox.errors import MuskoxError
 from muskox_clickhouse.client import ClickHouseClient, Settings
-from muskox_clickhouse.drivers.http_read import HttpReader
+from muskox_clickhouse.drivers.http_wire import HttpWire
 from muskox_clickhouse.errors import server_error, transport_error
 from muskox_clickhouse.url import ClickHouseUrl
 
@@ -24,20 +26,20 @@ logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
 
 class HttpClient(ClickHouseClient):
-    """A clickhouse-connect client (one HTTP session, so ``SET`` lasts for the client's lifetime), created on
-    first use; :meth:`select_rows` reads outside that session."""
+    """One ClickHouse HTTP session (``SET`` lasts for the client's lifetime) for commands and queries;
+    :meth:`select_rows` reads outside it."""
 
     def __init__(self, url: ClickHouseUrl, *, use_database: bool, connect_timeout: float,
                  query_timeout: float) -> None:
         super().__init__(url, use_database=use_database, connect_timeout=connect_timeout,
                          query_timeout=query_timeout)
         self._client: Any = None
-        self._reader = HttpReader(url, use_database=use_database, connect_timeout=connect_timeout,
-                                  query_timeout=query_timeout)
+        self._wire = HttpWire(url, use_database=use_database, connect_timeout=connect_timeout,
+                              query_timeout=query_timeout, session_id=str(uuid.uuid4()))
         try:
-            self._reader.check()
+            self._wire.check()
         except BaseException:
-            self._reader.close()
+            self._wire.close()
             raise
 
     def _driver(self) -> Any:
@@ -52,6 +54,7 @@ class HttpClient(ClickHouseClient):
                 # clickhouse-connect truncates timeouts to whole seconds (and rejects 0): round up.
                 "connect_timeout": max(1, math.ceil(self.connect_timeout)),
                 "send_receive_timeout": max(1, math.ceil(self.query_timeout)),
+                "session_id": self._wire.session_id,
             }
             if self.use_database:
                 options["database"] = self.url.database
@@ -85,23 +88,17 @@ class HttpClient(ClickHouseClient):
         return [tuple(row) for row in result.result_rows]
 
     def command(self, sql: str, *, settings: Settings | None = None) -> None:
-        """Run one statement for its effect."""
-        from clickhouse_connect.driver.exceptions import ClickHouseError
-
-        client = self._driver()
-        try:
-            client.command(sql, settings=dict(settings or {}))
-        except ClickHouseError as exc:
-            raise self._translate(exc, self.query_timeout) from exc
+        """Run one statement for its effect, in the session."""
+        self._wire.execute(sql, settings)
 
     def select_rows(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of a ``SELECT`` of strings and integers, read without clickhouse-connect (outside the
         session: ``SET`` does not apply)."""
-        return self._reader.rows(sql)
+        return self._wire.rows(sql)
 
     def close(self) -> None:
         """Close the HTTP connections. Safe to call twice."""
-        self._reader.close()
+        self._wire.close()
         client, self._client = self._client, None
         if client is not None:
             client.close()
