@@ -27,7 +27,7 @@ from muskox.delta_lowering import Lowered, fold_migration, fold_migrations, lowe
 from muskox.differ import DiffOptions, diff
 from muskox.drift import DriftDetected, describe
 from muskox.errors import PlanInvalid
-from muskox.executor import ExecutionReport, execute
+from muskox.executor import Advanced, ExecutionReport, execute
 from muskox.fold import FoldError
 from muskox.interfaces import Lock, StateStore
 from muskox.migrate import ApplyFailed
@@ -60,8 +60,10 @@ class DeltaMigrateResult:
 
 
 def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: StateStore,
-                   progress: Callable[[str], None], lock: Lock | None = None) -> DeltaMigrateResult:
-    """Apply every committed, unapplied migration file in id order (the caller holds the lock)."""
+                   progress: Callable[[str], None], lock: Lock | None = None,
+                   advanced: Advanced | None = None) -> DeltaMigrateResult:
+    """Apply every committed, unapplied migration file in id order (the caller holds the lock); ``advanced``
+    receives each file's count of finished operations (see :func:`muskox.executor.execute`)."""
     directory = project_dir / config.migration_config.dir
     migrations = load_migrations(directory)
     applied = store.applied_migrations()
@@ -93,7 +95,7 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
             progress(f"Applying migration {number}/{len(unapplied)}: {migration.id} "
                      f"({len(migration.deltas)} delta(s), {len(lowered.operations)} operation(s))")
             report = execute(lowered.operations, backend.apply, parallelism=config.migration_config.parallelism,
-                             progress=progress)
+                             progress=progress, advanced=advanced)
             reports.append(report)
             if not report.ok:
                 raise ApplyFailed(delta_failure_report(migration, lowered, report))

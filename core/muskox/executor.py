@@ -33,6 +33,10 @@ ApplyOne = Callable[[Operation], None]
 """Applies one operation (thread-safe; raises on failure). Backends provide it."""
 
 Progress = Callable[[str], None]
+"""Receives a line as each operation starts (``[i/N] description``); called from the executor's threads."""
+
+Advanced = Callable[[int, int], None]
+"""Receives ``(finished, total)`` each time an operation ends, well or not (e.g. to move a progress bar)."""
 
 _BARRIERS = (CreateView, CreateMaterializedView, DropView, DropMaterializedView, RawSql)
 
@@ -89,7 +93,7 @@ def dependencies(operations: Sequence[Operation]) -> list[set[int]]:
 
 
 def execute(operations: Sequence[Operation], apply_one: ApplyOne, *, parallelism: int = 4,
-            progress: Progress | None = None) -> ExecutionReport:
+            progress: Progress | None = None, advanced: Advanced | None = None) -> ExecutionReport:
     """Run ``operations``; never raises for an operation's failure (see the report)."""
     started_at = time.perf_counter()
     total = len(operations)
@@ -127,6 +131,8 @@ def execute(operations: Sequence[Operation], apply_one: ApplyOne, *, parallelism
                     else:
                         failed.append(Failure(index, error))
                         log.error("[%d/%d] %s failed: %s", index + 1, total, operations[index].describe(), error)
+                if advanced is not None:
+                    advanced(len(succeeded) + len(failed), total)
     not_run = tuple(i for i in range(total) if i not in scheduled)
     return ExecutionReport(operations=tuple(operations), succeeded=tuple(sorted(succeeded)),
                            failed=tuple(sorted(failed, key=lambda f: f.index)), not_run=not_run,

@@ -18,7 +18,7 @@ import attrs
 from muskox.config import Config
 from muskox.drift import DriftOutcome, check_code_consistency, check_drift, raise_drift
 from muskox.errors import MuskoxError
-from muskox.executor import ExecutionReport, execute, failure_report
+from muskox.executor import Advanced, ExecutionReport, execute, failure_report
 from muskox.exit_codes import ExitCode
 from muskox.interfaces import StateStore
 from muskox.model.infra_map import InfraMap
@@ -68,8 +68,11 @@ RECOVERY = (
 
 
 def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, store: StateStore,
-                     progress: Callable[[str], None]) -> MigrateResult:
-    """Apply ``migrations/plan.yaml`` if the database is still as the plan expects (the caller holds the lock)."""
+                     progress: Callable[[str], None], advanced: Advanced | None = None) -> MigrateResult:
+    """Apply ``migrations/plan.yaml`` if the database is still as the plan expects (the caller holds the lock).
+
+    ``progress`` receives the status lines, ``advanced`` the count of finished operations (see
+    :func:`muskox.executor.execute`)."""
     backend.prefetch()  # under the lock: the server reads its schema while the plan, code and state are read
     directory = project_dir / config.migration_config.dir
     snapshot = read_snapshot(directory, plugins.operations())
@@ -93,7 +96,7 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
         return MigrateResult(MigrateOutcome.NOTHING_TO_DO)
 
     report = execute(snapshot.plan.operations, backend.apply, parallelism=config.migration_config.parallelism,
-                     progress=progress)
+                     progress=progress, advanced=advanced)
     if not report.ok:
         raise ApplyFailed(failure_report(report, RECOVERY))
     store.save_state(_applied_state(backend, stored, target))

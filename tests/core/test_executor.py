@@ -104,3 +104,12 @@ def test_nonpositive_parallelism_still_runs(parallelism: int) -> None:
 def test_default_database_and_the_same_database_spelled_out_are_one_object() -> None:
     ops: list[Operation] = [DropTable(table="events", database="db"), create("events")]
     assert dependencies(ops) == [set(), {0}]
+
+
+def test_advanced_counts_every_finished_operation_failed_ones_too() -> None:
+    counts: list[tuple[int, int]] = []
+    recorder = Recorder(delay=0, fail={"Creating table 'b'"})
+    report = execute([create("a"), create("b"), create("c")], recorder, parallelism=1,
+                     advanced=lambda finished, total: counts.append((finished, total)))
+    assert counts == [(1, 3), (2, 3)]  # c never ran: nothing is scheduled after a failure
+    assert report.not_run == (2,)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
 from muskox.cli.options import connection_options, connection_overrides, kafka_option
+from muskox.cli.progress_bar import StatusLines
 from muskox.exit_codes import ExitCode
 
 
@@ -37,9 +37,8 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
     if mark_applied is not None and not deltas:
         raise click.UsageError("--mark-applied is for delta mode ([features] migrate_with_deltas = true)")
 
-    def progress(line: str) -> None:
-        output.info(line, quiet=app.verbosity < 0)
-
+    status = StatusLines.for_stderr(verbosity=app.verbosity)
+    progress = status.line
     store = app.plugins.state_store(config.state_config.storage).from_config(config, project_dir=app.project_dir)
     with store, open_backend(app.plugins, config) as backend, store.acquire_lock(default_owner()) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
@@ -52,8 +51,8 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
                      migration_id=mark_applied, progress=progress)
             else:
                 migrate_deltas(config=config, project_dir=app.project_dir, backend=backend, store=store,
-                               progress=progress, lock=lock)
+                               progress=progress, lock=lock, advanced=status.advanced)
         else:
             migrate_snapshot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
-                             store=store, progress=progress)
+                             store=store, progress=progress, advanced=status.advanced)
     return ExitCode.OK
