@@ -57,6 +57,15 @@ def _unique_names(min_size: int, max_size: int) -> st.SearchStrategy[list[str]]:
     return st.lists(identifiers, min_size=min_size, max_size=max_size, unique_by=str.lower)
 
 
+#: Tuple element names ClickHouse rejects (``null`` would clash with the null-map subcolumn of a Nullable tuple).
+RESERVED_ELEMENT_NAMES = frozenset({"null"})
+
+
+def _element_names(min_size: int, max_size: int) -> st.SearchStrategy[list[str]]:
+    return _unique_names(min_size, max_size).filter(
+        lambda names: not any(n.lower() in RESERVED_ELEMENT_NAMES for n in names))
+
+
 #: Enum member names (any UTF-8 text: ClickHouse prints control characters escaped in type text).
 _enum_names = st.text(st.characters(codec="utf-8"),
                       min_size=1, max_size=8)
@@ -91,7 +100,7 @@ def _composite(children: st.SearchStrategy[DataType]) -> st.SearchStrategy[DataT
         children.map(Array),
         st.tuples(map_keys, children).map(lambda kv: Map(*kv)),
         st.lists(children, min_size=1, max_size=3).map(lambda ts: Tuple(tuple(TupleElement(None, t) for t in ts))),
-        _unique_names(1, 3).flatmap(lambda names: st.lists(children, min_size=len(names), max_size=len(names))
+        _element_names(1, 3).flatmap(lambda names: st.lists(children, min_size=len(names), max_size=len(names))
                                     .map(lambda ts: Tuple(tuple(TupleElement(n, t) for n, t in zip(names, ts,
                                                                                                    strict=True))))),
     )
@@ -125,7 +134,7 @@ aggregate_types: st.SearchStrategy[DataType] = st.sampled_from((
     SimpleAggregateFunction("anyLast", (Simple("String"),)),
 ))
 
-nested_types: st.SearchStrategy[DataType] = _unique_names(1, 3).flatmap(
+nested_types: st.SearchStrategy[DataType] = _element_names(1, 3).flatmap(
     lambda names: st.lists(st.one_of(scalar_types, scalar_types.map(Nullable)), min_size=len(names),
                            max_size=len(names))
     .map(lambda ts: Nested(tuple(TupleElement(n, t) for n, t in zip(names, ts, strict=True)))))
