@@ -30,13 +30,14 @@ class PlanningInputs:
     database: str
 
 
-def load_target(config: Config, project_dir: Path, default_database: str) -> InfraMap:
-    """The code's declarations (``<project>/<source_dir>/<main_module>``) as an :class:`InfraMap`."""
+def load_target(config: Config, project_dir: Path, default_database: str, *, reuse: bool = False) -> InfraMap:
+    """The code's declarations (``<project>/<source_dir>/<main_module>``) as an :class:`InfraMap`; with
+    ``reuse``, the last collection of unchanged code (:mod:`muskox.declare.collect_cache`)."""
     from muskox.declare.collect import collect_project
 
     target = collect_project(project_dir, source_dir=config.project.source_dir,
                              main_module=config.project.main_module, default_database=default_database,
-                             topic_namespace=config.redpanda_config.namespace)
+                             topic_namespace=config.redpanda_config.namespace, reuse=reuse)
     if not config.features.streaming_engine:  # topics are not managed: the code's streams are left out
         target = attrs.evolve(target, topics={})
     return target
@@ -48,11 +49,13 @@ def open_backend(plugins: Plugins, config: Config) -> Backends:
     return open_backends(plugins, config)
 
 
-def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) -> PlanningInputs:
-    """Read the code, the state store and the database, and reconcile them (spec section 1, step 2)."""
+def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any, *,
+           reuse_code: bool = False) -> PlanningInputs:
+    """Read the code, the state store and the database, and reconcile them (spec section 1, step 2);
+    ``reuse_code``: see :func:`load_target`."""
     database: str = backend.database
     backend.prefetch()  # the server reads its schema while the code and the state are read here
-    target = load_target(config, project_dir, database)
+    target = load_target(config, project_dir, database, reuse=reuse_code)
     store = plugins.state_store(config.state_config.storage).from_config(config, project_dir=project_dir)
     try:
         stored: InfraMap | None = store.load_state()

@@ -34,7 +34,7 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
         inputs = remote_inputs(config, app.project_dir, remote)
     else:
         with open_backend(app.plugins, config) as backend:
-            inputs = gather(app.plugins, config, app.project_dir, backend)
+            inputs = gather(app.plugins, config, app.project_dir, backend, reuse_code=True)
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, gate=False,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)))
     if as_json:

@@ -25,7 +25,7 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import CodeType, ModuleType
 
-__all__ = ["cache_directory", "caching_project_code"]
+__all__ = ["cache_directory", "caching_project_code", "write_cache_file"]
 
 _HEADER = b"muskox-bytecode-1\n" + importlib.util.MAGIC_NUMBER
 
@@ -61,12 +61,13 @@ class _CachingLoader(importlib.machinery.SourceFileLoader):
             if isinstance(code, CodeType):
                 return code
         code = self.source_to_code(source, path)
-        _write(entry, prefix + marshal.dumps(code))
+        write_cache_file(entry, prefix + marshal.dumps(code))
         return code
 
 
-def _write(entry: Path, data: bytes) -> None:
-    """Write ``entry`` atomically; a failure leaves the cache as it was (the code was compiled anyway)."""
+def write_cache_file(entry: Path, data: bytes) -> None:
+    """Write the cache file ``entry`` atomically; a failure leaves the cache as it was (what would have been
+    cached was computed anyway)."""
     import tempfile  # only when writing: most commands find their modules compiled
 
     try:
