@@ -22,6 +22,7 @@ _DECLARE = "muskox.declare"
 _DECLARED_NAMES = (
     "JWT", "AggregateFunction", "AggregatingMergeTreeEngine", "ClickHouseAlias", "ClickHouseCodec",
     "ClickHouseEngines", "ClickHouseJson", "ClickHouseMaterialized", "ClickHouseNamedTuple", "ClickHouseTTL",
+    "ClickHouseType",
     "ClickhouseDecimal", "ClickhouseDefault", "ClickhouseFixedStringSize", "ClickhousePrecision", "ClickhouseSize",
     "CollapsingMergeTreeEngine", "Date16", "DeclarationError", "EngineConfig", "FixedString", "Float32", "Float64",
     "Int8", "Int16", "Int32", "Int64", "Int128", "Int256", "Key", "LifeCycle", "LineString", "LowCardinality",
@@ -33,7 +34,7 @@ _DECLARED_NAMES = (
     "UInt8", "UInt16", "UInt32", "UInt64", "UInt128", "UInt256", "VersionedCollapsingMergeTreeEngine", "View",
     "ViewConfig",
     "aggregated", "clickhouse_codec", "clickhouse_datetime64", "clickhouse_decimal", "clickhouse_default",
-    "collect_project", "simple_aggregated",
+    "clickhouse_type", "collect_project", "simple_aggregated",
 )
 _LAZY: dict[str, str] = dict.fromkeys(_DECLARED_NAMES, _DECLARE)
 """Public name → the module that defines it, imported on first use (PEP 562)."""

@@ -186,3 +186,56 @@ def test_on_a_terminal_a_progress_bar_runs_under_the_lines(clickhouse_server: Ru
     assert "/12 operations" in text and "\x1b[K" in text  # the bar, redrawn in place
     assert "12/12 operations" not in text  # erased, not left full, when the last operation ended
     assert re.search(r"\x1b\[KApplied 12 operation\(s\) in [\d.]+ s\s*$", text)  # a plain last line
+
+
+def run_on_terminal(project: Path, answers: str, *args: str) -> tuple[int, str]:
+    """Run muskox with stdin, stdout and stderr on a pseudo-terminal, the ``answers`` typed ahead."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MUSKOX_", "MOOSE_"))} | {"TERM": "xterm"}
+    process = subprocess.Popen([sys.executable, "-m", "muskox", "--project", str(project), *args], env=env,
+                               stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    os.write(controller, answers.encode())
+    written = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(controller)
+    return process.wait(timeout=120), written.decode()
+
+
+def test_a_kept_old_version_is_declared_externally_managed_and_left_alone(
+        clickhouse_server: RunningServer, tmp_path: Path, sql: object) -> None:
+    url = f"{clickhouse_server.http_url}/mig_retain"
+    (tmp_path / "app").mkdir()
+    (tmp_path / "muskox.toml").write_text('[clickhouse_config]\ndb_name = "mig_retain"\n[state_config]\n'
+                                          'storage = "file"\n')
+
+    def declare(version: str) -> None:
+        (tmp_path / "app" / "main.py").write_text(
+            ROWS_MODEL + f'events = OlapTable[Row]("events", OlapConfig(order_by_fields=["id"], '
+                         f'version="{version}"))\n')
+
+    declare("1")
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    assert muskox(tmp_path, "migrate", "--clickhouse-url", url).returncode == 0
+    sql.command("INSERT INTO mig_retain.events_1 VALUES ('a', now(), 1)")  # type: ignore[attr-defined]
+    declare("2")
+    code, text = run_on_terminal(tmp_path, "y\ny\n", "generate", "migration", "--clickhouse-url", url, "--save")
+    assert code == 0, text
+    assert "Keep old table events_1?" in text and "wrote app/retained_mig_retain_events_1.py" in text
+    assert "import app.retained_mig_retain_events_1" in (tmp_path / "app" / "main.py").read_text()
+    applied = muskox(tmp_path, "migrate", "--clickhouse-url", url)
+    assert applied.returncode == 0, applied.stderr
+    rows = sql.query("SELECT (SELECT count() FROM mig_retain.events_1), "  # type: ignore[attr-defined]
+                     "(SELECT count() FROM mig_retain.events_2)")
+    assert rows == [(1, 1)]  # the old table kept its row, the new one got it by the backfill
+    plan = muskox(tmp_path, "plan", "--clickhouse-url", url, "--exit-code")
+    assert plan.returncode == 0, plan.stdout + plan.stderr  # the kept table is declared: nothing to drop

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +20,11 @@ from muskox.cli.options import (
     kafka_option,
     remote_options,
 )
+
+if TYPE_CHECKING:
+    from muskox.config import Config
+    from muskox.model.infra_map import InfraMap
+    from muskox.policies.version_bumps import BumpDecision, VersionBump
 
 
 @click.group("generate")
@@ -79,13 +86,32 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
         click.echo("Changes:" if not result.empty else "No changes.")
         click.echo(plan_to_yaml(plan))
         return
+    target, retained = _write_retained(app, config, result.bumps, inputs.target)
     directory = app.project_dir / config.migration_config.dir
-    written = write_snapshot(directory, Snapshot(plan=plan, remote_state=inputs.current,
-                                                 local_infra_map=inputs.target))
+    written = write_snapshot(directory, Snapshot(plan=plan, remote_state=inputs.current, local_infra_map=target))
     schema_path = directory / SCHEMA_FILE
     write_atomically(schema_path, json.dumps(plan_schema(app.plugins.operations()), indent=2) + "\n")
-    for path in [*written, schema_path]:
+    for path in [*retained, *written, schema_path]:
         click.echo(f"wrote {_relative(path, app.project_dir)}")
+
+
+def _write_retained(app: AppContext, config: Config, bumps: Sequence[tuple[VersionBump, BumpDecision]],
+                    target: InfraMap) -> tuple[InfraMap, list[Path]]:
+    """For each old table a version bump keeps: its ``retained_<db_>table.py`` module, imported from the main
+    module (spec 7.3). Returns the code's declarations read again (they now include the kept tables, as
+    ``local_infra_map.json`` must for ``migrate``'s code check) and the files written."""
+    kept = [bump for bump, decision in bumps if bump.in_place and decision.retain_old]
+    if not kept:
+        return target, []
+    from muskox.retained import write_retained
+    from muskox.workspace import load_target
+
+    paths = [write_retained(bump.old, bump.new.name, project_dir=app.project_dir,
+                            source_dir=config.project.source_dir, main_module=config.project.main_module)
+             for bump in kept]
+    main = Path(config.project.source_dir, config.project.main_module).as_posix()
+    click.echo(f"kept {len(kept)} old table(s) as EXTERNALLY_MANAGED declarations, imported from {main}", err=True)
+    return load_target(config, app.project_dir, target.default_database), paths
 
 
 def _relative(path: Path, base: Path) -> str:

@@ -200,6 +200,20 @@ def clickhouse_codec(expression: str) -> ClickHouseCodec:
     return ClickHouseCodec(expression=expression)
 
 
+@dataclasses.dataclass(frozen=True)
+class ClickHouseType:
+    """The column's exact ClickHouse type as SQL text; see :func:`clickhouse_type`."""
+
+    type_text: str
+
+
+def clickhouse_type(type_text: str) -> ClickHouseType:
+    """``Annotated[Any, clickhouse_type("Map(String, Array(UInt32))")]``: the column has exactly this type,
+    whatever the Python annotation (a ``Nullable(T)`` makes the column nullable). muskox writes it for tables it
+    declares itself (a version bump's retained table); in your own code prefer the Python types."""
+    return ClickHouseType(type_text=type_text)
+
+
 # -- JSON and geometry ----------------------------------------------------------------------------------
 
 

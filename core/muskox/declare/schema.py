@@ -186,6 +186,8 @@ class _Mapper:
         optional, annotation = split_optional(annotation)
         annotation, collected = peel(annotation, collected)
         data_type, low_cardinality = self.base(annotation, collected, where, stack)
+        if isinstance(data_type, ch.Nullable):  # only clickhouse_type("Nullable(...)") gives one
+            optional, data_type = True, data_type.inner
         if low_cardinality or marks.LowCardinality in collected:
             data_type = data_type if isinstance(data_type, ch.LowCardinality) else ch.LowCardinality(data_type)
         return data_type, optional, collected
@@ -196,6 +198,9 @@ class _Mapper:
 
     def base(self, tp: Any, extras: list[Any], where: str,
              stack: tuple[type, ...]) -> tuple[ch.DataType, bool]:
+        exact = _first(extras, marks.ClickHouseType)
+        if exact is not None:
+            return _exact_type(exact.type_text, where)
         geo = next((e for e in extras if isinstance(e, str) and e in marks.GEO_TYPES), None)
         if geo is not None:
             _check_geo(geo, tp, where)
@@ -277,6 +282,17 @@ class _Mapper:
         if marks.ClickHouseNamedTuple in extras:
             return ch.Tuple(elements)
         return ch.Nested(elements)
+
+
+def _exact_type(text: str, where: str) -> tuple[ch.DataType, bool]:
+    """``clickhouse_type(text)``: the parsed type (a top-level ``Nullable`` is turned into an optional column by
+    :meth:`_Mapper.resolve_with_extras`)."""
+    try:
+        data_type = ch.parse_type(text)
+    except ValueError as exc:
+        raise DeclarationError(f"{where}: clickhouse_type({text!r}) is not a ClickHouse type: {exc}",
+                               "write the type as ClickHouse prints it, e.g. 'Array(Nullable(String))'") from None
+    return data_type, False
 
 
 def _float(extras: list[Any], where: str) -> ch.DataType:
