@@ -18,16 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from muskox.model.engines import (
-    CollapsingMergeTree,
-    Engine,
-    OtherEngine,
-    ReplacingMergeTree,
-    SummingMergeTree,
-    VersionedCollapsingMergeTree,
-    engine_name,
-    is_merge_tree,
-)
+from muskox.model.engines import is_merge_tree, render_engine
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 from muskox.model.types import LowCardinality, Nullable, render_type
@@ -117,35 +108,6 @@ def render_projection(projection: TableProjection) -> str:
 
 
 # -- engine and settings --------------------------------------------------------------------------------
-
-
-def _engine_arguments(engine: Engine) -> list[str]:
-    if isinstance(engine, OtherEngine):
-        return [] if engine.arguments is None else [engine.arguments]
-    arguments: list[str] = []
-    if engine.replication is not None and engine.replication.keeper_path is not None:
-        arguments += [quote_string(engine.replication.keeper_path),
-                      quote_string(engine.replication.replica_name or "{replica}")]
-    match engine:
-        case ReplacingMergeTree(ver=ver, is_deleted=is_deleted):
-            arguments += [quote_identifier(c) for c in (ver, is_deleted) if c is not None]
-        case SummingMergeTree(columns=columns) if columns:
-            arguments.append("(" + ", ".join(map(quote_identifier, columns)) + ")")
-        case CollapsingMergeTree(sign=sign):
-            arguments.append(quote_identifier(sign))
-        case VersionedCollapsingMergeTree(sign=sign, ver=ver):
-            arguments += [quote_identifier(sign), quote_identifier(ver)]
-    return arguments
-
-
-def render_engine(engine: Engine) -> str:
-    """What follows ``ENGINE =``: ``ReplacingMergeTree(`ver`)``, ``Memory``, ``Kafka('b', 't', 'g', 'JSON')``."""
-    name = engine_name(engine)
-    name = name if _PLAIN.fullmatch(name) else quote_identifier(name)
-    if isinstance(engine, OtherEngine):
-        return name if engine.arguments is None else f"{name}({engine.arguments})"
-    arguments = _engine_arguments(engine)
-    return f"{name}({', '.join(arguments)})" if arguments else name
 
 
 def render_setting_value(value: str) -> str:
