@@ -18,7 +18,7 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
-from muskox.cli.options import connection_options, connection_overrides
+from muskox.cli.options import connection_options, connection_overrides, kafka_option
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 
@@ -27,13 +27,14 @@ DEFAULT_LOCK_WAIT = 600.0
 
 @click.command("prod", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @connection_options
+@kafka_option
 @click.option("--lock-wait", "lock_wait", type=click.FloatRange(min=0), default=DEFAULT_LOCK_WAIT,
               show_default=True, metavar="SECONDS",
               help="How long to wait for the migration lock while another replica migrates.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[-- CMD ARGS...]")
 @pass_app
-def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, lock_wait: float,
-                 command: tuple[str, ...]) -> int:
+def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
+                 lock_wait: float, command: tuple[str, ...]) -> int:
     """Migrate the database to the code, then serve /health and the Admin API (and run CMD, if given).
 
     With migrations/plan.yaml the reviewed plan is applied (after the code-consistency and drift checks); in
@@ -47,7 +48,7 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     from muskox.supervise import run_child, wait_for_stop
     from muskox.workspace import open_backend
 
-    config = app.config(connection_overrides(clickhouse_url, redis_url))
+    config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
 
     def progress(line: str) -> None:
         output.info(line, quiet=app.verbosity < 0)
