@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.metadata
 import os
 import sys
 import time
@@ -25,10 +24,13 @@ import pluggy
 
 from muskox import hookspecs
 from muskox._version import __version__
+from muskox.entry_points import FoundEntryPoint, installed_entry_points
 from muskox.errors import PluginError
 from muskox.interfaces import OlapBackend, StateStore, StreamBackend
 
 if TYPE_CHECKING:
+    import importlib.metadata
+
     import click
 
     from muskox.operations import Operation
@@ -158,13 +160,11 @@ class Plugins:
             source = PluginSource(name, "muskox", __version__, module, builtin=True)
             plugins._register(source, functools.partial(importlib.import_module, module))
 
-        if entry_points is None:
-            entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        found = (installed_entry_points(ENTRY_POINT_GROUP) if entry_points is None
+                 else [FoundEntryPoint.from_metadata(ep) for ep in entry_points])
         seen_allowed: set[str] = set()
-        for ep in sorted(entry_points, key=lambda e: e.name):
-            dist = ep.dist
-            dist_name = dist.metadata["Name"] if dist is not None else "?"
-            version = dist.version if dist is not None else "?"
+        for ep in sorted(found, key=lambda e: e.name):
+            dist_name, version = ep.distribution, ep.version
             if allow:
                 matched = {ep.name, dist_name} & allow
                 if not matched:

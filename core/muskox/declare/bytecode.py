@@ -25,15 +25,16 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import CodeType, ModuleType
 
-__all__ = ["cache_directory", "caching_project_code", "write_cache_file"]
+from muskox.caches import cache_root, write_cache_file
+
+__all__ = ["cache_directory", "caching_project_code"]
 
 _HEADER = b"muskox-bytecode-1\n" + importlib.util.MAGIC_NUMBER
 
 
 def cache_directory() -> Path:
     """``$XDG_CACHE_HOME/muskox/bytecode`` (``~/.cache/muskox/bytecode`` when the variable is unset)."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path("~/.cache").expanduser()) / "muskox" / "bytecode"
+    return cache_root() / "bytecode"
 
 
 class _CachingLoader(importlib.machinery.SourceFileLoader):
@@ -63,26 +64,6 @@ class _CachingLoader(importlib.machinery.SourceFileLoader):
         code = self.source_to_code(source, path)
         write_cache_file(entry, prefix + marshal.dumps(code))
         return code
-
-
-def write_cache_file(entry: Path, data: bytes) -> None:
-    """Write the cache file ``entry`` atomically; a failure leaves the cache as it was (what would have been
-    cached was computed anyway)."""
-    import tempfile  # only when writing: most commands find their modules compiled
-
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
-        temporary = Path(name)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            temporary.replace(entry)
-        except BaseException:
-            temporary.unlink()
-            raise
-    except OSError:
-        pass
 
 
 class _ProjectFinder(importlib.abc.MetaPathFinder):

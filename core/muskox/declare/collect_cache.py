@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from muskox._version import __version__
-from muskox.declare.bytecode import cache_directory
+from muskox.caches import cache_root, write_cache_file
 from muskox.model.infra_map import InfraMap
 
 __all__ = ["Dependencies", "entry_key", "load", "recording", "store"]
@@ -77,7 +77,7 @@ class Dependencies:
     def __init__(self, project: Path) -> None:
         self.project = str(project) + os.sep
         self.signatures: dict[str, Signature] = {}
-        self._derived = str(cache_directory().parent) + os.sep  # muskox's own caches: derived, not inputs
+        self._derived = str(cache_root()) + os.sep  # muskox's own caches: derived, not inputs
 
     def add(self, path: Any) -> None:
         """Note a path an audit event or a module named (file descriptors and non-paths are ignored)."""
@@ -136,7 +136,7 @@ def recording(project: Path) -> Iterator[Dependencies]:
 
 
 def _entry_path(key: str) -> Path:
-    return cache_directory().parent / "collected" / f"{key}.pickle"
+    return cache_root() / "collected" / f"{key}.pickle"
 
 
 def load(key: str, project: Path) -> InfraMap | None:
@@ -164,8 +164,6 @@ def load(key: str, project: Path) -> InfraMap | None:
 
 def store(key: str, dependencies: Dependencies, infra_map: InfraMap) -> None:
     """Store ``infra_map`` with the signatures of its dependencies (a failure leaves no entry)."""
-    from muskox.declare.bytecode import write_cache_file  # only when writing
-
     muskox_modules = {name for name in sys.modules if name == "muskox" or name.startswith("muskox.")}
     dependencies.add_modules(muskox_modules)
     for entry in sys.path:  # a package installed since (an optional import that would now succeed)

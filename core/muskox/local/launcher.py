@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
-import importlib.metadata
 import importlib.util
 import os
 import signal
@@ -60,9 +59,11 @@ def check_chdb() -> None:
     """Fail with the install fix unless chdb (from ``chdb-core`` 26.9) is importable; never imports it."""
     if importlib.util.find_spec("chdb") is None:
         raise LocalServerError("the embedded ClickHouse needs chdb-core, which is not installed", INSTALL_FIX)
+    from importlib import metadata  # only here: commands that never start a server do not load it
+
     try:
-        version = importlib.metadata.version(CHDB_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
+        version = metadata.version(CHDB_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
         return  # chdb from another distribution: let the server try and report what happens
     if version.split(".")[:2] != CHDB_VERSION.split(".")[:2]:
         raise LocalServerError(
