@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
-from muskox.local import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LocalClickHouse, RunningServer, default_data_dir
+from muskox.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, default_data_dir
+
+if TYPE_CHECKING:
+    from muskox.local import RunningServer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +66,8 @@ def local_group() -> None:
 def start_command(app: AppContext, data_dir: Path | None, http_port: int | None, tcp_port: int | None,
                   timeout: float, as_json: bool) -> None:
     """Start the server (or report the one already running) and print its URLs."""
+    from muskox.local import LocalClickHouse
+
     local = LocalClickHouse(
         _data_dir(app, data_dir),
         DEFAULT_HTTP_PORT if http_port is None else http_port,
@@ -94,6 +99,8 @@ def start_command(app: AppContext, data_dir: Path | None, http_port: int | None,
 @pass_app
 def stop_command(app: AppContext, data_dir: Path | None, as_json: bool) -> None:
     """Stop the server and wait until its ports are free (does nothing when it is not running)."""
+    from muskox.local import LocalClickHouse
+
     local = LocalClickHouse(_data_dir(app, data_dir))
     stopped = local.stop()
     if as_json:
@@ -113,6 +120,8 @@ def stop_command(app: AppContext, data_dir: Path | None, as_json: bool) -> None:
 @pass_app
 def status_command(app: AppContext, data_dir: Path | None, as_json: bool) -> None:
     """Report whether the server runs, with its pid, ports, URLs and data directory."""
+    from muskox.local import LocalClickHouse
+
     status = LocalClickHouse(_data_dir(app, data_dir)).status()
     if as_json:
         output.emit_json(status.to_json())

@@ -10,9 +10,22 @@ KeeperMap tables report invalid metadata after a restart (drop and recreate them
 
 from __future__ import annotations
 
-from muskox.local.launcher import LocalClickHouse, PortInUse, ServerStartFailed, check_chdb
-from muskox.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LOOPBACK, default_data_dir
-from muskox.local.state import RunningServer, ServerStatus
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from muskox.local.launcher import LocalClickHouse, PortInUse, ServerStartFailed, check_chdb
+    from muskox.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LOOPBACK, default_data_dir
+    from muskox.local.state import RunningServer, ServerStatus
+
+_EXPORTS = {
+    "LocalClickHouse": "muskox.local.launcher", "PortInUse": "muskox.local.launcher",
+    "ServerStartFailed": "muskox.local.launcher", "check_chdb": "muskox.local.launcher",
+    "DEFAULT_HTTP_PORT": "muskox.local.layout", "DEFAULT_TCP_PORT": "muskox.local.layout",
+    "LOOPBACK": "muskox.local.layout", "default_data_dir": "muskox.local.layout",
+    "RunningServer": "muskox.local.state", "ServerStatus": "muskox.local.state",
+}
+"""Public name → its module, imported on first use (the CLI registers ``muskox local`` without loading it)."""
 
 __all__ = [
     "DEFAULT_HTTP_PORT",
@@ -26,3 +39,13 @@ __all__ = [
     "check_chdb",
     "default_data_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and cache the name here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'muskox.local' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import socket
-import ssl
+import sys
 
 from muskox.errors import ConnectionFailed, MuskoxError
 from muskox.exit_codes import ExitCode
@@ -101,7 +101,8 @@ def transport_error(url: ClickHouseUrl, exc: BaseException, *, timeout: float) -
     if any(isinstance(e, socket.gaierror) for e in chain) or "Failed to resolve" in text:
         return ConnectionFailed(f"cannot resolve the host '{url.host}' of {where}",
                                 "check the host name in the URL or [clickhouse_config] host")
-    if any(isinstance(e, ssl.SSLError) for e in chain):
+    ssl = sys.modules.get("ssl")  # without the module loaded no TLS error can have happened (it costs to load)
+    if ssl is not None and any(isinstance(e, ssl.SSLError) for e in chain):
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
         return ConnectionFailed(
             f"TLS with {where} failed ({mask_text(reason)})",
