@@ -251,7 +251,7 @@ class ClickHouseApplier:
                 return True
         sql = f"SELECT count() FROM system.databases WHERE name = {quote_string(database)}"
         sql_log.debug("%s", sql)
-        exists = bool(self._client(None).query(sql)[0][0])
+        exists = bool(self._client(None).select_rows(sql)[0][0])
         if exists:
             with self._lock:
                 self._databases.add(database)
@@ -298,7 +298,7 @@ class ClickHouseApplier:
                f"WHERE database = {quote_string(database)} AND table = {quote_string(table)}")
         sql_log.debug("%s", sql)
         return [_Mutation(str(mutation_id), _command_text(str(command)), bool(is_done), str(reason or ""))
-                for mutation_id, command, is_done, reason in client.query(sql)]
+                for mutation_id, command, is_done, reason in client.select_rows(sql)]
 
     def _raise_failed_mutation(self, client: ClickHouseClient, watch: tuple[str, str], known: set[str], fix: str,
                                exc: ClickHouseServerError) -> None:

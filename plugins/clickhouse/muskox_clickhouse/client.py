@@ -56,7 +56,7 @@ class ClickHouseClient(abc.ABC):
 
     def server_version(self) -> str:
         """The server's ``version()``, e.g. ``26.9.2.1``."""
-        return str(self.query("SELECT version()")[0][0])
+        return str(self.select_rows("SELECT version()")[0][0])
 
     def __enter__(self) -> Self:
         return self

@@ -257,7 +257,7 @@ class KeeperStateStore(StateStore):
 
     def _query(self, sql: str) -> list[tuple[Any, ...]]:
         self._ensure_table()
-        return self.backend.client.query(sql)
+        return self.backend.client.select_rows(sql)
 
     def _get(self, key: str) -> str | None:
         rows = self._query(f"SELECT value FROM {self.table} WHERE key = {quote_string(key)}")
