@@ -160,28 +160,11 @@ def test_crash_mid_plan_is_reported_and_recovers_without_losing_rows(clickhouse_
 
 
 def test_on_a_terminal_a_progress_bar_runs_under_the_lines(clickhouse_server: RunningServer, tmp_path: Path) -> None:
-    import pty
-
     url = f"{clickhouse_server.http_url}/mig_bar"
     write_project(tmp_path, "mig_bar", "file", 12)
     assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
-    controller, terminal = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MUSKOX_", "MOOSE_"))} | {"TERM": "xterm"}
-    process = subprocess.Popen([sys.executable, "-m", "muskox", "--project", str(tmp_path), "migrate",
-                                "--clickhouse-url", url], env=env, stdout=subprocess.DEVNULL, stderr=terminal)
-    os.close(terminal)
-    written = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the process closed the terminal
-            break
-        if not chunk:
-            break
-        written += chunk
-    os.close(controller)
-    assert process.wait(timeout=120) == 0
-    text = written.decode()
+    code, text = run_on_terminal(tmp_path, "", "migrate", "--clickhouse-url", url)
+    assert code == 0, text
     assert "[12/12] Creating table" in text
     assert "/12 operations" in text and "\x1b[K" in text  # the bar, redrawn in place
     assert "12/12 operations" not in text  # erased, not left full, when the last operation ended
