@@ -99,3 +99,15 @@ def test_a_failing_import_stores_nothing(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="broken"):
         tables(root)
     assert not (tmp_path / "cache" / "muskox" / "collected").exists()
+
+
+def test_only_the_newest_entries_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from muskox.declare import collect_cache
+
+    monkeypatch.setattr(collect_cache, "MAX_ENTRIES", 2)
+    root = project(tmp_path, 'OlapTable[Row]("a")\n')
+    for database in ("one", "two", "three"):
+        tables(root, database=database)
+    entries = list((tmp_path / "cache" / "muskox" / "collected").iterdir())
+    assert len(entries) == 2
+    assert tables(root, database="three") == ["three_a"] and imports() == 3  # the newest is still there

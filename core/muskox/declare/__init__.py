@@ -2,84 +2,171 @@
 
 A Moose project ports by changing ``from moose_lib import ...`` to ``from muskox import ...``; the names
 below are re-exported lazily from :mod:`muskox`. :func:`collect_project` imports a project and returns the
-declared target :class:`muskox.model.InfraMap`.
+declared target :class:`muskox.model.InfraMap`. Every name is imported from its module on first use.
 """
 
-from muskox.declare.annotations import (
-    GEO_TYPES,
-    JWT,
-    AggregateFunction,
-    ClickHouseAlias,
-    ClickHouseCodec,
-    ClickhouseDecimal,
-    ClickhouseDefault,
-    ClickhouseFixedStringSize,
-    ClickHouseJson,
-    ClickHouseMaterialized,
-    ClickHouseNamedTuple,
-    ClickhousePrecision,
-    ClickhouseSize,
-    ClickHouseTTL,
-    ClickHouseType,
-    Date16,
-    FixedString,
-    Float32,
-    Float64,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    Int128,
-    Int256,
-    Key,
-    LineString,
-    LowCardinality,
-    MultiLineString,
-    MultiPolygon,
-    Point,
-    Polygon,
-    Ring,
-    SimpleAggregateFunction,
-    UInt8,
-    UInt16,
-    UInt32,
-    UInt64,
-    UInt128,
-    UInt256,
-    aggregated,
-    clickhouse_codec,
-    clickhouse_datetime64,
-    clickhouse_decimal,
-    clickhouse_default,
-    clickhouse_type,
-    simple_aggregated,
-)
-from muskox.declare.collect import collect_project
-from muskox.declare.engines import (
-    AggregatingMergeTreeEngine,
-    ClickHouseEngines,
-    CollapsingMergeTreeEngine,
-    EngineConfig,
-    MergeTreeEngine,
-    ReplacingMergeTreeEngine,
-    ReplicatedAggregatingMergeTreeEngine,
-    ReplicatedCollapsingMergeTreeEngine,
-    ReplicatedMergeTreeEngine,
-    ReplicatedReplacingMergeTreeEngine,
-    ReplicatedSummingMergeTreeEngine,
-    ReplicatedVersionedCollapsingMergeTreeEngine,
-    SummingMergeTreeEngine,
-    VersionedCollapsingMergeTreeEngine,
-)
-from muskox.declare.errors import DeclarationError
-from muskox.declare.materialized_view import MaterializedView, MaterializedViewOptions
-from muskox.declare.olap_config import OlapConfig, TableIndex, TableProjection
-from muskox.declare.olap_table import OlapTable
-from muskox.declare.registry import Registry, collecting
-from muskox.declare.schema import columns_of
-from muskox.declare.stream import Stream, StreamConfig
-from muskox.declare.view import View, ViewConfig
-from muskox.model.table import LifeCycle
+# no ``from __future__ import annotations`` here: its name would hide the ``annotations`` submodule
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from muskox.declare.annotations import (
+        GEO_TYPES,
+        JWT,
+        AggregateFunction,
+        ClickHouseAlias,
+        ClickHouseCodec,
+        ClickhouseDecimal,
+        ClickhouseDefault,
+        ClickhouseFixedStringSize,
+        ClickHouseJson,
+        ClickHouseMaterialized,
+        ClickHouseNamedTuple,
+        ClickhousePrecision,
+        ClickhouseSize,
+        ClickHouseTTL,
+        ClickHouseType,
+        Date16,
+        FixedString,
+        Float32,
+        Float64,
+        Int8,
+        Int16,
+        Int32,
+        Int64,
+        Int128,
+        Int256,
+        Key,
+        LineString,
+        LowCardinality,
+        MultiLineString,
+        MultiPolygon,
+        Point,
+        Polygon,
+        Ring,
+        SimpleAggregateFunction,
+        UInt8,
+        UInt16,
+        UInt32,
+        UInt64,
+        UInt128,
+        UInt256,
+        aggregated,
+        clickhouse_codec,
+        clickhouse_datetime64,
+        clickhouse_decimal,
+        clickhouse_default,
+        clickhouse_type,
+        simple_aggregated,
+    )
+    from muskox.declare.collect import collect_project
+    from muskox.declare.engines import (
+        AggregatingMergeTreeEngine,
+        ClickHouseEngines,
+        CollapsingMergeTreeEngine,
+        EngineConfig,
+        MergeTreeEngine,
+        ReplacingMergeTreeEngine,
+        ReplicatedAggregatingMergeTreeEngine,
+        ReplicatedCollapsingMergeTreeEngine,
+        ReplicatedMergeTreeEngine,
+        ReplicatedReplacingMergeTreeEngine,
+        ReplicatedSummingMergeTreeEngine,
+        ReplicatedVersionedCollapsingMergeTreeEngine,
+        SummingMergeTreeEngine,
+        VersionedCollapsingMergeTreeEngine,
+    )
+    from muskox.declare.errors import DeclarationError
+    from muskox.declare.materialized_view import MaterializedView, MaterializedViewOptions
+    from muskox.declare.olap_config import OlapConfig, TableIndex, TableProjection
+    from muskox.declare.olap_table import OlapTable
+    from muskox.declare.registry import Registry, collecting
+    from muskox.declare.schema import columns_of
+    from muskox.declare.stream import Stream, StreamConfig
+    from muskox.declare.view import View, ViewConfig
+    from muskox.model.table import LifeCycle
+
+_EXPORTS: dict[str, str] = {
+    "AggregateFunction": "muskox.declare.annotations",
+    "AggregatingMergeTreeEngine": "muskox.declare.engines",
+    "ClickHouseAlias": "muskox.declare.annotations",
+    "ClickHouseCodec": "muskox.declare.annotations",
+    "ClickHouseEngines": "muskox.declare.engines",
+    "ClickHouseJson": "muskox.declare.annotations",
+    "ClickHouseMaterialized": "muskox.declare.annotations",
+    "ClickHouseNamedTuple": "muskox.declare.annotations",
+    "ClickHouseTTL": "muskox.declare.annotations",
+    "ClickHouseType": "muskox.declare.annotations",
+    "ClickhouseDecimal": "muskox.declare.annotations",
+    "ClickhouseDefault": "muskox.declare.annotations",
+    "ClickhouseFixedStringSize": "muskox.declare.annotations",
+    "ClickhousePrecision": "muskox.declare.annotations",
+    "ClickhouseSize": "muskox.declare.annotations",
+    "CollapsingMergeTreeEngine": "muskox.declare.engines",
+    "Date16": "muskox.declare.annotations",
+    "DeclarationError": "muskox.declare.errors",
+    "EngineConfig": "muskox.declare.engines",
+    "FixedString": "muskox.declare.annotations",
+    "Float32": "muskox.declare.annotations",
+    "Float64": "muskox.declare.annotations",
+    "GEO_TYPES": "muskox.declare.annotations",
+    "Int128": "muskox.declare.annotations",
+    "Int16": "muskox.declare.annotations",
+    "Int256": "muskox.declare.annotations",
+    "Int32": "muskox.declare.annotations",
+    "Int64": "muskox.declare.annotations",
+    "Int8": "muskox.declare.annotations",
+    "JWT": "muskox.declare.annotations",
+    "Key": "muskox.declare.annotations",
+    "LifeCycle": "muskox.model.table",
+    "LineString": "muskox.declare.annotations",
+    "LowCardinality": "muskox.declare.annotations",
+    "MaterializedView": "muskox.declare.materialized_view",
+    "MaterializedViewOptions": "muskox.declare.materialized_view",
+    "MergeTreeEngine": "muskox.declare.engines",
+    "MultiLineString": "muskox.declare.annotations",
+    "MultiPolygon": "muskox.declare.annotations",
+    "OlapConfig": "muskox.declare.olap_config",
+    "OlapTable": "muskox.declare.olap_table",
+    "Point": "muskox.declare.annotations",
+    "Polygon": "muskox.declare.annotations",
+    "Registry": "muskox.declare.registry",
+    "ReplacingMergeTreeEngine": "muskox.declare.engines",
+    "ReplicatedAggregatingMergeTreeEngine": "muskox.declare.engines",
+    "ReplicatedCollapsingMergeTreeEngine": "muskox.declare.engines",
+    "ReplicatedMergeTreeEngine": "muskox.declare.engines",
+    "ReplicatedReplacingMergeTreeEngine": "muskox.declare.engines",
+    "ReplicatedSummingMergeTreeEngine": "muskox.declare.engines",
+    "ReplicatedVersionedCollapsingMergeTreeEngine": "muskox.declare.engines",
+    "Ring": "muskox.declare.annotations",
+    "SimpleAggregateFunction": "muskox.declare.annotations",
+    "Stream": "muskox.declare.stream",
+    "StreamConfig": "muskox.declare.stream",
+    "SummingMergeTreeEngine": "muskox.declare.engines",
+    "TableIndex": "muskox.declare.olap_config",
+    "TableProjection": "muskox.declare.olap_config",
+    "UInt128": "muskox.declare.annotations",
+    "UInt16": "muskox.declare.annotations",
+    "UInt256": "muskox.declare.annotations",
+    "UInt32": "muskox.declare.annotations",
+    "UInt64": "muskox.declare.annotations",
+    "UInt8": "muskox.declare.annotations",
+    "VersionedCollapsingMergeTreeEngine": "muskox.declare.engines",
+    "View": "muskox.declare.view",
+    "ViewConfig": "muskox.declare.view",
+    "aggregated": "muskox.declare.annotations",
+    "clickhouse_codec": "muskox.declare.annotations",
+    "clickhouse_datetime64": "muskox.declare.annotations",
+    "clickhouse_decimal": "muskox.declare.annotations",
+    "clickhouse_default": "muskox.declare.annotations",
+    "clickhouse_type": "muskox.declare.annotations",
+    "collect_project": "muskox.declare.collect",
+    "collecting": "muskox.declare.registry",
+    "columns_of": "muskox.declare.schema",
+    "simple_aggregated": "muskox.declare.annotations",
+}
+"""Public name → the module defining it, imported on first use (PEP 562): importing the package is cheap, so a
+command that reuses a collection (``muskox plan``) never loads the declaration API."""
 
 __all__ = [
     "GEO_TYPES",
@@ -160,3 +247,13 @@ __all__ = [
     "columns_of",
     "simple_aggregated",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and cache the name here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'muskox.declare' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

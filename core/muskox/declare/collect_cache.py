@@ -13,9 +13,9 @@ everything its result may depend on:
 The next such collection with the same inputs checks those files (a few hundred ``stat`` calls) and returns the
 stored map when none changed; otherwise it imports the code as usual and records again. What is not tracked:
 code that asks whether a file exists without opening or listing it, the clock, randomness, the network.
-Entries live in ``$XDG_CACHE_HOME/muskox/collected`` (one per key). A damaged entry, or any problem with the
-directory, only means importing the code as usual. ``muskox generate migration`` and ``muskox migrate`` always
-import the code.
+Entries live in ``$XDG_CACHE_HOME/muskox/collected`` (one per key, the newest :data:`MAX_ENTRIES` kept). A
+damaged entry, or any problem with the directory, only means importing the code as usual.
+``muskox generate migration`` and ``muskox migrate`` always import the code.
 """
 
 from __future__ import annotations
@@ -172,4 +172,21 @@ def store(key: str, dependencies: Dependencies, infra_map: InfraMap) -> None:
         data = pickle.dumps((_FORMAT, dependencies.signatures, infra_map), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # something in the map does not pickle: no entry
         return
-    write_cache_file(_entry_path(key), data)
+    path = _entry_path(key)
+    write_cache_file(path, data)
+    _prune(path.parent)
+
+
+#: Entries kept (one per project, database and environment seen): the oldest beyond this are deleted.
+MAX_ENTRIES = 64
+
+
+def _prune(directory: Path) -> None:
+    """Delete the least recently written entries beyond :data:`MAX_ENTRIES` (errors ignored: another
+    process may be doing the same)."""
+    try:
+        entries = sorted(directory.glob("*.pickle"), key=lambda entry: entry.stat().st_mtime_ns)
+    except OSError:
+        return
+    for entry in entries[:-MAX_ENTRIES]:
+        entry.unlink(missing_ok=True)
