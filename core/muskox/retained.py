@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from muskox.model import engines
 from muskox.model.table import Column, Table
 from muskox.model.types import render_type
-from muskox.policies.version_bumps import logical_name
+from muskox.policies.version_bumps import BumpDecision, VersionBump, logical_name
 
-__all__ = ["import_line", "retained_module_name", "retained_source", "write_retained"]
+__all__ = ["import_line", "retained_module_name", "retained_source", "write_kept_tables", "write_retained"]
 
 _RESERVED_FIELDS = frozenset({"model_config", "model_fields", "model_computed_fields", "dict", "json", "copy",
                               "parse_obj", "parse_raw", "parse_file", "schema", "schema_json", "construct",
@@ -195,3 +196,11 @@ def write_retained(table: Table, replaced_by: str, *, project_dir: Path, source_
         main.write_text(text + ("" if text.endswith("\n") or not text else "\n") + line + "\n", encoding="utf-8")
     return path
 
+
+
+def write_kept_tables(bumps: Sequence[tuple[VersionBump, BumpDecision]], *, project_dir: Path, source_dir: str,
+                      main_module: str) -> list[Path]:
+    """:func:`write_retained` for every in-place bump whose old table is kept; the files written."""
+    return [write_retained(bump.old, bump.new.name, project_dir=project_dir, source_dir=source_dir,
+                           main_module=main_module)
+            for bump, decision in bumps if bump.in_place and decision.retain_old]

@@ -194,12 +194,15 @@ def run_on_terminal(project: Path, answers: str, *args: str) -> tuple[int, str]:
     return process.wait(timeout=120), written.decode()
 
 
+@pytest.mark.parametrize("deltas", [False, True], ids=["snapshot", "delta"])
 def test_a_kept_old_version_is_declared_externally_managed_and_left_alone(
-        clickhouse_server: RunningServer, tmp_path: Path, sql: object) -> None:
-    url = f"{clickhouse_server.http_url}/mig_retain"
+        clickhouse_server: RunningServer, tmp_path: Path, sql: object, deltas: bool) -> None:
+    database = f"mig_retain_{'delta' if deltas else 'snapshot'}"
+    url = f"{clickhouse_server.http_url}/{database}"
     (tmp_path / "app").mkdir()
-    (tmp_path / "muskox.toml").write_text('[clickhouse_config]\ndb_name = "mig_retain"\n[state_config]\n'
-                                          'storage = "file"\n')
+    (tmp_path / "muskox.toml").write_text(
+        f'[clickhouse_config]\ndb_name = "{database}"\n[state_config]\nstorage = "file"\n'
+        f"[features]\nmigrate_with_deltas = {str(deltas).lower()}\n")
 
     def declare(version: str) -> None:
         (tmp_path / "app" / "main.py").write_text(
@@ -209,16 +212,17 @@ def test_a_kept_old_version_is_declared_externally_managed_and_left_alone(
     declare("1")
     assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
     assert muskox(tmp_path, "migrate", "--clickhouse-url", url).returncode == 0
-    sql.command("INSERT INTO mig_retain.events_1 VALUES ('a', now(), 1)")  # type: ignore[attr-defined]
+    sql.command(f"INSERT INTO {database}.events_1 VALUES ('a', now(), 1)")  # type: ignore[attr-defined]
     declare("2")
     code, text = run_on_terminal(tmp_path, "y\ny\n", "generate", "migration", "--clickhouse-url", url, "--save")
     assert code == 0, text
-    assert "Keep old table events_1?" in text and "wrote app/retained_mig_retain_events_1.py" in text
-    assert "import app.retained_mig_retain_events_1" in (tmp_path / "app" / "main.py").read_text()
+    module = f"retained_{database}_events_1"
+    assert "Keep old table events_1?" in text and f"wrote app/{module}.py" in text
+    assert f"import app.{module}" in (tmp_path / "app" / "main.py").read_text()
     applied = muskox(tmp_path, "migrate", "--clickhouse-url", url)
     assert applied.returncode == 0, applied.stderr
-    rows = sql.query("SELECT (SELECT count() FROM mig_retain.events_1), "  # type: ignore[attr-defined]
-                     "(SELECT count() FROM mig_retain.events_2)")
+    rows = sql.query(f"SELECT (SELECT count() FROM {database}.events_1), "  # type: ignore[attr-defined]
+                     f"(SELECT count() FROM {database}.events_2)")
     assert rows == [(1, 1)]  # the old table kept its row, the new one got it by the backfill
     plan = muskox(tmp_path, "plan", "--clickhouse-url", url, "--exit-code")
     assert plan.returncode == 0, plan.stdout + plan.stderr  # the kept table is declared: nothing to drop

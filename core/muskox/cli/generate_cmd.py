@@ -100,18 +100,25 @@ def _write_retained(app: AppContext, config: Config, bumps: Sequence[tuple[Versi
     """For each old table a version bump keeps: its ``retained_<db_>table.py`` module, imported from the main
     module (spec 7.3). Returns the code's declarations read again (they now include the kept tables, as
     ``local_infra_map.json`` must for ``migrate``'s code check) and the files written."""
-    kept = [bump for bump, decision in bumps if bump.in_place and decision.retain_old]
-    if not kept:
+    paths = write_kept(app, config, bumps)
+    if not paths:
         return target, []
-    from muskox.retained import write_retained
     from muskox.workspace import load_target
 
-    paths = [write_retained(bump.old, bump.new.name, project_dir=app.project_dir,
-                            source_dir=config.project.source_dir, main_module=config.project.main_module)
-             for bump in kept]
-    main = Path(config.project.source_dir, config.project.main_module).as_posix()
-    click.echo(f"kept {len(kept)} old table(s) as EXTERNALLY_MANAGED declarations, imported from {main}", err=True)
     return load_target(config, app.project_dir, target.default_database), paths
+
+
+def write_kept(app: AppContext, config: Config, bumps: Sequence[tuple[VersionBump, BumpDecision]]) -> list[Path]:
+    """Write the modules of the old tables version bumps keep (and say so); the files written."""
+    if not any(bump.in_place and decision.retain_old for bump, decision in bumps):
+        return []
+    from muskox.retained import write_kept_tables
+
+    paths = write_kept_tables(bumps, project_dir=app.project_dir, source_dir=config.project.source_dir,
+                              main_module=config.project.main_module)
+    main = Path(config.project.source_dir, config.project.main_module).as_posix()
+    click.echo(f"kept {len(paths)} old table(s) as EXTERNALLY_MANAGED declarations, imported from {main}", err=True)
+    return paths
 
 
 def _relative(path: Path, base: Path) -> str:

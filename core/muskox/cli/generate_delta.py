@@ -67,8 +67,12 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
     if not save:
         click.echo(render_summary(migration))
         return
+    from muskox.cli.generate_cmd import write_kept
+
+    kept = write_kept(app, config, result.bumps)  # later plans see them declared: no delta needed for them
     path = write_migration(directory, migration)
-    click.echo(f"wrote {_relative(path, app.project_dir)}")
+    for written in [*kept, path]:
+        click.echo(f"wrote {_relative(written, app.project_dir)}")
 
 
 def render_summary(migration: MigrationFile) -> str:
