@@ -7,13 +7,13 @@ a Moose project ports by writing ``from muskox import OlapTable, OlapConfig, Key
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from muskox._version import __version__
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.hookspecs import hookimpl
+from muskox.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from muskox.declare import *  # noqa: F403
@@ -42,14 +42,7 @@ _LAZY: dict[str, str] = dict.fromkeys(_DECLARED_NAMES, _DECLARE)
 __all__ = ["ExitCode", "MuskoxError", "__version__", "hookimpl", *sorted(_LAZY)]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a lazily exported name's module on first use and cache the name here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'muskox' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -6,8 +6,9 @@ declared target :class:`muskox.model.InfraMap`. Every name is imported from its 
 """
 
 # no ``from __future__ import annotations`` here: its name would hide the ``annotations`` submodule
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from muskox.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from muskox.declare.annotations import (
@@ -249,11 +250,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use and cache the name here."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'muskox.declare' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

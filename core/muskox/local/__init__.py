@@ -10,8 +10,9 @@ KeeperMap tables report invalid metadata after a restart (drop and recreate them
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from muskox.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from muskox.local.launcher import LocalClickHouse, PortInUse, ServerStartFailed, check_chdb
@@ -41,11 +42,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use and cache the name here."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'muskox.local' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
