@@ -30,7 +30,7 @@ def tests_plugin(session: nox.Session, plugin: str) -> None:
 def lint(session: nox.Session) -> None:
     """ruff over the whole tree."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "examples", "noxfile.py")
 
 
 @nox.session

@@ -218,8 +218,8 @@ for thread in threads:
 
 def planned_statements(project: Path, database: str) -> list[str]:
     """The SQL of ``migrations/plan.yaml``, as the ClickHouse backend renders it."""
-    from muskox.operations import BUILTIN_OPERATIONS
-    from muskox.plan_files.plan_yaml import plan_from_yaml
+    from muskox.files.plan_yaml import plan_from_yaml
+    from muskox.model.operations import BUILTIN_OPERATIONS
     from muskox_clickhouse.alter import render_operation
 
     plan = plan_from_yaml((project / "migrations" / "plan.yaml").read_text(), BUILTIN_OPERATIONS)

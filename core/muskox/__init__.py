@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from muskox._version import __version__
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.hookspecs import hookimpl
 from muskox.lazy_exports import lazy_getattr
+from muskox.plugin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from muskox.declare import *  # noqa: F403

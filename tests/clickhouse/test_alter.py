@@ -17,13 +17,12 @@ from typing import Any
 import attrs
 import pytest
 
-from muskox.executor import execute
-from muskox.fold import apply as fold_apply
+from muskox.apply.executor import execute
+from muskox.dialect.normalize import normalize_infra_map
+from muskox.dialect.quoting import quote_identifier, quote_string
 from muskox.local import RunningServer
 from muskox.model import Column, InfraMap, Table, TableIndex, TableProjection
-from muskox.model.types import parse_type
-from muskox.normalize import normalize_infra_map
-from muskox.operations import (
+from muskox.model.operations import (
     AddTableColumn,
     AddTableIndex,
     AddTableProjection,
@@ -45,7 +44,8 @@ from muskox.operations import (
     RemoveSampleBy,
     RenameTableColumn,
 )
-from muskox.quoting import quote_identifier, quote_string
+from muskox.model.types import parse_type
+from muskox.plan.fold import apply as fold_apply
 from muskox_clickhouse import ClickHouseBackend, ClickHouseServerError, connect, parse_url
 from muskox_clickhouse.apply import (
     COLUMN_CHANGE_FIX,

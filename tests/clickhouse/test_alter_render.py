@@ -7,8 +7,7 @@ import pytest
 
 from muskox.errors import PlanInvalid
 from muskox.model import Column, MergeTree, Table, TableIndex, TableProjection
-from muskox.model.types import Simple
-from muskox.operations import (
+from muskox.model.operations import (
     BUILTIN_OPERATIONS,
     AddTableColumn,
     AddTableIndex,
@@ -32,6 +31,7 @@ from muskox.operations import (
     RenameTableColumn,
     TableOperation,
 )
+from muskox.model.types import Simple
 from muskox_clickhouse.alter import Statement, UnsupportedOperation, alter_target, render_operation, render_statements
 from muskox_clickhouse.apply import kill_mutation_statement
 from muskox_clickhouse.sql_masking import mask_sql

@@ -14,6 +14,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from muskox.dialect.normalize import normalize_infra_map, normalize_table
 from muskox.local import RunningServer
 from muskox.model import (
     AggregatingMergeTree,
@@ -46,7 +47,6 @@ from muskox.model.types import (
     Simple,
     TupleElement,
 )
-from muskox.normalize import normalize_infra_map, normalize_table
 from muskox.testing.strategies import tables
 from muskox_clickhouse import connect, parse_url
 from muskox_clickhouse.client import ClickHouseClient

@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 
-from muskox.admin_api import AdminApi
 from muskox.errors import ConnectionFailed
 from muskox.model.codec import to_json
 from muskox.model.infra_map import InfraMap
 from muskox.model.table import Column, Table
 from muskox.model.types import Simple
-from muskox.prod_server import PortUnavailable, ProdServer
-from muskox.remote_state import RemoteStateError, fetch_remote_state, inframap_url
+from muskox.plan.remote_state import RemoteStateError, fetch_remote_state, inframap_url
+from muskox.server.admin_api import AdminApi
+from muskox.server.http_server import PortUnavailable, ProdServer
+from muskox.server.tokens import generate_token
 from muskox.testing.processes import free_port
-from muskox.tokens import generate_token
 
 PAIR = generate_token()
 STATE = InfraMap.of("analytics", tables=[Table(name="events", columns=(Column(name="id", data_type=Simple("String")),),

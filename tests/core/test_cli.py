@@ -100,28 +100,3 @@ def test_unexpected_failure_prints_a_masked_traceback(tmp_path: Path) -> None:
     assert "Traceback (most recent call last)" in result.stderr
     assert "RuntimeError: cannot reach clickhouse://bob:****@db:9000/x" in result.stderr
     assert "topsecret" not in result.stderr
-
-
-def test_bulk_commands_pause_the_cyclic_collector_only_while_they_run(tmp_path: Path) -> None:
-    code = ("import gc; from muskox.cli import main as m; seen = []; "
-            "m.BULK_COMMANDS = m.BULK_COMMANDS | {'config'}; "
-            "import muskox.cli.context as c; original = c.AppContext.config; "
-            "c.AppContext.config = lambda self, *a, **k: (seen.append(gc.isenabled()), original(self, *a, **k))[1]; "
-            f"m.run(['--project', {str(tmp_path)!r}, 'config', 'show']); "
-            "print(seen[0], gc.isenabled())")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1].split() == ["False", "True"]
-
-
-def test_exit_at_once_runs_exit_handlers_flushes_and_keeps_the_code() -> None:
-    code = ("import atexit; from muskox.cli.main import exit_at_once; "
-            "atexit.register(lambda: print('handler ran')); print('buffered', end=''); exit_at_once(12)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert (result.returncode, result.stdout) == (12, "bufferedhandler ran\n")
-
-
-def test_exit_at_once_waits_for_a_running_thread() -> None:
-    code = ("import threading, time; from muskox.cli.main import exit_at_once; "
-            "threading.Thread(target=lambda: (time.sleep(0.3), print('thread finished'))).start(); exit_at_once(3)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert (result.returncode, result.stdout) == (3, "thread finished\n")

@@ -13,19 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from muskox import operations as ops
-from muskox.delta_generate import migration_for_plan, pending_state
-from muskox.delta_lowering import deltas_from_operations, fold_migration, lower_deltas, lower_migration
+from muskox.dialect.normalize import normalize_infra_map
 from muskox.errors import PlanInvalid
-from muskox.fold import FoldError, fold
-from muskox.model.engines import ReplacingMergeTree
-from muskox.model.infra_map import InfraMap
-from muskox.model.resources import MaterializedView, View
-from muskox.model.table import Column, LifeCycle, Metadata, SourceFile, Table
-from muskox.model.types import Simple
-from muskox.normalize import normalize_infra_map
-from muskox.plan_files import delta as d
-from muskox.plan_files.delta import (
+from muskox.files import delta as d
+from muskox.files.delta import (
     load_migrations,
     migration_from_yaml,
     migration_id,
@@ -34,9 +25,18 @@ from muskox.plan_files.delta import (
     slug,
     write_migration,
 )
-from muskox.planner import PlanRequest, make_plan
-from muskox.policies.approvals import Approvals
-from muskox.state_hash import state_hash
+from muskox.files.delta_operations import deltas_from_operations, fold_migration, lower_deltas, lower_migration
+from muskox.files.state_hash import state_hash
+from muskox.model import operations as ops
+from muskox.model.engines import ReplacingMergeTree
+from muskox.model.infra_map import InfraMap
+from muskox.model.resources import MaterializedView, View
+from muskox.model.table import Column, LifeCycle, Metadata, SourceFile, Table
+from muskox.model.types import Simple
+from muskox.plan.delta_generate import migration_for_plan, pending_state
+from muskox.plan.fold import FoldError, fold
+from muskox.plan.planner import PlanRequest, make_plan
+from muskox.plan.policies.approvals import Approvals
 from muskox.testing.strategies import schema_pairs
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "moose-cli-0.6.533" / "delta-mode"
@@ -48,7 +48,7 @@ DB = "db"
 
 @pytest.fixture(autouse=True)
 def _quiet_planner() -> Iterator[None]:
-    logger = logging.getLogger("muskox.planner")
+    logger = logging.getLogger("muskox.plan.planner")
     level = logger.level
     logger.setLevel(logging.ERROR)
     yield

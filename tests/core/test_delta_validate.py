@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from muskox.cli.main import run
-from muskox.delta_lowering import fold_migration
 from muskox.exit_codes import ExitCode
+from muskox.files import delta as d
+from muskox.files.delta import MigrationFile, new_migration, write_migration
+from muskox.files.delta_operations import fold_migration
+from muskox.files.state_hash import state_hash
+from muskox.files.validate import find_conflicts, validate_deltas, validate_snapshot
 from muskox.model.infra_map import InfraMap
+from muskox.model.operations import BUILTIN_OPERATIONS
 from muskox.model.table import Column, Table
 from muskox.model.types import Simple
-from muskox.operations import BUILTIN_OPERATIONS
-from muskox.plan_files import delta as d
-from muskox.plan_files.delta import MigrationFile, new_migration, write_migration
-from muskox.state_hash import state_hash
-from muskox.validate import find_conflicts, validate_deltas, validate_snapshot
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "moose-cli-0.6.533"
 DB = "local"

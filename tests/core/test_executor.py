@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from muskox.executor import dependencies, execute, failure_report
+from muskox.apply.executor import dependencies, execute, failure_report
 from muskox.model import Column, Table
+from muskox.model.operations import AddTableColumn, CreateMaterializedView, CreateTable, DropTable, Operation, RawSql
 from muskox.model.types import Simple
-from muskox.operations import AddTableColumn, CreateMaterializedView, CreateTable, DropTable, Operation, RawSql
 
 
 def col(name: str) -> Column:

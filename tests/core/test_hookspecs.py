@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from muskox import hookspecs
+from muskox.plugin import hookspecs
 
 ROOT = Path(__file__).parents[2]
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("muskox_"))

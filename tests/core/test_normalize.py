@@ -7,6 +7,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from muskox.dialect.normalize import (
+    READONLY_SETTING_DEFAULTS,
+    normalize_codec,
+    normalize_column,
+    normalize_engine,
+    normalize_infra_map,
+    normalize_settings,
+    normalize_table,
+    normalize_type,
+    nullable_allowed,
+)
+from muskox.dialect.sql_canonical import canonical_expression, canonical_expression_list, canonical_query, canonical_ttl
 from muskox.model import (
     Column,
     InfraMap,
@@ -43,18 +55,6 @@ from muskox.model.types import (
     Tuple,
     TupleElement,
 )
-from muskox.normalize import (
-    READONLY_SETTING_DEFAULTS,
-    normalize_codec,
-    normalize_column,
-    normalize_engine,
-    normalize_infra_map,
-    normalize_settings,
-    normalize_table,
-    normalize_type,
-    nullable_allowed,
-)
-from muskox.sql_canonical import canonical_expression, canonical_expression_list, canonical_query, canonical_ttl
 from muskox.testing.strategies import tables
 
 ID = Column(name="id", data_type=Simple("UInt64"))

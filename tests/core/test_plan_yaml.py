@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from muskox.errors import PlanInvalid
+from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
 from muskox.model import Column, TableIndex, TableProjection
-from muskox.model.types import Simple
-from muskox.operations import (
+from muskox.model.operations import (
     BUILTIN_OPERATIONS,
     AddTableColumn,
     AddTableIndex,
@@ -28,7 +28,7 @@ from muskox.operations import (
     RawSql,
     RenameTableColumn,
 )
-from muskox.plan_files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
+from muskox.model.types import Simple
 from muskox.testing.strategies import identifiers, tables
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "moose-cli-0.6.533" / "snapshot-mode"
@@ -160,7 +160,7 @@ def test_json_schema_is_valid_and_accepts_moose_plans() -> None:
     import jsonschema
     import yaml
 
-    from muskox.plan_files.json_schema import plan_schema
+    from muskox.files.json_schema import plan_schema
 
     schema = plan_schema(BUILTIN_OPERATIONS)
     jsonschema.Draft202012Validator.check_schema(schema)

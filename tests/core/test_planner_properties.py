@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from muskox.fold import fold
+from muskox.dialect.normalize import normalize_table
 from muskox.model.infra_map import InfraMap
-from muskox.normalize import normalize_table
-from muskox.planner import PlanRequest, make_plan
-from muskox.policies.approvals import Approvals
+from muskox.plan.fold import fold
+from muskox.plan.planner import PlanRequest, make_plan
+from muskox.plan.policies.approvals import Approvals
 from muskox.testing.strategies import schema_pairs
 
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)

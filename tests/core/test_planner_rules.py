@@ -7,12 +7,9 @@ from collections.abc import Sequence
 import attrs
 import pytest
 
-from muskox.changes import Blocked
-from muskox.differ import DatabaseMoveError
 from muskox.model import Column, InfraMap, LifeCycle, MaterializedView, Table, TableIndex, View
 from muskox.model.engines import ReplacingMergeTree
-from muskox.model.types import Array, DateTime, Simple
-from muskox.operations import (
+from muskox.model.operations import (
     AddTableColumn,
     CreateMaterializedView,
     CreateTable,
@@ -25,11 +22,14 @@ from muskox.operations import (
     RawSql,
     RenameTableColumn,
 )
-from muskox.planner import PlanRequest, PlanResult, make_plan
-from muskox.policies.approvals import ApprovalRequired, Approvals
-from muskox.policies.destructive import Finding
-from muskox.policies.renames import RenameProposal
-from muskox.policies.version_bumps import BumpDecision, VersionBump
+from muskox.model.types import Array, DateTime, Simple
+from muskox.plan.changes import Blocked
+from muskox.plan.differ import DatabaseMoveError
+from muskox.plan.planner import PlanRequest, PlanResult, make_plan
+from muskox.plan.policies.approvals import ApprovalRequired, Approvals
+from muskox.plan.policies.destructive import Finding
+from muskox.plan.policies.renames import RenameProposal
+from muskox.plan.policies.version_bumps import BumpDecision, VersionBump
 
 DB = "db"
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)

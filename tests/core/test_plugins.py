@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from muskox.errors import PluginError
-from muskox.plugins import BUILTIN_PLUGINS, Plugins
+from muskox.plugin.manager import BUILTIN_PLUGINS, Plugins
 
 SAMPLES = Path(__file__).parent
 

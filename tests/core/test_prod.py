@@ -6,18 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from muskox.drift import DriftDetected
+from muskox.apply.drift import DriftDetected
 from muskox.errors import PlanInvalid
 from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column, Table
 from muskox.model.types import Simple
-from muskox.planner import PlanRequest, make_plan
-from muskox.prod import acquire_waiting, destructive_operations, on_database, refusal, startup_failure
+from muskox.plan.planner import PlanRequest, make_plan
+from muskox.server.boot import acquire_waiting, destructive_operations, on_database, refusal, startup_failure
+from muskox.server.supervise import exit_status
 from muskox.state import LockHeld
 from muskox.state.file_store import FileStateStore
-from muskox.supervise import exit_status
 
 
 def table(name: str, *columns: str, version: str | None = None, database: str | None = None) -> Table:

@@ -11,7 +11,7 @@ import pytest
 from muskox.cli.main import cli
 from muskox.config.model import SECTIONS
 from muskox.exit_codes import ExitCode
-from muskox.plugins import Plugins
+from muskox.plugin.manager import Plugins
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 

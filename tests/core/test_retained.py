@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from muskox.declare import collect_project
+from muskox.dialect.normalize import normalize_table
+from muskox.files.retained import import_line, retained_module_name, retained_source, write_retained
 from muskox.model.engines import OtherEngine
 from muskox.model.table import LifeCycle, Table
-from muskox.normalize import normalize_table
-from muskox.retained import import_line, retained_module_name, retained_source, write_retained
 from muskox.testing.strategies import tables
 
 MAIN = "from muskox import OlapTable\n"

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from muskox.config import Config, StateConfig
 from muskox.exit_codes import ExitCode
-from muskox.interfaces import StateStore
 from muskox.model import InfraMap
-from muskox.plugins import Plugins
+from muskox.plugin.interfaces import StateStore
+from muskox.plugin.manager import Plugins
 from muskox.state import LockHeld, LockInfo, LockLost
 from muskox.testing.strategies import tables
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from muskox.interfaces import Lock, StateStore
-from muskox.plugins import BUILTIN_PLUGINS, Plugins
+from muskox.plugin.interfaces import Lock, StateStore
+from muskox.plugin.manager import BUILTIN_PLUGINS, Plugins
 from muskox.state import DEFAULT_LOCK_TTL, LockHeld, LockInfo, default_owner
 from muskox.state.encoding import decode_applied, decode_state, encode_state
 from muskox.state.errors import StateError

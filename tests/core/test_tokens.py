@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from muskox.tokens import generate_token, hash_token, verify_bearer_token
+from muskox.server.tokens import generate_token, hash_token, verify_bearer_token
 from tests.conftest import CliRunner
 
 TOKEN = "00112233445566778899aabbccddeeff"

@@ -9,30 +9,30 @@ from typing import Any
 
 import pytest
 
-from muskox.backends import Backends, topic_names
-from muskox.delta_lowering import deltas_from_operations, lower_deltas
-from muskox.drift import DriftOutcome, check_drift, drift_report, same_state
+from muskox.apply.drift import DriftOutcome, check_drift, drift_report, same_state
 from muskox.errors import PluginError
-from muskox.fold import FoldError, fold
-from muskox.interfaces import StreamBackend
-from muskox.lowering import PartitionDecrease
+from muskox.files.delta import migration_from_yaml, migration_to_yaml, new_migration
+from muskox.files.delta_operations import deltas_from_operations, lower_deltas
+from muskox.files.json_schema import plan_schema
+from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
+from muskox.files.state_hash import state_hash
 from muskox.model import Column, InfraMap, LifeCycle, Table, Topic
-from muskox.model.types import Simple
-from muskox.operations import BUILTIN_OPERATIONS, CreateTable, Operation
-from muskox.plan_files.delta import migration_from_yaml, migration_to_yaml, new_migration
-from muskox.plan_files.json_schema import plan_schema
-from muskox.plan_files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
-from muskox.planner import PlanRequest, PlanResult, make_plan
-from muskox.policies.approvals import ApprovalRequired, Approvals
-from muskox.reconcile import applied_state, reconcile
-from muskox.state_hash import state_hash
-from muskox.topic_operations import (
+from muskox.model.operations import BUILTIN_OPERATIONS, CreateTable, Operation
+from muskox.model.topic_operations import (
     TOPIC_OPERATIONS,
     CreateTopic,
     DropTopic,
     IncreaseTopicPartitions,
     ModifyTopicConfig,
 )
+from muskox.model.types import Simple
+from muskox.plan.fold import FoldError, fold
+from muskox.plan.lowering import PartitionDecrease
+from muskox.plan.planner import PlanRequest, PlanResult, make_plan
+from muskox.plan.policies.approvals import ApprovalRequired, Approvals
+from muskox.plan.reconcile import applied_state, reconcile
+from muskox.plugin.backends import Backends, topic_names
+from muskox.plugin.interfaces import StreamBackend
 
 DB = "db"
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from muskox.apply.drift import same_state
 from muskox.cli.main import run
 from muskox.config import load_config
 from muskox.declare.collect import collect_project
-from muskox.drift import same_state
 from muskox.exit_codes import ExitCode
+from muskox.files.delta import load_migrations
 from muskox.local import RunningServer
-from muskox.plan_files.delta import load_migrations
-from muskox.plugins import Plugins
-from muskox.reconcile import reconcile
+from muskox.plan.reconcile import reconcile
+from muskox.plugin.manager import Plugins
 from muskox_clickhouse import ClickHouseBackend
 
 HEADER = """\

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from muskox.exit_codes import ExitCode
+from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
 from muskox.local import RunningServer
-from muskox.operations import BUILTIN_OPERATIONS, RawSql
-from muskox.plan_files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
+from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.redis import RedisServer
 from muskox_clickhouse import connect, parse_url
 

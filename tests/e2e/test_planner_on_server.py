@@ -7,15 +7,15 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 
+from muskox.apply.drift import same_state
+from muskox.apply.executor import execute
 from muskox.config import ClickHouseConfig, Config
-from muskox.drift import same_state
-from muskox.executor import execute
 from muskox.local import RunningServer
 from muskox.model.infra_map import InfraMap
-from muskox.operations import CreateTable
-from muskox.planner import PlanRequest, make_plan
-from muskox.policies.approvals import Approvals
-from muskox.reconcile import reconcile
+from muskox.model.operations import CreateTable
+from muskox.plan.planner import PlanRequest, make_plan
+from muskox.plan.policies.approvals import Approvals
+from muskox.plan.reconcile import reconcile
 from muskox.testing.strategies import schema_pairs
 from muskox_clickhouse import ClickHouseBackend
 

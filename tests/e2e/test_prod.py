@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from muskox.exit_codes import ExitCode
+from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
 from muskox.local import RunningServer
-from muskox.operations import BUILTIN_OPERATIONS, RawSql
-from muskox.plan_files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
+from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.processes import free_port, wait_until
 
 HEADER = """

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from muskox.apply.drift import same_state
 from muskox.cli.main import run
 from muskox.config import ClickHouseConfig, Config
 from muskox.declare.collect import collect_project
-from muskox.drift import same_state
 from muskox.exit_codes import ExitCode
+from muskox.files.plan_yaml import plan_from_yaml
 from muskox.local import RunningServer
-from muskox.plan_files.plan_yaml import plan_from_yaml
-from muskox.plugins import Plugins
-from muskox.reconcile import reconcile
+from muskox.plan.reconcile import reconcile
+from muskox.plugin.manager import Plugins
 from muskox_clickhouse import ClickHouseBackend
 from tests.e2e.scenarios import HEADER, SCENARIOS, Scenario
 

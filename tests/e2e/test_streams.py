@@ -18,10 +18,10 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 
 from muskox.cli.main import run
 from muskox.exit_codes import ExitCode
+from muskox.files.delta import load_migrations
+from muskox.files.plan_yaml import plan_from_yaml
 from muskox.local import RunningServer
-from muskox.plan_files.delta import load_migrations
-from muskox.plan_files.plan_yaml import plan_from_yaml
-from muskox.plugins import Plugins
+from muskox.plugin.manager import Plugins
 from muskox.testing.kafka import KafkaBroker
 from muskox.testing.processes import free_port
 

@@ -12,7 +12,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from muskox.config import Config, RedpandaConfig
 from muskox.errors import ConnectionFailed
-from muskox.plugins import Plugins
+from muskox.plugin.manager import Plugins
 from muskox.testing.kafka import KafkaBroker
 from muskox.testing.processes import free_port
 from muskox_redpanda.backend import RedpandaBackend

@@ -11,15 +11,15 @@ from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
 
 from muskox.config import Config, RedpandaConfig
 from muskox.model.resources import Topic
-from muskox.plugins import Plugins
-from muskox.testing.kafka import KafkaBroker
-from muskox.topic_operations import (
+from muskox.model.topic_operations import (
     TOPIC_OPERATIONS,
     CreateTopic,
     DropTopic,
     IncreaseTopicPartitions,
     ModifyTopicConfig,
 )
+from muskox.plugin.manager import Plugins
+from muskox.testing.kafka import KafkaBroker
 from muskox_redpanda.backend import RedpandaBackend
 from muskox_redpanda.topics import TopicOperationFailed
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from muskox.config import ClickHouseConfig, Config
+from muskox.dialect.quoting import quote_string
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.local import RunningServer
 from muskox.model import Column, InfraMap, Table
 from muskox.model.types import Simple
-from muskox.quoting import quote_string
 from muskox.state import LockHeld, StateError
 from muskox.state.encoding import COMPRESS_OVER, GZIP_PREFIX
 from muskox_state_keeper import KeeperStateStore

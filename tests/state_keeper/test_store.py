@@ -7,7 +7,7 @@ import pytest
 from muskox.config import ClickHouseConfig, Config
 from muskox.errors import ConnectionFailed
 from muskox.local import RunningServer
-from muskox.plugins import Plugins
+from muskox.plugin.manager import Plugins
 from muskox.testing.processes import free_port
 from muskox_state_keeper import KeeperStateStore
 

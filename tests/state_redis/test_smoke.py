@@ -6,7 +6,7 @@ import uuid
 
 import redis
 
-from muskox.plugins import Plugins
+from muskox.plugin.manager import Plugins
 from muskox.testing.redis import RedisServer, ping
 from muskox_state_redis.store import RedisStateStore
 

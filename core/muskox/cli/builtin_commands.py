@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import click
 
-from muskox.hookspecs import hookimpl
+from muskox.plugin.hookspecs import hookimpl
 
 
 @hookimpl

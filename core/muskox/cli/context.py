@@ -9,7 +9,7 @@ import attrs
 import click
 
 from muskox.config import Config, Override, load_config
-from muskox.plugins import Plugins
+from muskox.plugin.manager import Plugins
 
 
 @attrs.define

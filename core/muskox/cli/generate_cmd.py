@@ -24,7 +24,7 @@ from muskox.cli.options import (
 if TYPE_CHECKING:
     from muskox.config import Config
     from muskox.model.infra_map import InfraMap
-    from muskox.policies.version_bumps import BumpDecision, VersionBump
+    from muskox.plan.policies.version_bumps import BumpDecision, VersionBump
 
 
 @click.group("generate")
@@ -48,12 +48,12 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     """Compare the code with the database and write a reviewable migration plan."""
     from muskox.cli.plan_output import render_listing  # the planner loads only when it runs
     from muskox.cli.prompts import TerminalPrompter
-    from muskox.plan_files.json_schema import plan_schema
-    from muskox.plan_files.plan_yaml import SCHEMA_FILE, Plan, plan_to_yaml, utc_timestamp
-    from muskox.plan_files.snapshot import Snapshot, write_atomically, write_snapshot
-    from muskox.planner import PlanRequest, make_plan
-    from muskox.policies.approvals import Approvals
-    from muskox.workspace import gather, open_backend
+    from muskox.files.json_schema import plan_schema
+    from muskox.files.plan_yaml import SCHEMA_FILE, Plan, plan_to_yaml, utc_timestamp
+    from muskox.files.snapshot import Snapshot, write_atomically, write_snapshot
+    from muskox.plan.planner import PlanRequest, make_plan
+    from muskox.plan.policies.approvals import Approvals
+    from muskox.plan.workspace import gather, open_backend
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     remote = fetch_remote(url, token, clickhouse_url)
@@ -68,7 +68,7 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
         raise click.UsageError("--description names delta-mode migration files; set "
                                "[features] migrate_with_deltas = true to use them")
     if remote is not None:
-        from muskox.remote_state import remote_inputs
+        from muskox.plan.remote_state import remote_inputs
 
         inputs = remote_inputs(config, app.project_dir, remote)
     else:
@@ -103,7 +103,7 @@ def _write_retained(app: AppContext, config: Config, bumps: Sequence[tuple[Versi
     paths = write_kept(app, config, bumps)
     if not paths:
         return target, []
-    from muskox.workspace import load_target
+    from muskox.plan.workspace import load_target
 
     return load_target(config, app.project_dir, target.default_database), paths
 
@@ -112,7 +112,7 @@ def write_kept(app: AppContext, config: Config, bumps: Sequence[tuple[VersionBum
     """Write the modules of the old tables version bumps keep (and say so); the files written."""
     if not any(bump.in_place and decision.retain_old for bump, decision in bumps):
         return []
-    from muskox.retained import write_kept_tables
+    from muskox.files.retained import write_kept_tables
 
     paths = write_kept_tables(bumps, project_dir=app.project_dir, source_dir=config.project.source_dir,
                               main_module=config.project.main_module)
@@ -133,7 +133,7 @@ def _relative(path: Path, base: Path) -> str:
               help='Print {"api_key_hash": …, "bearer_token": …} on stdout instead of the explanation.')
 def hash_token_command(as_json: bool) -> None:
     """Create an Admin API token: a key hash for the server and a bearer token for clients (Moose's scheme)."""
-    from muskox.tokens import generate_token
+    from muskox.server.tokens import generate_token
 
     pair = generate_token()
     if as_json:

@@ -15,10 +15,10 @@ import click
 from muskox.cli import output
 from muskox.cli.context import AppContext
 from muskox.config import Config
-from muskox.plan_files.delta import MigrationFile
+from muskox.files.delta import MigrationFile
 
 if TYPE_CHECKING:
-    from muskox.remote_state import RemoteState
+    from muskox.plan.remote_state import RemoteState
 
 
 def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, yes_destructive: bool,
@@ -28,16 +28,16 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
     state and applied files a running ``muskox prod`` reported, instead of the database and state store)."""
     from muskox.cli.plan_output import render_listing
     from muskox.cli.prompts import TerminalPrompter
-    from muskox.delta_generate import migration_for_plan, pending_state
-    from muskox.plan_files.delta import load_migrations, write_migration
-    from muskox.planner import PlanRequest, make_plan
-    from muskox.policies.approvals import Approvals
-    from muskox.workspace import gather, open_backend
+    from muskox.files.delta import load_migrations, write_migration
+    from muskox.plan.delta_generate import migration_for_plan, pending_state
+    from muskox.plan.planner import PlanRequest, make_plan
+    from muskox.plan.policies.approvals import Approvals
+    from muskox.plan.workspace import gather, open_backend
 
     directory = app.project_dir / config.migration_config.dir
     committed = load_migrations(directory)
     if remote is not None:
-        from muskox.remote_state import remote_applied, remote_inputs
+        from muskox.plan.remote_state import remote_applied, remote_inputs
 
         inputs = remote_inputs(config, app.project_dir, remote)
         applied = remote_applied(remote)

@@ -20,7 +20,7 @@ import click
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
 from muskox.cli.options import connection_options, connection_overrides
-from muskox.interfaces import StateStore
+from muskox.plugin.interfaces import StateStore
 from muskox.state import LockHeld, LockInfo, open_state_store
 from muskox.state.lock_info import utc_now
 

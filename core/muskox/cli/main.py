@@ -6,7 +6,6 @@ anything else prints a (credential-masked) traceback and exits with :attr:`ExitC
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -21,11 +20,9 @@ from muskox.cli.context import AppContext
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.masking import mask_text
-from muskox.plugins import Plugins
+from muskox.plugin.manager import Plugins
 
 ENV_PROJECT = "MUSKOX_PROJECT"
-#: Short-lived built-in commands during which cyclic garbage collection is paused.
-BULK_COMMANDS = frozenset({"plan", "generate", "migrate"})
 ENV_TENANT = "MUSKOX_TENANT"
 
 
@@ -82,11 +79,6 @@ def cli(ctx: click.Context, project: Path, config_file: Path | None, tenant: str
     """
     verbosity = verbose - quiet
     _configure_logging(verbosity)
-    if ctx.invoked_subcommand in BULK_COMMANDS and gc.isenabled():
-        # These build hundreds of thousands of acyclic objects (decoded JSON, the model) in a short-lived
-        # process: the cyclic collector would only rescan them, over and over (a third of a large plan's time).
-        gc.disable()
-        ctx.call_on_close(gc.enable)
     group = ctx.command
     assert isinstance(group, MuskoxGroup)
     ctx.obj = AppContext(project.resolve(), config_file, tenant or None, verbosity, group.plugins())
@@ -94,27 +86,7 @@ def cli(ctx: click.Context, project: Path, config_file: Path | None, tenant: str
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with a documented :class:`ExitCode`."""
-    code = run(argv)
-    sys.stdout.flush()
-    exit_at_once(int(code))
-
-
-def exit_at_once(code: int) -> None:
-    """End the process with ``code`` without tearing the interpreter down (freeing every module and object
-    costs large commands a tenth of a second): the ``atexit`` handlers run and the standard streams are flushed
-    first. With a non-daemon thread still running, exit normally (Python waits for it)."""
-    import atexit
-    import contextlib
-    import threading
-
-    main_thread = threading.main_thread()
-    if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
-        sys.exit(code)
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can be said there
-            stream.flush()
-    os._exit(code)
+    sys.exit(int(run(argv)))
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -24,9 +24,9 @@ from muskox.exit_codes import ExitCode
 def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
                     validate: bool, mark_applied: str | None) -> int:
     """Apply migrations/plan.yaml (delta mode: the unapplied migration files) if the database has not drifted."""
-    from muskox.migrate import migrate_snapshot  # the planner and drivers load only when it runs
+    from muskox.apply.snapshot import migrate_snapshot  # the planner and drivers load only when it runs
+    from muskox.plan.workspace import open_backend
     from muskox.state import default_owner
-    from muskox.workspace import open_backend
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     deltas = config.features.migrate_with_deltas
@@ -43,8 +43,8 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
     with store, open_backend(app.plugins, config) as backend, store.acquire_lock(default_owner()) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
         if deltas:
-            from muskox.delta_migrate import mark_applied as mark
-            from muskox.delta_migrate import migrate_deltas
+            from muskox.apply.deltas import mark_applied as mark
+            from muskox.apply.deltas import migrate_deltas
 
             if mark_applied is not None:
                 mark(config=config, project_dir=app.project_dir, backend=backend, store=store,

@@ -10,7 +10,7 @@ import click
 from muskox.config import Override
 
 if TYPE_CHECKING:
-    from muskox.remote_state import RemoteState
+    from muskox.plan.remote_state import RemoteState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,11 +70,11 @@ def remote_options(command: F) -> F:
 
 
 def fetch_remote(url: str | None, token: str | None, clickhouse_url: str | None) -> RemoteState | None:
-    """The :class:`~muskox.remote_state.RemoteState` at ``--url``, or None without ``--url``."""
+    """The :class:`~muskox.plan.remote_state.RemoteState` at ``--url``, or None without ``--url``."""
     if url is None:
         return None
     if clickhouse_url:
         raise click.UsageError("give either --url (a muskox prod Admin API) or --clickhouse-url, not both")
-    from muskox.remote_state import fetch_remote_state
+    from muskox.plan.remote_state import fetch_remote_state
 
     return fetch_remote_state(url, token)

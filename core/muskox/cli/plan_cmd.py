@@ -23,18 +23,18 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
                  url: str | None, token: str | None, as_json: bool, exit_code: bool) -> int:
     """Show the changes that would bring the database to the code (nothing is written)."""
     from muskox.cli.plan_output import plan_json, render_listing  # the planner loads only when it runs
-    from muskox.planner import PlanRequest, make_plan
-    from muskox.workspace import gather, open_backend
+    from muskox.plan.planner import PlanRequest, make_plan
+    from muskox.plan.workspace import gather, open_backend
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     remote = fetch_remote(url, token, clickhouse_url)
     if remote is not None:
-        from muskox.remote_state import remote_inputs
+        from muskox.plan.remote_state import remote_inputs
 
         inputs = remote_inputs(config, app.project_dir, remote)
     else:
         with open_backend(app.plugins, config) as backend:
-            inputs = gather(app.plugins, config, app.project_dir, backend, reuse_code=True)
+            inputs = gather(app.plugins, config, app.project_dir, backend)
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, gate=False,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)))
     if as_json:

@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
+from muskox.files.operation_codec import operation_to_json
 from muskox.model.codec import to_json
 from muskox.model.infra_map import InfraMap
-from muskox.operations import Operation
-from muskox.plan_files.operation_codec import operation_to_json
-from muskox.planner import PlanResult
+from muskox.model.operations import Operation
+from muskox.plan.planner import PlanResult
 
 
 def symbol(operation: Operation) -> str:

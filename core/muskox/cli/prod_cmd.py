@@ -1,6 +1,6 @@
 """``muskox prod [-- CMD ARGS…]``: migrate the database to the code, then serve (and run the application).
 
-    reserve the HTTP port → boot migration (see :mod:`muskox.prod`) → serve /health and the Admin API
+    reserve the HTTP port → boot migration (see :mod:`muskox.server.boot`) → serve /health and the Admin API
     → run CMD (signals forwarded; exit with its code) or wait for SIGTERM/SIGINT → stop serving
 
 When the boot migration fails, nothing is served, CMD is never started, and the exit code says why (8 drift,
@@ -41,12 +41,12 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     delta mode the unapplied migration files; without a plan, the diff unless it is destructive
     ([migration_config] prod_auto_allow_destructive opts out of that gate).
     """
-    from muskox.admin_api import AdminApi
-    from muskox.prod import LiveState, boot, startup_failure
-    from muskox.prod_server import ProdServer
+    from muskox.plan.workspace import open_backend
+    from muskox.server.admin_api import AdminApi
+    from muskox.server.boot import LiveState, boot, startup_failure
+    from muskox.server.http_server import ProdServer
+    from muskox.server.supervise import run_child, wait_for_stop
     from muskox.state import default_owner
-    from muskox.supervise import run_child, wait_for_stop
-    from muskox.workspace import open_backend
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
 

@@ -7,9 +7,9 @@ from typing import Literal
 
 import click
 
-from muskox.policies.destructive import Finding
-from muskox.policies.renames import RenameProposal
-from muskox.policies.version_bumps import BumpDecision, VersionBump, next_version
+from muskox.plan.policies.destructive import Finding
+from muskox.plan.policies.renames import RenameProposal
+from muskox.plan.policies.version_bumps import BumpDecision, VersionBump, next_version
 
 
 class TerminalPrompter:

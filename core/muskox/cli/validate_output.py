@@ -13,7 +13,7 @@ from muskox.exit_codes import ExitCode
 
 def run_validation(app: AppContext, config: Config, *, quiet: bool = False) -> int:
     """Validate the delta files (delta mode) or the snapshot files; problems exit with ``PLAN_INVALID``."""
-    from muskox.validate import validate_deltas, validate_snapshot
+    from muskox.files.validate import validate_deltas, validate_snapshot
 
     directory = app.project_dir / config.migration_config.dir
     if config.features.migrate_with_deltas:

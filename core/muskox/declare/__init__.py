@@ -166,8 +166,7 @@ _EXPORTS: dict[str, str] = {
     "columns_of": "muskox.declare.schema",
     "simple_aggregated": "muskox.declare.annotations",
 }
-"""Public name → the module defining it, imported on first use (PEP 562): importing the package is cheap, so a
-command that reuses a collection (``muskox plan``) never loads the declaration API."""
+"""Public name → the module defining it, imported on first use (PEP 562), so importing the package is cheap."""
 
 __all__ = [
     "GEO_TYPES",

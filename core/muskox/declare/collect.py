@@ -18,29 +18,24 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
-from muskox.declare.bytecode import caching_project_code
 from muskox.declare.errors import DeclarationError
 from muskox.declare.registry import Registry, collecting
 from muskox.errors import MuskoxError
 from muskox.model.infra_map import InfraMap
-
-if TYPE_CHECKING:
-    from muskox.declare.collect_cache import Dependencies
 
 _IMPORT_LOCK = threading.Lock()
 """``sys.modules`` and ``sys.path`` are process-wide: one collection imports at a time."""
 
 
 def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app", main_module: str = "main.py",
-                    default_database: str, topic_namespace: str | None = None, reuse: bool = False) -> InfraMap:
+                    default_database: str, topic_namespace: str | None = None) -> InfraMap:
     """Import ``<project_dir>/<source_dir>/<main_module>`` and return every table, view, materialized view and
     stream it declares (directly or in modules it imports) as an :class:`InfraMap`; ``topic_namespace``
     (``redpanda_config.namespace``) prefixes topic names.
 
-    With ``reuse``, the last collection with the same inputs is returned when no file it read has changed
-    since (and this one is recorded for the next): see :mod:`muskox.declare.collect_cache`.
+    The code is imported afresh every time (no collection is reused, and project modules are compiled from
+    their source, never from bytecode files, whose validation by modification time can miss a quick edit).
 
     Raises :class:`DeclarationError` when the main module is missing, a declaration is invalid or duplicated,
     or importing the project fails.
@@ -60,31 +55,15 @@ def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app"
         raise DeclarationError(f"cannot import {main_path} as a module",
                                "use a source_dir and main_module that are Python identifiers (e.g. app/main.py)")
     module_name = ".".join((*parts, main_path.stem))
-    if not reuse:
-        return _collect(project, module_name, package_dir, parts[0], default_database, topic_namespace, None)
-    from muskox.declare import collect_cache
-
-    key = collect_cache.entry_key(project=str(project), source_dir=source_dir, main_module=main_module,
-                                  default_database=default_database, topic_namespace=topic_namespace)
-    cached = collect_cache.load(key, project)
-    if cached is not None:
-        return cached
-    with collect_cache.recording(project) as dependencies:
-        infra_map = _collect(project, module_name, package_dir, parts[0], default_database, topic_namespace,
-                             dependencies)
-    collect_cache.store(key, dependencies, infra_map)
-    return infra_map
+    return _collect(project, module_name, package_dir, parts[0], default_database, topic_namespace)
 
 
 def _collect(project: Path, module_name: str, package_dir: Path, package: str, default_database: str,
-             topic_namespace: str | None, dependencies: Dependencies | None) -> InfraMap:
-    """Import the main module in isolation and return what it declared (noting the modules it imported)."""
+             topic_namespace: str | None) -> InfraMap:
+    """Import the main module in isolation and return what it declared."""
     registry = Registry(default_database=default_database, project_dir=project, topic_namespace=topic_namespace)
-    with _IMPORT_LOCK, _isolated_import(project, package), caching_project_code(project), collecting(registry):
-        before = set(sys.modules)
+    with _IMPORT_LOCK, _isolated_import(project, package), collecting(registry):
         _import(module_name, project, package_dir)
-        if dependencies is not None:
-            dependencies.add_modules(set(sys.modules) - before)
     return registry.infra_map()
 
 

@@ -13,8 +13,8 @@ from muskox.declare.errors import DeclarationError
 from muskox.declare.location import caller_location, checked, placed
 from muskox.declare.olap_table import OlapTable, source_metadata
 from muskox.declare.registry import active_registry, display_base
+from muskox.dialect.quoting import quote_identifier
 from muskox.model import resources as model
-from muskox.quoting import quote_identifier
 
 
 def table_reference(source: Any) -> str:

@@ -7,7 +7,7 @@ from typing import TypeAlias
 
 import attrs
 
-from muskox.quoting import quote_identifier, quote_string
+from muskox.dialect.quoting import quote_identifier, quote_string
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """An engine name written without quotes."""

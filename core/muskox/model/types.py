@@ -14,9 +14,9 @@ from typing import TypeAlias
 
 import attrs
 
+from muskox.dialect.quoting import quote_identifier, quote_string
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.quoting import quote_identifier, quote_string
 
 
 class TypeSyntaxError(MuskoxError):
@@ -281,7 +281,7 @@ class _Token:
 
 def _unescape(body: str) -> str:
     """Decode a literal's backslash escapes exactly as the SQL lexer does (one decoder for both)."""
-    from muskox.sql_lexer import unescape
+    from muskox.dialect.sql_lexer import unescape
 
     return unescape(body)
 

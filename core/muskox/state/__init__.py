@@ -1,8 +1,9 @@
 """What every state store shares: the lock record and its owner, lock errors, the heartbeat, the state encoding.
 
-The store interface itself is :class:`muskox.interfaces.StateStore` (with :class:`muskox.interfaces.Lock`); the
-built-in ``file`` store is :class:`muskox.state.file_store.FileStateStore`. Use :func:`open_state_store` to open the
-store a configuration names.
+The store interface itself is :class:`muskox.plugin.interfaces.StateStore` (with
+:class:`muskox.plugin.interfaces.Lock`); the built-in ``file`` store is
+:class:`muskox.state.file_store.FileStateStore`. Use :func:`open_state_store` to open the store a configuration
+names.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from muskox.config import Config
-    from muskox.interfaces import StateStore
-    from muskox.plugins import Plugins
+    from muskox.plugin.interfaces import StateStore
+    from muskox.plugin.manager import Plugins
 
 __all__ = [
     "DEFAULT_LOCK_TTL",

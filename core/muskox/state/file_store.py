@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from muskox.errors import ConnectionFailed
-from muskox.interfaces import Lock, StateStore
+from muskox.plugin.interfaces import Lock, StateStore
 from muskox.state.encoding import append_applied, decode_applied, decode_state, encode_applied, encode_state
 from muskox.state.errors import LockHeld
 from muskox.state.lock_info import DEFAULT_LOCK_TTL, LockInfo, decode_record, encode_record, warn_stale_deleted

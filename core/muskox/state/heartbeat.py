@@ -15,7 +15,7 @@ from muskox.state.errors import LockLost
 from muskox.state.lock_info import utc_now
 
 if TYPE_CHECKING:
-    from muskox.interfaces import Lock
+    from muskox.plugin.interfaces import Lock
 
 logger = logging.getLogger("muskox.state")
 

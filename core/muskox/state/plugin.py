@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from muskox.hookspecs import hookimpl
+from muskox.plugin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from muskox.interfaces import StateStore
+    from muskox.plugin.interfaces import StateStore
 
 
 @hookimpl

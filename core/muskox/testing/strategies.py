@@ -7,6 +7,7 @@ and server round trips (create → introspect).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -229,10 +230,7 @@ def tables(draw: st.DrawFn, database: str | None = None) -> Table:
         TableProjection(name="by_ts", body="SELECT id, ts ORDER BY ts"),
         TableProjection(name="totals", body="SELECT id, sum(amount) GROUP BY id"),
     )), unique=True, max_size=1)) if isinstance(engine, MergeTree) else []
-    if isinstance(engine, AggregatingMergeTree) and any(
-            isinstance(c.data_type, AggregateFunction | SimpleAggregateFunction) for c in columns):
-        # ClickHouse 26.x wants every other column in the sorting key unless told it is intentional
-        settings = {**settings, "allow_dimensions_outside_sorting_key": "1"}
+    settings = _engine_settings(engine, columns, settings)
     return Table(
         name=draw(identifiers), columns=columns, engine=engine, database=database,
         partition_by=draw(st.sampled_from((None, "toYYYYMM(ts)", "id % 4"))),
@@ -240,6 +238,15 @@ def tables(draw: st.DrawFn, database: str | None = None) -> Table:
         settings=settings, indexes=tuple(indexes), projections=tuple(projections),
         life_cycle=draw(st.sampled_from(LifeCycle)), **keys,  # type: ignore[arg-type]
     )
+
+
+def _engine_settings(engine: Engine, columns: Sequence[Column], settings: dict[str, str]) -> dict[str, str]:
+    """``settings`` plus what the engine needs for ``columns``: ClickHouse 26.x refuses an AggregatingMergeTree
+    with aggregate-state columns and other columns outside the sorting key unless told it is intentional."""
+    if isinstance(engine, AggregatingMergeTree) and any(
+            isinstance(c.data_type, AggregateFunction | SimpleAggregateFunction) for c in columns):
+        return {**settings, "allow_dimensions_outside_sorting_key": "1"}
+    return settings
 
 
 # -- schema evolutions ----------------------------------------------------------------------------------
@@ -262,11 +269,13 @@ def evolved(draw: st.DrawFn, table: Table) -> Table:
     for column in added:
         columns.insert(draw(st.integers(len(BASE_COLUMNS), len(columns))), column)
     fresh = draw(tables())
+    settings = draw(st.sampled_from((table.settings, {k: v for k, v in fresh.settings.items()
+                                                      if k not in ("index_granularity",
+                                                                   "allow_dimensions_outside_sorting_key")})))
     return attrs.evolve(
         table, columns=tuple(columns),
         ttl=draw(st.sampled_from((table.ttl, fresh.ttl))),
-        settings=draw(st.sampled_from((table.settings, {k: v for k, v in fresh.settings.items()
-                                                        if k != "index_granularity"}))),
+        settings=_engine_settings(table.engine, columns, settings),
         indexes=draw(st.sampled_from((table.indexes, fresh.indexes))),
         projections=draw(st.sampled_from((table.projections, fresh.projections))) if isinstance(
             table.engine, MergeTree) else table.projections,

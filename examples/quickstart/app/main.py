@@ -1,7 +1,7 @@
 """A small analytics schema: events, users, a daily roll-up fed by a materialized view, and a view."""
 
 from datetime import datetime
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -26,7 +26,7 @@ class Event(BaseModel):
     ts: datetime
     kind: Literal["click", "view"]
     amount: clickhouse_decimal(18, 4)
-    referrer: Optional[str] = None
+    referrer: str | None = None
     tags: list[str]
 
 

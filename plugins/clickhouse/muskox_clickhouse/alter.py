@@ -7,7 +7,7 @@ a mutation. Statements carry no trailing semicolon.
 
 CREATE statements and column, index and setting clauses come from :mod:`muskox_clickhouse.ddl`, so a column
 added by ``ADD COLUMN`` reads exactly as it would in ``CREATE TABLE``. Every identifier goes through
-:func:`muskox.quoting.quote_identifier` and every literal through :func:`muskox.quoting.quote_string`;
+:func:`muskox.dialect.quoting.quote_identifier` and every literal through :func:`muskox.dialect.quoting.quote_string`;
 expressions (defaults, TTLs, index expressions, projection bodies, view queries) are the user's SQL, emitted
 as written. ``database`` None means ``default_database``; ``cluster_name`` adds ``ON CLUSTER``.
 
@@ -26,11 +26,11 @@ from typing import Any
 
 import attrs
 
+from muskox.dialect.quoting import quote_identifier, quote_string
+from muskox.dialect.sql_lexer import tokenize
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
-from muskox.model.resources import MaterializedView, View
-from muskox.model.table import Column
-from muskox.operations import (
+from muskox.model.operations import (
     AddTableColumn,
     AddTableIndex,
     AddTableProjection,
@@ -53,8 +53,8 @@ from muskox.operations import (
     RenameTableColumn,
     TableOperation,
 )
-from muskox.quoting import quote_identifier, quote_string
-from muskox.sql_lexer import tokenize
+from muskox.model.resources import MaterializedView, View
+from muskox.model.table import Column
 from muskox_clickhouse.ddl import (
     column_type,
     qualified_name,

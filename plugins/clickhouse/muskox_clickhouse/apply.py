@@ -1,6 +1,6 @@
 """Applying plan operations to a ClickHouse server: thread-safe, one connection per thread, mutations awaited.
 
-:class:`ClickHouseApplier` is the executor's ``apply_one`` (:mod:`muskox.executor` calls it from several
+:class:`ClickHouseApplier` is the executor's ``apply_one`` (:mod:`muskox.apply.executor` calls it from several
 threads at once). Each thread gets its own connections (clients are not thread-safe), opened on first use and
 all closed by :meth:`ClickHouseApplier.close`. An operation's statements (:mod:`muskox_clickhouse.alter`) run
 in order, each with :data:`muskox_clickhouse.ddl.DDL_SETTINGS`, and each is logged first (logger
@@ -27,10 +27,10 @@ from typing import Any, Self
 
 import attrs
 
+from muskox.dialect.quoting import quote_identifier, quote_string
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.operations import CreateMaterializedView, CreateTable, CreateView, ModifyTableColumn, Operation
-from muskox.quoting import quote_identifier, quote_string
+from muskox.model.operations import CreateMaterializedView, CreateTable, CreateView, ModifyTableColumn, Operation
 from muskox_clickhouse.alter import Statement, render_statements
 from muskox_clickhouse.client import (
     DEFAULT_CONNECT_TIMEOUT,

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Self
 
-from muskox.interfaces import OlapBackend
+from muskox.plugin.interfaces import OlapBackend
 from muskox_clickhouse.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_QUERY_TIMEOUT,
@@ -20,7 +20,7 @@ from muskox_clickhouse.url import ClickHouseUrl, resolve_url
 if TYPE_CHECKING:
     from muskox.config import Config
     from muskox.model import InfraMap
-    from muskox.operations import Operation
+    from muskox.model.operations import Operation
     from muskox_clickhouse.apply import ClickHouseApplier
 
 

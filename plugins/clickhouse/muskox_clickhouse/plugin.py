@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from muskox import hookimpl
-from muskox.interfaces import OlapBackend
+from muskox.plugin.interfaces import OlapBackend
 from muskox_clickhouse.backend import ClickHouseBackend
 
 

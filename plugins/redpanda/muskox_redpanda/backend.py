@@ -1,6 +1,6 @@
 """The ``redpanda`` stream backend: topics on a Kafka-protocol broker through confluent-kafka's AdminClient.
 
-It lists and introspects topics and applies the topic operations of :mod:`muskox.topic_operations` (the
+It lists and introspects topics and applies the topic operations of :mod:`muskox.model.topic_operations` (the
 work is in :mod:`muskox_redpanda.topics`).
 
 confluent-kafka is imported when the first request is made, not when this module is imported. librdkafka's
@@ -13,16 +13,16 @@ import logging
 from typing import TYPE_CHECKING, Any, Self
 
 from muskox.errors import ConfigError, ConnectionFailed, PluginError
-from muskox.interfaces import StreamBackend
 from muskox.masking import mask_text
+from muskox.plugin.interfaces import StreamBackend
 from muskox_redpanda.connection import KafkaSettings, resolve_settings
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from muskox.config import Config
+    from muskox.model.operations import Operation
     from muskox.model.resources import Topic
-    from muskox.operations import Operation
 
 #: Seconds a request may take before the broker counts as unreachable.
 DEFAULT_TIMEOUT = 5.0

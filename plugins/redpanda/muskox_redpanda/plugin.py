@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from muskox import hookimpl
-from muskox.interfaces import StreamBackend
+from muskox.plugin.interfaces import StreamBackend
 from muskox_redpanda.backend import RedpandaBackend
 
 if TYPE_CHECKING:
-    from muskox.operations import Operation
+    from muskox.model.operations import Operation
 
 
 @hookimpl
@@ -25,7 +25,7 @@ def muskox_register_stream_backends(register: Callable[[str, type[StreamBackend]
 @hookimpl
 def muskox_register_operations(register: Callable[[str, type[Operation]], None]) -> None:
     """Register ``CreateTopic``, ``DropTopic``, ``ModifyTopicConfig`` and ``IncreaseTopicPartitions``."""
-    from muskox.topic_operations import TOPIC_OPERATIONS
+    from muskox.model.topic_operations import TOPIC_OPERATIONS
 
     for name, cls in TOPIC_OPERATIONS.items():
         register(name, cls)

@@ -19,9 +19,9 @@ from typing import Any
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.masking import mask_text
+from muskox.model.operations import Operation
 from muskox.model.resources import Topic
-from muskox.operations import Operation
-from muskox.topic_operations import CreateTopic, DropTopic, IncreaseTopicPartitions, ModifyTopicConfig
+from muskox.model.topic_operations import CreateTopic, DropTopic, IncreaseTopicPartitions, ModifyTopicConfig
 
 #: Seconds a create or delete may take to show in the broker's metadata.
 VISIBILITY_TIMEOUT = 10.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from muskox import hookimpl
-from muskox.interfaces import StateStore
+from muskox.plugin.interfaces import StateStore
 from muskox_state_keeper.store import KeeperStateStore
 
 

@@ -27,9 +27,9 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Self
 
+from muskox.dialect.quoting import quote_identifier, quote_string
 from muskox.errors import MuskoxError
-from muskox.interfaces import Lock, StateStore
-from muskox.quoting import quote_identifier, quote_string
+from muskox.plugin.interfaces import Lock, StateStore
 from muskox.state.encoding import (
     COMPRESS_OVER,
     append_applied,

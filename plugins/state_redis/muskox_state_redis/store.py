@@ -24,8 +24,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 from muskox.errors import ConfigError, ConnectionFailed, PluginError
-from muskox.interfaces import Lock, StateStore
 from muskox.masking import mask_text, mask_url
+from muskox.plugin.interfaces import Lock, StateStore
 from muskox.state.encoding import append_applied, decode_applied, decode_state, encode_applied, encode_state
 from muskox.state.errors import LockHeld, StateError
 from muskox.state.lock_info import (

@@ -4,8 +4,8 @@ import attrs
 import click
 
 from muskox import hookimpl
-from muskox.interfaces import OlapBackend, StateStore, StreamBackend
-from muskox.operations import Operation
+from muskox.model.operations import Operation
+from muskox.plugin.interfaces import OlapBackend, StateStore, StreamBackend
 
 
 @click.command("sample-hello")

@@ -1,0 +1,228 @@
+"""Applying migration files exactly once (delta mode, spec 3.3).
+
+    (the caller holds the lock) → load the committed files and the applied list → current state →
+    for each unapplied file in id order: parent hash check → execute its deltas → record it applied →
+    store the state
+
+The *current* state is the stored state reconciled with the database (as in snapshot mode), then folded with
+the files applied earlier in the same run. A file whose ``parent_state_hash`` differs from the hash of that
+state was generated against another state: nothing of it runs, and a forensic report compares what the
+applied files say with what the database has. A file is recorded as applied as soon as all its deltas
+succeeded, so a later failure never runs it again; a file that fails half-way is not recorded, and the report
+shows each delta's fate with the two ways to recover.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from muskox.apply.drift import DriftDetected, describe
+from muskox.apply.executor import Advanced, ExecutionReport, execute
+from muskox.apply.snapshot import ApplyFailed
+from muskox.config import Config
+from muskox.errors import PlanInvalid
+from muskox.files.delta import MigrationFile, load_migrations
+from muskox.files.delta_operations import Lowered, fold_migration, fold_migrations, lower_migration
+from muskox.files.state_hash import state_hash
+from muskox.model.infra_map import InfraMap
+from muskox.plan.changes import Change
+from muskox.plan.differ import DiffOptions, diff
+from muskox.plan.fold import FoldError
+from muskox.plan.reconcile import reconcile
+from muskox.plan.workspace import load_target
+from muskox.plugin.interfaces import Lock, StateStore
+
+log = logging.getLogger("muskox.apply.snapshot")
+
+REGENERATE = "muskox generate migration --clickhouse-url URL --save"
+_KIND_TITLES = {"table": "Tables", "view": "Views", "materialized_view": "Materialized views", "topic": "Topics"}
+
+
+class StateDiverged(DriftDetected):
+    """A migration file's parent hash does not match the database; nothing of it was executed."""
+
+    def one_line(self) -> str:
+        """The report (several lines by design), then the fix on its own line."""
+        return f"{self.problem}\nFix: {self.fix}" if self.fix else self.problem
+
+
+@attrs.frozen
+class DeltaMigrateResult:
+    """What ``migrate`` did in delta mode: the ids applied now, in order."""
+
+    applied: tuple[str, ...]
+    reports: tuple[ExecutionReport, ...] = ()
+
+
+def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: StateStore,
+                   progress: Callable[[str], None], lock: Lock | None = None,
+                   advanced: Advanced | None = None) -> DeltaMigrateResult:
+    """Apply every committed, unapplied migration file in id order (the caller holds the lock); ``advanced``
+    receives each file's count of finished operations (see :func:`muskox.apply.executor.execute`)."""
+    directory = project_dir / config.migration_config.dir
+    migrations = load_migrations(directory)
+    applied = store.applied_migrations()
+    by_id = {m.id: m for m in migrations}
+    for missing in (i for i in applied if i not in by_id):
+        log.warning("applied migration %s has no file in %s (was it deleted?)", missing, directory)
+    done = set(applied)
+    unapplied = [m for m in migrations if m.id not in done]
+    if not unapplied:
+        progress(f"No migration files to apply ({len(migrations)} committed, all applied)")
+        return DeltaMigrateResult(applied=())
+
+    target = load_target(config, project_dir, backend.database)
+    stored = store.load_state()
+    current = reconcile(stored, backend.introspect(stored, target), target)
+    applied_log = [m for m in migrations if m.id in done]
+    state = current
+    now_applied: list[str] = []
+    reports: list[ExecutionReport] = []
+    try:
+        for number, migration in enumerate(unapplied, 1):
+            if lock is not None:
+                lock.check()
+            expected = migration.parent_state_hash
+            actual = state_hash(state)
+            if expected != actual:
+                raise _diverged(migration, expected, actual, applied_log, state, stored, applied)
+            lowered, after = lower_migration(migration, state)
+            progress(f"Applying migration {number}/{len(unapplied)}: {migration.id} "
+                     f"({len(migration.deltas)} delta(s), {len(lowered.operations)} operation(s))")
+            report = execute(lowered.operations, backend.apply, parallelism=config.migration_config.parallelism,
+                             progress=progress, advanced=advanced)
+            reports.append(report)
+            if not report.ok:
+                raise ApplyFailed(delta_failure_report(migration, lowered, report))
+            store.record_applied(migration.id)
+            progress(f"Recorded {migration.id} as applied")
+            now_applied.append(migration.id)
+            applied_log.append(migration)
+            state = after
+    finally:
+        if now_applied:  # remember what the files applied so far created, even when a later one failed
+            store.save_state(reconcile(state, backend.introspect(state, target), target))
+    progress(f"Applied {len(now_applied)} migration file(s)")
+    return DeltaMigrateResult(applied=tuple(now_applied), reports=tuple(reports))
+
+
+# -- the forensic report ------------------------------------------------------------------------------------
+
+
+def _diverged(migration: MigrationFile, expected: str, actual: str, applied_log: Sequence[MigrationFile],
+              live: InfraMap, stored: InfraMap | None, applied_ids: Sequence[str]) -> StateDiverged:
+    lines = [f"Migration '{migration.id}' cannot be applied: the database state has diverged from the state it "
+             f"was generated against (parent_state_hash {expected[:12]}…, the database with the files before it: "
+             f"{actual[:12]}…); nothing of it was executed."]
+    lines += forensic_report(applied_log, live, stored)
+    later = [i for i in applied_ids if i > migration.id]
+    if later:
+        lines.append(f"Note: it sorts before files already applied ({', '.join(later[:3])}): it was probably "
+                     f"generated on another branch.")
+    fix = (f"if the database was changed by hand, make the code describe it or revert the change; then move "
+           f"{migration.file_name} (and any later unapplied file) out of the migrations directory, regenerate "
+           f"against the database as it is now ({REGENERATE}), review and commit the new file, and run "
+           f"`muskox migrate` again")
+    return StateDiverged("\n".join(lines), fix)
+
+
+def forensic_report(applied_log: Sequence[MigrationFile], live: InfraMap, stored: InfraMap | None) -> list[str]:
+    """What the applied files say versus what the database has, per category: ``+`` in the database but not in
+    the files, ``-`` in the files but not in the database, ``~`` different."""
+    empty = InfraMap(default_database=live.default_database)
+    try:
+        expected = fold_migrations(empty, applied_log)
+        basis = f"the {len(applied_log)} applied migration file(s) folded from an empty database"
+    except FoldError as exc:
+        expected = stored or empty
+        basis = (f"the last stored state (the applied files do not fold from an empty database: {exc.problem})")
+    changes = diff(expected, live, DiffOptions())
+    lines = [f"Compared with {basis}, the database has:" if changes else
+             f"The database matches {basis}: the file was generated against another state (another branch's "
+             f"files, or a database this deployment never saw)."]
+    lines += _grouped(changes)
+    return lines
+
+
+def _grouped(changes: Sequence[Change]) -> list[str]:
+    lines: list[str] = []
+    for kind, title in _KIND_TITLES.items():
+        mine = [c for c in changes if c.kind == kind]
+        if mine:
+            lines.append(f"  {title}:")
+            lines += [f"    {describe(change)}" for change in mine]
+    return lines
+
+
+# -- the partial-failure report -----------------------------------------------------------------------------
+
+
+def delta_failure_report(migration: MigrationFile, lowered: Lowered, report: ExecutionReport) -> str:
+    """Each delta's fate (✓ done, ✗ failed, · not run), that the file was not recorded, and how to recover."""
+    failed = {f.index: f.error for f in report.failed}
+    succeeded = set(report.succeeded)
+    total = len(migration.deltas)
+    lines = [f"Migration '{migration.id}' failed part-way: the file was NOT recorded as applied, and the database "
+             f"is in a PARTIAL state (nothing is rolled back)."]
+    for index, delta in enumerate(migration.deltas):
+        mine = [k for k, origin in enumerate(lowered.delta_of) if origin == index]
+        errors = [failed[k] for k in mine if k in failed]
+        label = f"[{index + 1}/{total}] {delta.TYPE}: {delta.summary()}"
+        if errors:
+            lines.append(f"  ✗ {label}: {errors[0]}")
+        elif mine and all(k in succeeded for k in mine):
+            lines.append(f"  ✓ {label}")
+        elif any(k in succeeded for k in mine):
+            done = sum(k in succeeded for k in mine)
+            lines.append(f"  · {label} (partly run: {done} of {len(mine)} operations)")
+        else:
+            lines.append(f"  · {label} (not run)")
+    lines += [
+        "Re-running `muskox migrate` runs the whole file again: the ✓ deltas would then fail with "
+        "\"already exists\" or \"does not exist\" errors. Recover in one of two ways:",
+        "  1. revert the ✓ deltas by hand, fix the cause of the ✗ one (or correct the file), and run "
+        "`muskox migrate` again; or",
+        f"  2. finish the ✗ and · deltas by hand, then mark the file applied: "
+        f"`muskox migrate --mark-applied {migration.id}`.",
+    ]
+    return "\n".join(lines)
+
+
+# -- marking a file applied by hand -------------------------------------------------------------------------
+
+
+def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: StateStore, migration_id: str,
+                 progress: Callable[[str], None]) -> bool:
+    """Record ``migration_id`` as applied without running it (after finishing it by hand); False when it
+    already was. Every file before it must be applied already."""
+    directory = project_dir / config.migration_config.dir
+    migrations = load_migrations(directory)
+    ids = [m.id for m in migrations]
+    if migration_id not in ids:
+        raise PlanInvalid(f"there is no migration file {migration_id}.yaml in {directory}",
+                          "give the id of a committed file (its name without .yaml)")
+    applied = set(store.applied_migrations())
+    if migration_id in applied:
+        progress(f"{migration_id} is already recorded as applied")
+        return False
+    earlier = [i for i in ids[: ids.index(migration_id)] if i not in applied]
+    if earlier:
+        raise PlanInvalid(f"{migration_id} comes after unapplied file(s) {', '.join(earlier)}",
+                          "apply them (muskox migrate) or mark them applied first, in order")
+    store.record_applied(migration_id)
+    target = load_target(config, project_dir, backend.database)
+    stored = store.load_state()
+    known = stored
+    if stored is not None:
+        try:
+            known = fold_migration(stored, next(m for m in migrations if m.id == migration_id))
+        except FoldError:
+            known = stored
+    store.save_state(reconcile(known, backend.introspect(known, target), target))
+    progress(f"Recorded {migration_id} as applied (not executed)")
+    return True

@@ -1,0 +1,1 @@
+"""ClickHouse's SQL dialect: lexing, canonical forms for comparison, quoting and type conversions."""

@@ -1,0 +1,609 @@
+"""Delta mode's migration files (spec 3.1): ``migrations/<id>.yaml``, one per ``generate migration --save``.
+
+A file holds ``id``, ``description``, ``parent_state_hash`` (the state it was generated against, see
+:mod:`muskox.files.state_hash`), ``deltas`` and ``created_at``, written in that order. Each delta is a mapping tagged
+by ``type:`` with its fields after it, in the order of the classes below; tables, columns, views and
+materialized views use the same encodings as ``plan.yaml`` and the state snapshots (:mod:`muskox.model.codec`),
+engines included: ``engine: {ReplacingMergeTree: {ver: updated, is_deleted: null}}``, never a YAML tag.
+
+Reading is tolerant of what moose-cli 0.6.533 wrote: its engines carry YAML tags (``engine: !ReplacingMergeTree``),
+read here as the equivalent single-key mappings; its table hashes are ignored as everywhere else.
+
+Delta types are Moose's (``CreateTable``, ``DropTable`` with the whole table and the approval ``policy``,
+``RecreateTable``, ``AddTableColumn`` … addressed by ``table_id``, the table's map key of spec 6.1), plus
+muskox's ``RawSql`` for statements that are not a version-bump ``BackfillTable`` and its topic deltas
+(``CreateTopic``, ``DropTopic``, ``ModifyTopicConfig``, ``IncreaseTopicPartitions``: Moose applies topics
+without recording them). How deltas turn into plan operations and back is :mod:`muskox.files.delta_operations`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import attrs
+import yaml
+
+from muskox.errors import PlanInvalid
+from muskox.files.delta_codec import read_delta_fields
+from muskox.files.plan_yaml import PLAN_FILE, dump_yaml, utc_timestamp, yaml_timestamp
+from muskox.model.codec import to_json
+from muskox.model.resources import MaterializedView, Topic, View
+from muskox.model.table import Column, Table, TableIndex, TableProjection
+
+PENDING_FILE = "pending.yaml"
+"""The dev-session draft Moose writes next to the committed files; never applied."""
+SKIPPED_FILES = frozenset({PLAN_FILE, PENDING_FILE})
+"""YAML files in the migrations directory that are not migration files."""
+DEFAULT_DESCRIPTION = "migration"
+"""The description (and id slug) when none is given, as moose-cli writes it."""
+
+_ID_TIME = "%Y%m%d_%H%M%S"
+_ID_PATTERN = re.compile(r"^(\d{8}_\d{6})_(\d{3})_")
+_TIME_LENGTH = len("YYYYMMDD_HHMMSS_mmm")
+
+
+# -- the deltas ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Policy:
+    """Why a destructive delta may run: what was approved, and when (at generation)."""
+
+    description: str
+    approved_at: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Delta:
+    """Base of every delta; ``TYPE`` is its ``type:`` tag (the class name)."""
+
+    TYPE: ClassVar[str] = ""
+
+    def summary(self) -> str:
+        """One line for the numbered summary of ``generate migration`` (without ``--save``)."""
+        raise NotImplementedError
+
+
+@attrs.frozen(kw_only=True)
+class TableDelta(Delta):
+    """A change to one existing table, addressed by its map key (``<database>_<name>[_<version>]``)."""
+
+    table_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CreateTable(Delta):
+    """Create ``table``."""
+
+    TYPE: ClassVar[str] = "CreateTable"
+    table: Table
+
+    def summary(self) -> str:
+        return f"create table {self.table.name} ({len(self.table.columns)} columns)"
+
+
+@attrs.frozen(kw_only=True)
+class DropTable(Delta):
+    """Drop ``table`` (the whole definition, as it was); destructive, so ``policy`` records the approval."""
+
+    TYPE: ClassVar[str] = "DropTable"
+    table: Table
+    policy: Policy | None = None
+
+    def summary(self) -> str:
+        return f"drop table {self.table.name}"
+
+
+@attrs.frozen(kw_only=True)
+class RecreateTable(Delta):
+    """Drop ``before`` and create ``after`` (a key, engine or read-only setting changed); destructive."""
+
+    TYPE: ClassVar[str] = "RecreateTable"
+    before: Table
+    after: Table
+    policy: Policy | None = None
+
+    def summary(self) -> str:
+        return f"drop and recreate table {self.after.name}"
+
+
+@attrs.frozen(kw_only=True)
+class AddTableColumn(TableDelta):
+    """Add ``column`` after ``after_column`` (None: first)."""
+
+    TYPE: ClassVar[str] = "AddTableColumn"
+    column: Column
+    after_column: str | None = None
+
+    def summary(self) -> str:
+        where = f"after {self.after_column}" if self.after_column else "first"
+        return f"add column {self.column.name} to {self.table_id} ({where})"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableColumn(TableDelta):
+    """Drop a column."""
+
+    TYPE: ClassVar[str] = "DropTableColumn"
+    column_name: str
+
+    def summary(self) -> str:
+        return f"drop column {self.column_name} from {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTableColumn(TableDelta):
+    """Change a column's type or properties."""
+
+    TYPE: ClassVar[str] = "ModifyTableColumn"
+    before_column: Column
+    after_column: Column
+
+    def summary(self) -> str:
+        return f"modify column {self.after_column.name} of {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class RenameTableColumn(TableDelta):
+    """Rename a column, keeping its data."""
+
+    TYPE: ClassVar[str] = "RenameTableColumn"
+    before_name: str
+    after_name: str
+
+    def summary(self) -> str:
+        return f"rename column {self.before_name} to {self.after_name} in {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTableSettings(TableDelta):
+    """Change table settings (``None``: no settings)."""
+
+    TYPE: ClassVar[str] = "ModifyTableSettings"
+    before: dict[str, str] | None = None
+    after: dict[str, str] | None = None
+
+    def summary(self) -> str:
+        return f"modify settings of {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTableTtl(TableDelta):
+    """Set (``after``) or remove (``after`` None) the table TTL."""
+
+    TYPE: ClassVar[str] = "ModifyTableTtl"
+    before: str | None = None
+    after: str | None = None
+
+    def summary(self) -> str:
+        return f"{'remove' if self.after is None else 'modify'} TTL of {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class AddTableIndex(TableDelta):
+    """Add a data-skipping index."""
+
+    TYPE: ClassVar[str] = "AddTableIndex"
+    index: TableIndex
+
+    def summary(self) -> str:
+        return f"add index {self.index.name} to {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableIndex(TableDelta):
+    """Drop a data-skipping index."""
+
+    TYPE: ClassVar[str] = "DropTableIndex"
+    index_name: str
+
+    def summary(self) -> str:
+        return f"drop index {self.index_name} from {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class AddTableProjection(TableDelta):
+    """Add a projection."""
+
+    TYPE: ClassVar[str] = "AddTableProjection"
+    projection: TableProjection
+
+    def summary(self) -> str:
+        return f"add projection {self.projection.name} to {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableProjection(TableDelta):
+    """Drop a projection."""
+
+    TYPE: ClassVar[str] = "DropTableProjection"
+    projection_name: str
+
+    def summary(self) -> str:
+        return f"drop projection {self.projection_name} from {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class ModifySampleBy(TableDelta):
+    """Set the SAMPLE BY expression."""
+
+    TYPE: ClassVar[str] = "ModifySampleBy"
+    expression: str
+
+    def summary(self) -> str:
+        return f"set SAMPLE BY of {self.table_id} to {self.expression}"
+
+
+@attrs.frozen(kw_only=True)
+class RemoveSampleBy(TableDelta):
+    """Remove the SAMPLE BY expression."""
+
+    TYPE: ClassVar[str] = "RemoveSampleBy"
+
+    def summary(self) -> str:
+        return f"remove SAMPLE BY from {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class CreateView(Delta):
+    """Create a plain view."""
+
+    TYPE: ClassVar[str] = "CreateView"
+    view: View
+
+    def summary(self) -> str:
+        return f"create view {self.view.name}"
+
+
+@attrs.frozen(kw_only=True)
+class DropView(Delta):
+    """Drop a plain view (the whole definition, as it was)."""
+
+    TYPE: ClassVar[str] = "DropView"
+    view: View
+
+    def summary(self) -> str:
+        return f"drop view {self.view.name}"
+
+
+@attrs.frozen(kw_only=True)
+class CreateMaterializedView(Delta):
+    """Create a materialized view."""
+
+    TYPE: ClassVar[str] = "CreateMaterializedView"
+    mv: MaterializedView
+
+    def summary(self) -> str:
+        return f"create materialized view {self.mv.name} -> {self.mv.target_table}"
+
+
+@attrs.frozen(kw_only=True)
+class DropMaterializedView(Delta):
+    """Drop a materialized view (the whole definition, as it was)."""
+
+    TYPE: ClassVar[str] = "DropMaterializedView"
+    mv: MaterializedView
+
+    def summary(self) -> str:
+        return f"drop materialized view {self.mv.name}"
+
+
+@attrs.frozen(kw_only=True)
+class BackfillTable(Delta):
+    """Copy the rows of a version-bumped table into its new version (execution only: the schema is unchanged)."""
+
+    TYPE: ClassVar[str] = "BackfillTable"
+    source_table: str
+    target_table: str
+    columns: tuple[str, ...] = ()
+    sql: str
+
+    def summary(self) -> str:
+        return f"backfill {self.target_table} from {self.source_table}"
+
+
+@attrs.frozen(kw_only=True)
+class RawSql(Delta):
+    """Statements run in order, as written (muskox's extension; the schema the fold tracks is unchanged)."""
+
+    TYPE: ClassVar[str] = "RawSql"
+    sql: tuple[str, ...]
+    description: str = ""
+
+    def summary(self) -> str:
+        return f"run SQL: {self.description or f'{len(self.sql)} statement(s)'}"
+
+
+@attrs.frozen(kw_only=True)
+class CreateTopic(Delta):
+    """Create a Kafka/Redpanda topic (muskox's extension: Moose applies topics outside its files)."""
+
+    TYPE: ClassVar[str] = "CreateTopic"
+    topic: Topic
+
+    def summary(self) -> str:
+        return f"create topic {self.topic.name} ({self.topic.partitions} partition(s))"
+
+
+@attrs.frozen(kw_only=True)
+class DropTopic(Delta):
+    """Delete a topic (the whole definition, as it was); destructive, so ``policy`` records the approval."""
+
+    TYPE: ClassVar[str] = "DropTopic"
+    topic: Topic
+    policy: Policy | None = None
+
+    def summary(self) -> str:
+        return f"drop topic {self.topic.name}"
+
+
+@attrs.frozen(kw_only=True)
+class ModifyTopicConfig(Delta):
+    """Change a topic's managed configuration (``retention.ms``, ``max.message.bytes``, declared keys)."""
+
+    TYPE: ClassVar[str] = "ModifyTopicConfig"
+    topic_name: str
+    before: dict[str, str] = attrs.field(factory=dict)
+    after: dict[str, str] = attrs.field(factory=dict)
+
+    def summary(self) -> str:
+        return f"modify config of topic {self.topic_name}"
+
+
+@attrs.frozen(kw_only=True)
+class IncreaseTopicPartitions(Delta):
+    """Grow a topic's partition count."""
+
+    TYPE: ClassVar[str] = "IncreaseTopicPartitions"
+    topic_name: str
+    before: int
+    after: int
+
+    def summary(self) -> str:
+        return f"increase partitions of topic {self.topic_name} from {self.before} to {self.after}"
+
+
+#: Every delta type, by its ``type:`` tag.
+DELTA_TYPES: dict[str, type[Delta]] = {cls.TYPE: cls for cls in (
+    CreateTable, DropTable, RecreateTable, AddTableColumn, DropTableColumn, ModifyTableColumn, RenameTableColumn,
+    ModifyTableSettings, ModifyTableTtl, AddTableIndex, DropTableIndex, AddTableProjection, DropTableProjection,
+    ModifySampleBy, RemoveSampleBy, CreateView, DropView, CreateMaterializedView, DropMaterializedView,
+    BackfillTable, RawSql, CreateTopic, DropTopic, ModifyTopicConfig, IncreaseTopicPartitions,
+)}
+
+DESTRUCTIVE_TYPES: tuple[type[Delta], ...] = (DropTable, RecreateTable, DropTableColumn, DropView,
+                                              DropMaterializedView, DropTopic)
+"""Deltas that can lose data (spec 6.4)."""
+
+
+# -- the file -----------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class MigrationFile:
+    """One committed migration: its deltas and the hash of the state they apply to."""
+
+    id: str
+    description: str
+    parent_state_hash: str
+    deltas: tuple[Delta, ...]
+    created_at: str
+
+    @property
+    def file_name(self) -> str:
+        """``<id>.yaml``."""
+        return f"{self.id}.yaml"
+
+
+def slug(description: str) -> str:
+    """The description lower-cased, every run of characters outside ``[a-z0-9]`` collapsed to one ``_``."""
+    return re.sub(r"[^a-z0-9]+", "_", description.lower()).strip("_") or DEFAULT_DESCRIPTION
+
+
+def migration_id(description: str, now: dt.datetime, after: str | None = None) -> str:
+    """``YYYYMMDD_HHMMSS_mmm_<slug>`` for ``now`` (UTC), later than the id ``after`` when one is given.
+
+    Files apply in id order, so a new id must sort after every committed one even when clocks disagree:
+    when ``now`` is not later, the time of ``after`` plus one millisecond is used.
+    """
+    now = now.astimezone(dt.UTC)
+    candidate = _id_at(now, description)
+    match = _ID_PATTERN.match(after or "")
+    if after is None or (candidate[:_TIME_LENGTH] > after[:_TIME_LENGTH] if match else candidate > after):
+        return candidate
+    if match is None:
+        raise PlanInvalid(f"cannot name the new migration file so that it sorts after '{after}'",
+                          "rename the committed files to the YYYYMMDD_HHMMSS_mmm_<name>.yaml form")
+    previous = dt.datetime.strptime(match.group(1), _ID_TIME).replace(tzinfo=dt.UTC)
+    previous += dt.timedelta(milliseconds=int(match.group(2)) + 1)
+    return _id_at(previous, description)
+
+
+def _id_at(moment: dt.datetime, description: str) -> str:
+    return f"{moment.strftime(_ID_TIME)}_{moment.microsecond // 1000:03d}_{slug(description)}"
+
+
+def new_migration(deltas: tuple[Delta, ...], parent_state_hash: str, *, description: str = DEFAULT_DESCRIPTION,
+                  now: dt.datetime | None = None, after: str | None = None) -> MigrationFile:
+    """A new file for ``deltas``, stamped ``now`` (default: the current time)."""
+    now = now or dt.datetime.now(dt.UTC)
+    return MigrationFile(id=migration_id(description, now, after), description=description,
+                         parent_state_hash=parent_state_hash, deltas=deltas, created_at=utc_timestamp(now))
+
+
+# -- writing ------------------------------------------------------------------------------------------------
+
+
+def delta_to_json(delta: Delta) -> dict[str, Any]:
+    """``{type: Name, field: value, …}``: every field present (None as null), in declaration order."""
+    body: dict[str, Any] = {"type": delta.TYPE}
+    for field in attrs.fields(type(delta)):
+        value = getattr(delta, field.name)
+        if isinstance(value, Policy):
+            body[field.name] = {"description": value.description, "approved_at": value.approved_at}
+        elif isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+            body[field.name] = list(value)
+        elif isinstance(value, dict):
+            body[field.name] = dict(value)
+        elif isinstance(value, Table):
+            body[field.name] = _in_moose_order(to_json(value))
+        else:
+            body[field.name] = to_json(value)
+    return body
+
+
+#: The order of a table's keys in the files moose-cli writes (serde's struct order); others follow.
+_TABLE_KEY_ORDER = ("name", "columns", "order_by", "partition_by", "sample_by", "primary_key_expression", "engine",
+                    "version", "source_primitive", "metadata", "life_cycle", "table_settings", "indexes",
+                    "projections", "constraints", "database", "table_ttl_setting", "cluster_name")
+
+
+def _in_moose_order(table: dict[str, Any]) -> dict[str, Any]:
+    rank = {key: index for index, key in enumerate(_TABLE_KEY_ORDER)}
+    return dict(sorted(table.items(), key=lambda item: rank.get(item[0], len(rank))))
+
+
+def migration_to_yaml(migration: MigrationFile) -> str:
+    """The text of ``migrations/<id>.yaml``: fields in Moose's order (not sorted), plain YAML (no tags)."""
+    body = {
+        "id": migration.id,
+        "description": migration.description,
+        "parent_state_hash": migration.parent_state_hash,
+        "deltas": [delta_to_json(delta) for delta in migration.deltas],
+        "created_at": yaml_timestamp(migration.created_at),
+    }
+    return dump_yaml(body, sort_keys=False)
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML; timestamps stay text; ``!Tag value`` (serde_yaml's enum form) reads as ``{Tag: value}``."""
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    value: Any
+    if isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        text = loader.construct_scalar(node)  # type: ignore[arg-type]
+        if text == "":
+            return suffix  # a unit variant written with a tag and no value
+        value = yaml.load(str(text), Loader=_Loader) if isinstance(text, str) else text
+    return {suffix: value}
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Loader.add_multi_constructor("!", _tagged)
+
+_TOP_LEVEL = ("id", "description", "parent_state_hash", "deltas", "created_at")
+_FIX = "correct the file, or delete it and run `muskox generate migration --save` again"
+
+
+def migration_from_yaml(text: str, where: str) -> MigrationFile:
+    """Read a migration file; every problem is reported with its path (``<where>: deltas[2].column: …``)."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise PlanInvalid(f"{where}: not valid YAML{place}: {getattr(exc, 'problem', exc)}", _FIX) from None
+    if not isinstance(data, dict):
+        raise PlanInvalid(f"{where}: expected a mapping with {', '.join(_TOP_LEVEL)}", _FIX)
+    problems = [f"{where}: unknown top-level key '{key}'" for key in sorted(set(data) - set(_TOP_LEVEL))]
+    text_fields: dict[str, str] = {}
+    for key in ("id", "parent_state_hash", "created_at", "description"):
+        value = data.get(key, DEFAULT_DESCRIPTION if key == "description" else None)
+        if not isinstance(value, str) or (key != "description" and not value):
+            problems.append(f"{where}: {key}: expected a non-empty string")
+        text_fields[key] = str(value)
+    raw = data.get("deltas") or []
+    if not isinstance(raw, list):
+        problems.append(f"{where}: deltas: expected a list")
+        raw = []
+    deltas: list[Delta] = []
+    for index, item in enumerate(raw):
+        delta, errors = delta_from_json(item, f"{where}: deltas[{index}]")
+        problems += errors
+        if delta is not None:
+            deltas.append(delta)
+    if problems:
+        raise PlanInvalid(f"{where} is invalid", _FIX, problems=problems)
+    return MigrationFile(id=text_fields["id"], description=text_fields["description"],
+                         parent_state_hash=text_fields["parent_state_hash"], deltas=tuple(deltas),
+                         created_at=text_fields["created_at"])
+
+
+def delta_from_json(value: Any, where: str) -> tuple[Delta | None, list[str]]:
+    """Read one delta; returns it, or None with one problem line per error."""
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        return None, [f"{where}: each delta must be a mapping with a `type`"]
+    tag = value["type"]
+    cls = DELTA_TYPES.get(tag)
+    if cls is None:
+        return None, [f"{where}: unknown delta type '{tag}' (muskox reads: {', '.join(DELTA_TYPES)})"]
+    fields, problems = read_delta_fields(cls, {k: v for k, v in value.items() if k != "type"}, f"{where} ({tag})")
+    if problems:
+        return None, problems
+    try:
+        return cls(**fields), []
+    except (ValueError, TypeError) as exc:
+        return None, [f"{where} ({tag}): {exc}"]
+
+
+# -- the migrations directory ------------------------------------------------------------------------------
+
+
+def migration_paths(directory: Path) -> Iterator[Path]:
+    """The committed migration files in ``directory`` (``plan.yaml`` and ``pending.yaml`` skipped)."""
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name not in SKIPPED_FILES and not path.name.startswith("."):
+            yield path
+
+
+def load_migrations(directory: Path) -> list[MigrationFile]:
+    """Every committed migration file, sorted by id; all problems of all files are reported together."""
+    migrations: list[MigrationFile] = []
+    problems: list[str] = []
+    for path in migration_paths(directory):
+        try:
+            migration = migration_from_yaml(path.read_text(encoding="utf-8"), path.name)
+        except PlanInvalid as exc:
+            problems += exc.problems or [exc.problem]
+            continue
+        if migration.id != path.stem:
+            problems.append(f"{path.name}: its id '{migration.id}' differs from the file name; files are applied "
+                            f"by id, so name the file {migration.file_name}")
+        migrations.append(migration)
+    seen: set[str] = set()
+    for migration in migrations:
+        if migration.id in seen:
+            problems.append(f"two files have the id '{migration.id}'")
+        seen.add(migration.id)
+    if problems:
+        raise PlanInvalid(f"migration files in {directory} are invalid", _FIX, problems=problems)
+    return sorted(migrations, key=lambda m: m.id)
+
+
+def write_migration(directory: Path, migration: MigrationFile) -> Path:
+    """Write ``<directory>/<id>.yaml`` (never over an existing file); returns its path."""
+    from muskox.files.snapshot import write_atomically
+
+    path = directory / migration.file_name
+    if path.exists():
+        raise PlanInvalid(f"{path} already exists", "run the command again (ids carry the millisecond)")
+    write_atomically(path, migration_to_yaml(migration))
+    return path

@@ -1,0 +1,78 @@
+"""Operations to and from plan-file data: external tagging (``{OpName: {fields}}``), unset options as ``null``.
+
+Reading checks every field against its type and reports each problem with its path, e.g.
+``operations[3].AddTableColumn.column.data_type: unknown data type encoding 'Strin'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from muskox.model.codec import converter
+from muskox.model.operations import Operation
+
+
+def operation_to_json(operation: Operation) -> dict[str, Any]:
+    """``{Name: {field: value, …}}`` with every field present (None as null)."""
+    fields = attrs.fields(type(operation))
+    body = {field.name: converter.unstructure(getattr(operation, field.name)) for field in fields}
+    return {type(operation).__name__: body}
+
+
+def _format_problem(exc: BaseException, _type: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown field(s) {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, ValueError | TypeError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+_STRUCTURE_FNS: dict[type[Operation], Any] = {}
+
+
+def _structure_fn(cls: type[Operation]) -> Any:
+    """The structuring function of ``cls``, generated on first use (generating one compiles code)."""
+    function = _STRUCTURE_FNS.get(cls)
+    if function is None:
+        function = _STRUCTURE_FNS[cls] = make_dict_structure_fn(
+            cls, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True)
+    return function
+
+
+def operation_from_json(value: Any, types: Mapping[str, type[Operation]], where: str) -> tuple[Operation | None,
+                                                                                               list[str]]:
+    """Read one operation; returns it, or None with one problem line per error (each prefixed by its path)."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None, [f"{where}: each operation must be a mapping with exactly one key (the operation's name)"]
+    ((name, body),) = value.items()
+    cls = types.get(name)
+    if cls is None:
+        known = ", ".join(sorted(types))
+        return None, [f"{where}: unknown operation '{name}' (known: {known})"]
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        return None, [f"{where}.{name}: the operation's fields must be a mapping"]
+    try:
+        operation: Operation = _structure_fn(cls)(body, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = cattrs.transform_error(exc, path=f"{where}.{name}", format_exception=_format_problem)
+        return None, [_path_first(p) for p in problems]
+    except (ValueError, TypeError, KeyError) as exc:
+        return None, [f"{where}.{name}: {_format_problem(exc, None)}"]
+    return operation, []
+
+
+def _path_first(problem: str) -> str:
+    """cattrs writes ``message @ path``; plan errors read better as ``path: message``."""
+    message, sep, path = problem.rpartition(" @ ")
+    if not sep:
+        return problem
+    return f"{path.replace('$.', '').replace('.[', '[')}: {message}"

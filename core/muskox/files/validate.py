@@ -1,0 +1,198 @@
+"""``muskox migrate --validate``: check the committed migration files without a database.
+
+Delta mode (spec 3.3):
+
+1. every file parses, ids are unique and match the file names;
+2. the **fold from empty**: all files, in id order, applied to an empty state with strict preconditions
+   (creating what exists, changing what does not, … is an error naming the file and the delta);
+3. **conflicts** between files generated against the same state (same ``parent_state_hash``, typically on two
+   branches): when both touch the same table, view or materialized view — both change it, or one drops it
+   while the other changes it — they cannot both be right. Files sharing a parent without touching the same
+   object are reported too: once the first is applied, the second's parent hash no longer matches and
+   ``muskox migrate`` would stop at it, so it must be regenerated;
+4. when the first file starts from an empty database, each later file's parent hash should be the hash of
+   the files before it folded from empty; a mismatch is a warning (a change made outside the files).
+
+Snapshot mode: ``plan.yaml`` and both snapshots parse, and folding the plan's operations over
+``remote_state.json`` reaches ``local_infra_map.json`` (compared normalized, as drift checks compare);
+differences the lifecycle rules explain (a protected table the code dropped) are notes, others are problems.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+from muskox.apply.drift import describe
+from muskox.files import delta as d
+from muskox.files.delta import MigrationFile, load_migrations
+from muskox.files.delta_operations import fold_migration
+from muskox.files.plan_yaml import PLAN_FILE
+from muskox.files.snapshot import LOCAL_INFRA_MAP_FILE, REMOTE_STATE_FILE, read_snapshot
+from muskox.files.state_hash import state_hash
+from muskox.model.infra_map import InfraMap, table_id
+from muskox.model.operations import Operation
+from muskox.plan.differ import DiffOptions, diff
+from muskox.plan.fold import FoldError, apply
+from muskox.plan.policies.lifecycle import apply_lifecycle
+
+
+@attrs.frozen
+class ValidationReport:
+    """``problems`` make validation fail; ``warnings`` and ``notes`` are shown."""
+
+    checked: str
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no problem."""
+        return not self.problems
+
+
+# -- delta mode ---------------------------------------------------------------------------------------------
+
+
+def validate_deltas(directory: Path, default_database: str) -> ValidationReport:
+    """Validate the committed migration files of ``directory`` (parse errors raise :class:`PlanInvalid`)."""
+    migrations = load_migrations(directory)
+    if not migrations:
+        return ValidationReport(checked=f"no migration files in {directory}")
+    problems: list[str] = []
+    warnings: list[str] = []
+    empty = InfraMap(default_database=default_database)
+    state = empty
+    hashes: list[str] = []
+    for migration in migrations:
+        hashes.append(state_hash(state))
+        try:
+            state = fold_migration(state, migration)
+        except FoldError as exc:
+            problems.append(f"fold from an empty database: {exc.problem}")
+            break
+    conflicts, siblings = find_conflicts(migrations, default_database)
+    problems += conflicts
+    problems += siblings
+    sibling_ids = {m.id for group in _by_parent(migrations).values() if len(group) > 1 for m in group}
+    if len(hashes) == len(migrations) and migrations[0].parent_state_hash == hashes[0]:
+        for migration, expected in itertools.islice(zip(migrations, hashes, strict=True), 1, None):
+            if migration.parent_state_hash != expected and migration.id not in sibling_ids:
+                warnings.append(f"{migration.file_name}: its parent hash is not the state the files before it "
+                                f"leave (it was generated against a database changed outside the migration "
+                                f"files); `muskox migrate` will stop at it unless the database has that change")
+    return ValidationReport(checked=f"{len(migrations)} migration file(s) in {directory}",
+                            problems=tuple(problems), warnings=tuple(warnings))
+
+
+def _by_parent(migrations: Sequence[MigrationFile]) -> dict[str, list[MigrationFile]]:
+    groups: dict[str, list[MigrationFile]] = {}
+    for migration in migrations:
+        groups.setdefault(migration.parent_state_hash, []).append(migration)
+    return groups
+
+
+def touched(migration: MigrationFile, default_database: str) -> dict[str, set[str]]:
+    """Object → what the file does to it (``create``, ``drop``, ``change``); objects are named
+    ``table <id>``, ``view <name>``, ``materialized view <name>``, ``topic <name>``."""
+    actions: dict[str, set[str]] = {}
+
+    def note(obj: str, action: str) -> None:
+        actions.setdefault(obj, set()).add(action)
+
+    for delta in migration.deltas:
+        match delta:
+            case d.CreateTable(table=table):
+                note(f"table {table_id(table, default_database)}", "create")
+            case d.DropTable(table=table):
+                note(f"table {table_id(table, default_database)}", "drop")
+            case d.RecreateTable(before=before):
+                note(f"table {table_id(before, default_database)}", "drop")
+            case d.TableDelta(table_id=key):
+                note(f"table {key}", "change")
+            case d.CreateView(view=view):
+                note(f"view {view.name}", "create")
+            case d.DropView(view=view):
+                note(f"view {view.name}", "drop")
+            case d.CreateMaterializedView(mv=mv):
+                note(f"materialized view {mv.name}", "create")
+            case d.DropMaterializedView(mv=mv):
+                note(f"materialized view {mv.name}", "drop")
+            case d.CreateTopic(topic=topic):
+                note(f"topic {topic.name}", "create")
+            case d.DropTopic(topic=topic):
+                note(f"topic {topic.name}", "drop")
+            case d.ModifyTopicConfig(topic_name=name) | d.IncreaseTopicPartitions(topic_name=name):
+                note(f"topic {name}", "change")
+    return actions
+
+
+def _verb(actions: set[str], *, plural: bool = False) -> str:
+    verb = "drop" if "drop" in actions else "create" if actions == {"create"} else "change"
+    return verb if plural else f"{verb}s"
+
+
+def find_conflicts(migrations: Sequence[MigrationFile], default_database: str) -> tuple[list[str], list[str]]:
+    """``(conflicts, siblings)``: pairs of files with the same parent that touch a common object, and pairs
+    that do not (each still breaks the parent-hash chain for the later one)."""
+    conflicts: list[str] = []
+    siblings: list[str] = []
+    for parent, group in _by_parent(migrations).items():
+        for first, second in itertools.combinations(group, 2):
+            one, two = touched(first, default_database), touched(second, default_database)
+            common = sorted(set(one) & set(two))
+            if common:
+                details = "; ".join(_conflict(obj, first, one[obj], second, two[obj]) for obj in common)
+                conflicts.append(f"conflict: {first.file_name} and {second.file_name} were both generated against "
+                                 f"state {parent[:12]}… and {details}")
+            else:
+                siblings.append(f"{first.file_name} and {second.file_name} were both generated against state "
+                                f"{parent[:12]}… (on two branches?): once {first.id} is applied, {second.id}'s "
+                                f"parent hash no longer matches; regenerate {second.file_name} on top of it")
+    return conflicts, siblings
+
+
+def _conflict(obj: str, first: MigrationFile, one: set[str], second: MigrationFile, two: set[str]) -> str:
+    if "drop" in one and "drop" not in two:
+        return f"{first.id} drops {obj} while {second.id} {_verb(two)} it"
+    if "drop" in two and "drop" not in one:
+        return f"{second.id} drops {obj} while {first.id} {_verb(one)} it"
+    return f"both {_verb(one | two, plural=True) if one == two else 'change'} {obj}"
+
+
+# -- snapshot mode ------------------------------------------------------------------------------------------
+
+
+def validate_snapshot(directory: Path, types: Mapping[str, type[Operation]],
+                      ignore: Collection[str] = ()) -> ValidationReport:
+    """Fold ``plan.yaml`` over ``remote_state.json`` and compare with ``local_infra_map.json``."""
+    snapshot = read_snapshot(directory, types)
+    state = snapshot.remote_state
+    for index, operation in enumerate(snapshot.plan.operations):
+        try:
+            state = apply(state, operation)
+        except FoldError as exc:
+            return ValidationReport(checked=f"{PLAN_FILE} in {directory}", problems=(
+                f"{PLAN_FILE}: operations[{index}] ({type(operation).__name__}) does not apply to "
+                f"{REMOTE_STATE_FILE} with the operations before it: {exc.problem}",))
+    local = snapshot.local_infra_map
+    reached = _with_lifecycles(state, local)
+    allowed, blocked = apply_lifecycle(diff(reached, local, DiffOptions(frozenset(ignore))))
+    problems = tuple(f"{PLAN_FILE} does not reach {LOCAL_INFRA_MAP_FILE}: {describe(change)}" for change in allowed)
+    notes = tuple(f"not reached, as the lifecycle rules say: {item.reason}" for item in blocked)
+    return ValidationReport(checked=f"{PLAN_FILE} ({len(snapshot.plan.operations)} operation(s)) with "
+                                    f"{REMOTE_STATE_FILE} and {LOCAL_INFRA_MAP_FILE} in {directory}",
+                            problems=problems, notes=notes)
+
+
+def _with_lifecycles(state: InfraMap, local: InfraMap) -> InfraMap:
+    """The code's lifecycles on the folded state (a lifecycle change is no operation: nothing to reach)."""
+    tables = {k: attrs.evolve(t, life_cycle=local.tables[k].life_cycle) if k in local.tables else t
+              for k, t in state.tables.items()}
+    mvs = {k: attrs.evolve(m, life_cycle=local.materialized_views[k].life_cycle)
+           if k in local.materialized_views else m for k, m in state.materialized_views.items()}
+    return attrs.evolve(state, tables=tables, materialized_views=mvs)

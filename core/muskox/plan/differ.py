@@ -1,0 +1,196 @@
+"""The differ: current state vs target state → semantic changes (spec section 6).
+
+Identity is the map key (database + name + version). Both sides are compared after the ONE normalization of
+:mod:`muskox.dialect.normalize`; changes carry the original values. The ClickHouse rules decide ALTER versus
+drop-and-create. Pure: no I/O, deterministic for equal inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+
+import attrs
+
+from muskox.dialect import normalize
+from muskox.dialect.type_conversions import convertible
+from muskox.errors import MuskoxError
+from muskox.exit_codes import ExitCode
+from muskox.model.engines import OtherEngine, render_engine
+from muskox.model.infra_map import InfraMap
+from muskox.model.table import Table
+from muskox.plan.changes import (
+    Added,
+    Change,
+    ColumnAdded,
+    ColumnChange,
+    ColumnModified,
+    ColumnRemoved,
+    Recreated,
+    Removed,
+    Resource,
+    ResourceKind,
+    TableAltered,
+    TopicAltered,
+)
+
+R = TypeVar("R", bound=Resource)
+
+#: Settings ClickHouse cannot change on an existing MergeTree table (changing one means recreating it).
+READONLY_SETTINGS = frozenset({
+    "index_granularity", "index_granularity_bytes", "enable_mixed_granularity_parts",
+    "add_minmax_index_for_numeric_columns", "add_minmax_index_for_string_columns", "table_disk",
+})
+#: Engines whose tables are recreated on any column or settings change.
+_RECREATE_ON_ANY_CHANGE = frozenset({"Kafka", "S3Queue"})
+
+
+class DatabaseMoveError(MuskoxError):
+    """A table's ``database`` changed: muskox will not move data between databases on its own."""
+
+    exit_code = ExitCode.PLAN_INVALID
+
+
+@attrs.frozen
+class DiffOptions:
+    """What the comparison ignores (``migration_config.ignore_operations``)."""
+
+    ignore_operations: frozenset[str] = frozenset()
+
+
+def diff(current: InfraMap, target: InfraMap, options: DiffOptions = DiffOptions()) -> list[Change]:
+    """Every change that turns ``current`` into ``target``, tables first, in key order."""
+    _check_database_moves(current, target)
+    table_norm = _normalizer(options, target.default_database)
+    changes: list[Change] = []
+    changes += _diff_keyed("table", current.tables, target.tables, lambda k, b, a: _diff_table(k, b, a, table_norm))
+    db = target.default_database
+    changes += _diff_keyed("view", current.views, target.views,
+                           lambda k, b, a: None if normalize.normalize_view(b, default_database=db)
+                           == normalize.normalize_view(a, default_database=db)
+                           else Recreated("view", k, b, a, "view definition changed"))
+    changes += _diff_keyed("materialized_view", current.materialized_views, target.materialized_views,
+                           lambda k, b, a: None if normalize.normalize_materialized_view(b, default_database=db)
+                           == normalize.normalize_materialized_view(a, default_database=db)
+                           else Recreated("materialized_view", k, b, a, "materialized view definition changed"))
+    changes += _diff_keyed("topic", current.topics, target.topics,
+                           lambda k, b, a: None if normalize.normalize_topic(b) == normalize.normalize_topic(a)
+                           else TopicAltered(k, b, a))
+    return changes
+
+
+def _normalizer(options: DiffOptions, default_database: str) -> Callable[[Table], Table]:
+    def run(table: Table) -> Table:
+        return normalize.normalize_table(table, default_database=default_database,
+                                         ignore_operations=options.ignore_operations)
+
+    return run
+
+
+def _diff_keyed(kind: ResourceKind, before: Mapping[str, R], after: Mapping[str, R],
+                compare: Callable[[str, R, R], Change | None]) -> list[Change]:
+    changes: list[Change] = []
+    for key in sorted(before.keys() | after.keys()):
+        if key not in after:
+            changes.append(Removed(kind, key, before[key]))
+        elif key not in before:
+            changes.append(Added(kind, key, after[key]))
+        else:
+            change = compare(key, before[key], after[key])
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
+def _check_database_moves(current: InfraMap, target: InfraMap) -> None:
+    """A table (same name and version) only in another database on each side is a move: refuse it."""
+    removed = {(t.name, t.version): t for k, t in current.tables.items() if k not in target.tables}
+    for key, table in sorted(target.tables.items()):
+        if key in current.tables:
+            continue
+        old = removed.get((table.name, table.version))
+        if old is None:
+            continue
+        old_db = old.database or current.default_database
+        new_db = table.database or target.default_database
+        raise DatabaseMoveError(
+            f"table '{table.name}' moved from database '{old_db}' to '{new_db}'; muskox does not move tables "
+            f"between databases because it would drop the data",
+            f"do it by hand: (1) declare the new table under a new name or version in '{new_db}', "
+            f"(2) migrate to create it, (3) copy the data: INSERT INTO `{new_db}`.`{table.name}` SELECT * FROM "
+            f"`{old_db}`.`{old.name}`, (4) remove the old declaration (or mark it EXTERNALLY_MANAGED) and migrate",
+        )
+
+
+def _diff_table(key: str, before: Table, after: Table, norm: Callable[[Table], Table]) -> Change | None:
+    b, a = norm(before), norm(after)
+    if b == a:
+        return None
+    reason = _recreate_reason(b, a)
+    if reason is not None:
+        return Recreated("table", key, before, after, reason)
+    altered = TableAltered(
+        key=key, before=before, after=after,
+        columns=tuple(_column_changes(b, a, before, after)),
+        settings_changed=b.settings != a.settings,
+        settings_before={k: v for k, v in b.settings.items() if k not in READONLY_SETTINGS},
+        settings_after={k: v for k, v in a.settings.items() if k not in READONLY_SETTINGS},
+        ttl_changed=b.ttl != a.ttl,
+        indexes_added=tuple(i for i in after.indexes if _index(a, i.name) != _index(b, i.name)),
+        indexes_dropped=tuple(i for i in before.indexes if _index(b, i.name) != _index(a, i.name)),
+        projections_added=tuple(p for p in after.projections if _projection(a, p.name) != _projection(b, p.name)),
+        projections_dropped=tuple(p for p in before.projections
+                                  if _projection(b, p.name) != _projection(a, p.name)),
+        sample_by_changed=b.sample_by != a.sample_by,
+    )
+    return None if altered.is_empty() else altered  # e.g. only the column order differs: left as it is
+
+
+def _recreate_reason(b: Table, a: Table) -> str | None:
+    """The first ClickHouse rule (spec 6.2) that makes this change a drop-and-create, if any."""
+    if b.order_by != a.order_by:
+        return "ORDER BY changed"
+    if b.partition_by != a.partition_by:
+        return "PARTITION BY changed"
+    if b.primary_key_expression != a.primary_key_expression:
+        return "PRIMARY KEY changed"
+    if b.engine != a.engine:
+        return f"engine changed ({render_engine(b.engine)} → {render_engine(a.engine)})"
+    readonly = sorted(k for k in READONLY_SETTINGS if b.settings.get(k) != a.settings.get(k))
+    if readonly:
+        return f"read-only setting(s) changed: {', '.join(readonly)}"
+    if isinstance(a.engine, OtherEngine) and a.engine.name in _RECREATE_ON_ANY_CHANGE and (
+            b.columns != a.columns or b.settings != a.settings):
+        return f"{a.engine.name} tables cannot be altered"
+    return None
+
+
+def _column_changes(b: Table, a: Table, before: Table, after: Table) -> Iterable[ColumnChange]:
+    """Removed columns first (current order), then added and modified ones in target order."""
+    originals_before = {c.name: c for c in before.columns}
+    originals_after = {c.name: c for c in after.columns}
+    normalized_before = {c.name: c for c in b.columns}
+    target_names = {c.name for c in a.columns}
+    for column in b.columns:
+        if column.name not in target_names:
+            yield ColumnRemoved(originals_before[column.name])
+    previous: str | None = None
+    for column in a.columns:
+        old = normalized_before.get(column.name)
+        if old is None:
+            yield ColumnAdded(originals_after[column.name], previous)
+        elif old != column and not convertible(old.data_type, column.data_type):
+            # ClickHouse cannot convert this type in place: the column is dropped and added again
+            yield ColumnRemoved(originals_before[column.name])
+            yield ColumnAdded(originals_after[column.name], previous)
+        elif old != column:
+            yield ColumnModified(originals_before[column.name], originals_after[column.name])
+        previous = column.name
+
+
+def _index(table: Table, name: str) -> object:
+    return next((i for i in table.indexes if i.name == name), None)
+
+
+def _projection(table: Table, name: str) -> object:
+    return next((p for p in table.projections if p.name == name), None)

@@ -1,0 +1,96 @@
+"""Ordering: teardown before setup, each in dependency order, deterministic for equal inputs (spec 1.6).
+
+Teardown drops views and materialized views before the tables they read or write (dependents first), then
+table-level drops (indexes and projections before the columns they may use). Setup creates and alters tables
+first, then views and materialized views after everything they depend on. Other operations (RawSql, plugin
+operations) keep their place relative to the table phase they were lowered with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from muskox.errors import MuskoxError
+from muskox.exit_codes import ExitCode
+from muskox.model.infra_map import InfraMap
+from muskox.model.operations import (
+    CreateMaterializedView,
+    CreateView,
+    DropMaterializedView,
+    DropTable,
+    DropTableColumn,
+    DropView,
+    Operation,
+)
+from muskox.plan.lowering import Lowered
+
+_VIEW_CREATES = (CreateView, CreateMaterializedView)
+_VIEW_DROPS = (DropView, DropMaterializedView)
+
+
+class CyclicDependencyError(MuskoxError):
+    """Views or materialized views depend on each other in a cycle."""
+
+    exit_code = ExitCode.PLAN_INVALID
+
+
+def bare_name(reference: str) -> str:
+    """``"`db`.`events`"`` or ``"events"`` → ``"events"`` (how source tables are written varies)."""
+    last = reference.rsplit(".", 1)[-1].strip()
+    return last[1:-1].replace("``", "`") if len(last) >= 2 and last[0] == last[-1] == "`" else last
+
+
+def dependencies(infra: InfraMap) -> dict[str, set[str]]:
+    """Object name → names it depends on, for every view and materialized view in ``infra``."""
+    deps: dict[str, set[str]] = {}
+    for view in infra.views.values():
+        deps[view.name] = {bare_name(s) for s in view.source_tables}
+    for mv in infra.materialized_views.values():
+        deps[mv.name] = {bare_name(s) for s in mv.source_tables} | {mv.target_table}
+    return deps
+
+
+def order(lowered: Lowered, current: InfraMap, target: InfraMap) -> list[Operation]:
+    """The final operation list: ordered teardown, then ordered setup."""
+    teardown_views = [op for op in lowered.teardown if isinstance(op, _VIEW_DROPS)]
+    teardown_rest = [op for op in lowered.teardown if not isinstance(op, _VIEW_DROPS)]
+    setup_views = [op for op in lowered.setup if isinstance(op, _VIEW_CREATES)]
+    setup_rest = [op for op in lowered.setup if not isinstance(op, _VIEW_CREATES)]
+    drops_last = sorted(teardown_rest, key=lambda op: isinstance(op, DropTableColumn | DropTable))
+    return [
+        *reversed(_topological(teardown_views, dependencies(current))),
+        *drops_last,
+        *setup_rest,
+        *_topological(setup_views, dependencies(target)),
+    ]
+
+
+def _name(op: Operation) -> str:
+    return op.subject()[1]
+
+
+def _topological(ops: Sequence[Operation], deps: dict[str, set[str]]) -> list[Operation]:
+    """Dependencies first; ties keep their input order (so equal inputs give equal plans)."""
+    by_name = {_name(op): op for op in ops}
+    placed: list[Operation] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            cycle = " -> ".join((*path[path.index(name):], name))
+            raise CyclicDependencyError(f"cyclic dependency detected between views: {cycle}",
+                                        "break the cycle: a view cannot read, directly or not, from itself")
+        state[name] = "visiting"
+        for dep in sorted(deps.get(name, ())):
+            if dep in by_name:
+                visit(dep, (*path, name))
+        state[name] = "done"
+        placed.append(by_name[name])
+
+    for op in ops:
+        visit(_name(op), ())
+    return placed
+
+

@@ -1,0 +1,63 @@
+"""The inputs of planning, gathered for one command: the target (code), the stored state, reality, current.
+
+    user code ── collect ──► target
+    backend introspection ─► reality ─┐
+    state store ───────────► stored ──┴─ reconcile ─► current
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from muskox.config import Config
+from muskox.model.infra_map import InfraMap
+from muskox.plan.reconcile import reconcile
+from muskox.plugin.backends import Backends, open_backends
+from muskox.plugin.manager import Plugins
+
+
+@attrs.frozen
+class PlanningInputs:
+    """Everything the planner compares, with the database the plan applies to."""
+
+    target: InfraMap
+    stored: InfraMap | None
+    reality: InfraMap
+    current: InfraMap
+    database: str
+
+
+def load_target(config: Config, project_dir: Path, default_database: str) -> InfraMap:
+    """The code's declarations (``<project>/<source_dir>/<main_module>``) as an :class:`InfraMap`."""
+    from muskox.declare.collect import collect_project
+
+    target = collect_project(project_dir, source_dir=config.project.source_dir,
+                             main_module=config.project.main_module, default_database=default_database,
+                             topic_namespace=config.redpanda_config.namespace)
+    if not config.features.streaming_engine:  # topics are not managed: the code's streams are left out
+        target = attrs.evolve(target, topics={})
+    return target
+
+
+def open_backend(plugins: Plugins, config: Config) -> Backends:
+    """The backends for ``[clickhouse_config]`` and ``[redpanda_config]`` (``--clickhouse-url`` and
+    ``--kafka-url`` are already merged into them); the broker is contacted only when topics are involved."""
+    return open_backends(plugins, config)
+
+
+def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) -> PlanningInputs:
+    """Read the code, the state store and the database, and reconcile them (spec section 1, step 2)."""
+    database: str = backend.database
+    backend.prefetch()  # the server reads its schema while the code and the state are read here
+    target = load_target(config, project_dir, database)
+    store = plugins.state_store(config.state_config.storage).from_config(config, project_dir=project_dir)
+    try:
+        stored: InfraMap | None = store.load_state()
+    finally:
+        store.close()
+    reality: InfraMap = backend.introspect(stored, target)
+    current = reconcile(stored, reality, target)
+    return PlanningInputs(target=target, stored=stored, reality=reality, current=current, database=database)

@@ -1,0 +1,113 @@
+"""The backends of one command: the OLAP backend, and the stream backend opened only when topics are involved.
+
+Every operation names the kind of backend that owns it (:attr:`muskox.model.operations.Operation.backend`:
+``"olap"`` for tables and views, ``"stream"`` for topics); :meth:`Backends.apply` routes it there. The stream
+backend is created the first time it is needed — to introspect topics the code declares or the stored state
+remembers, or to apply a topic operation — so a project without streams never needs a broker (nor the
+muskox-redpanda plugin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self
+
+import attrs
+
+from muskox.errors import PluginError
+from muskox.model.infra_map import InfraMap
+from muskox.model.operations import Operation
+from muskox.plugin.interfaces import StreamBackend
+
+if TYPE_CHECKING:
+    from muskox.config import Config
+    from muskox.plugin.manager import Plugins
+
+OLAP_BACKEND = "clickhouse"
+STREAM_BACKEND = "redpanda"
+
+
+def topic_names(*maps: InfraMap | None) -> set[str]:
+    """The physical names of every topic in ``maps`` (the ones worth asking the broker about)."""
+    return {topic.name for infra in maps if infra is not None for topic in infra.topics.values()}
+
+
+class Backends:
+    """The OLAP backend (always) and the stream backend (on first need), with one ``apply`` for both."""
+
+    def __init__(self, olap: Any, open_stream: Callable[[], StreamBackend] | None, *,
+                 streams_enabled: bool = True) -> None:
+        """:param olap: the OLAP backend (``database``, ``introspect()``, ``apply(op)``, ``close()``).
+        :param open_stream: builds the stream backend; None when there is none to build.
+        :param streams_enabled: ``[features] streaming_engine``; when False, topics are never introspected.
+        """
+        self.olap = olap
+        self._open_stream = open_stream
+        self._stream: StreamBackend | None = None
+        self.streams_enabled = streams_enabled
+
+    @property
+    def database(self) -> str:
+        """The OLAP backend's primary database."""
+        database: str = self.olap.database
+        return database
+
+    @property
+    def stream(self) -> StreamBackend:
+        """The stream backend, created on first use."""
+        if self._stream is None:
+            if self._open_stream is None:
+                raise PluginError("topics are involved, but no stream backend is configured",
+                                  "pip install muskox-redpanda")
+            self._stream = self._open_stream()
+        return self._stream
+
+    def prefetch(self) -> None:
+        """Let the OLAP backend start reading the schema in the background (see
+        :meth:`muskox.plugin.interfaces.OlapBackend.prefetch`); the next :meth:`introspect` returns what it read."""
+        prefetch = getattr(self.olap, "prefetch", None)
+        if prefetch is not None:
+            prefetch()
+
+    def introspect(self, *known: InfraMap | None) -> InfraMap:
+        """The OLAP backend's objects, and the topics named in any of ``known`` (the stored state, the code,
+        a plan's snapshot) that exist on the broker. Without topics to look for, the broker is not contacted."""
+        reality: InfraMap = self.olap.introspect()
+        names = topic_names(*known) if self.streams_enabled else set()
+        if not names:
+            return reality
+        return attrs.evolve(reality, topics=self.stream.introspect(sorted(names)))
+
+    def apply(self, operation: Operation) -> None:
+        """Apply one operation through the backend that owns it (the executor's ``apply_one``)."""
+        if operation.backend == "stream":
+            self.stream.apply(operation)
+        else:
+            self.olap.apply(operation)
+
+    def close(self) -> None:
+        """Close both backends (whichever were opened). Safe to call twice."""
+        stream, self._stream = self._stream, None
+        try:
+            if stream is not None:
+                stream.close()
+        finally:
+            self.olap.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_backends(plugins: Plugins, config: Config) -> Backends:
+    """The backends for ``config``: ``[clickhouse_config]`` and ``[redpanda_config]`` (flags already merged)."""
+    olap = plugins.olap_backend(OLAP_BACKEND).from_config(config)
+
+    def open_stream() -> StreamBackend:
+        backend: StreamBackend = plugins.stream_backend(STREAM_BACKEND).from_config(config)
+        return backend
+
+    return Backends(olap, open_stream, streams_enabled=config.features.streaming_engine)
+

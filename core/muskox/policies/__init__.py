@@ -1,5 +1,0 @@
-"""Safety policies applied between the differ and lowering, each in its own module.
-
-``ignore_operations`` lives in :mod:`muskox.normalize` (drift detection shares it); here: lifecycle rules,
-column-rename detection, version bumps, and the classification of destructive and risky changes.
-"""
