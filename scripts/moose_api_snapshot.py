@@ -83,6 +83,9 @@ def encode_default(value: Any) -> Any:
 
 def parameters(target: Any) -> list[dict[str, Any]] | None:
     """The parameters of calling ``target`` (name, kind, default when it has one), or None without a signature."""
+    fields = _pydantic_fields(target)
+    if fields is not None:
+        return fields
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):
@@ -92,6 +95,21 @@ def parameters(target: Any) -> list[dict[str, Any]] | None:
         entry: dict[str, Any] = {"name": parameter.name, "kind": parameter.kind.name}
         if parameter.default is not inspect.Parameter.empty:
             entry["default"] = encode_default(_dataclass_default(target, parameter))
+        result.append(entry)
+    return result
+
+
+def _pydantic_fields(target: Any) -> list[dict[str, Any]] | None:
+    """A pydantic model's fields as keyword-only parameters (its generated signature is only ``**data`` while a
+    forward reference is unresolved), or None for anything else."""
+    fields = getattr(target, "model_fields", None) if isinstance(target, type) else None
+    if not isinstance(fields, dict) or not hasattr(target, "model_validate"):
+        return None
+    result = []
+    for name, info in fields.items():
+        entry: dict[str, Any] = {"name": name, "kind": "KEYWORD_ONLY"}
+        if not info.is_required():
+            entry["default"] = encode_default(info.get_default(call_default_factory=True))
         result.append(entry)
     return result
 
