@@ -8,8 +8,9 @@ values are checked and normalized where Moose's configs would coerce them.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -76,3 +77,31 @@ def string_map(value: Any, where: str) -> dict[str, str] | None:
             raise DeclarationError(f"{where}: {key!r}: expected a string value, got {item!r}", "give values as strings")
         result[key] = str(int(item)) if isinstance(item, bool) else str(item)
     return result
+
+
+C = TypeVar("C", bound=type)
+
+
+def config_class(cls: C) -> C:
+    """Make ``cls`` a declaration config class, as Moose's pydantic configs behave: an attrs class taking keyword
+    arguments only, unknown or missing fields rejected with the class and field named (at the caller's
+    ``file:line``), ``_normalize()`` (when the class has one) run after construction, and
+    ``inspect.signature(cls)`` showing the fields."""
+    from muskox.declare.location import checked
+
+    if hasattr(cls, "_normalize") and "__attrs_post_init__" not in vars(cls):
+        def __attrs_post_init__(self: Any) -> None:  # noqa: N807 - attrs' hook
+            checked(self._normalize)
+
+        cls.__attrs_post_init__ = __attrs_post_init__  # type: ignore[attr-defined]
+    made = attrs.define(kw_only=True)(cls)
+
+    def __new__(klass: type, *args: Any, **kwargs: Any) -> Any:  # noqa: N807 - the constructor hook
+        checked(reject_unknown, klass, args, kwargs)
+        return object.__new__(klass)
+
+    made.__new__ = __new__  # type: ignore[method-assign]
+    signature = inspect.signature(made.__init__)
+    made.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=list(signature.parameters.values())[1:], return_annotation=inspect.Signature.empty)
+    return made

@@ -108,3 +108,16 @@ def checked(check: Callable[..., Any], *args: Any) -> None:
         from muskox.declare.registry import display_base  # the registry imports this module
 
         raise placed(exc, caller_location(), display_base()) from None
+
+
+def runtime_only(what: str) -> DeclarationError:
+    """The error for calling, while muskox collects the declarations, something only the running application does
+    (inserting rows, sending messages, querying), placed at the caller's ``file:line``."""
+    from muskox.declare.registry import display_base  # the registry imports this module
+
+    error = DeclarationError(
+        f"{prefix(caller_location(), display_base())}{what} runs only in the application, not while muskox reads "
+        "the declarations", "call it inside a function the application runs (an API handler, a consumer, a "
+        "workflow task), not when the module is imported")
+    error.placed = True
+    return error
