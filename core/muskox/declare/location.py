@@ -121,3 +121,9 @@ def runtime_only(what: str) -> DeclarationError:
         "workflow task), not when the module is imported")
     error.placed = True
     return error
+
+
+def get_source_file_from_stack() -> str | None:
+    """The file of the innermost caller outside muskox's declaration package (Moose's helper of that name)."""
+    location = caller_location()
+    return None if location is None else str(location.file)

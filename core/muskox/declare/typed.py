@@ -7,9 +7,15 @@ callable that passes it as the ``t=`` keyword.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Union
 
 T = TypeVar("T")
+U = TypeVar("U")
+T_none = TypeVar("T_none")
+U_none = TypeVar("U_none")
+
+ZeroOrMany = Union[T, list[T], None]  # noqa: UP007 - subscriptable as ZeroOrMany[Event], as in Moose
+"""What a transform returns: one record, several, or None to drop the record."""
 
 
 class ModelBound:
@@ -43,3 +49,9 @@ class ModelTyped(Generic[T]):
         if isinstance(item, TypeVar) or (isinstance(item, tuple) and any(isinstance(i, TypeVar) for i in item)):
             return super().__class_getitem__(item)  # type: ignore[misc]
         return ModelBound(cls, item)
+
+
+BaseTypedResource = ModelTyped
+"""Moose's name of the base of declarations typed by a schema class."""
+TypedMooseResource = ModelTyped
+"""Moose's name of the base of declarations whose columns come from a schema class."""
