@@ -115,11 +115,16 @@ def _pydantic_fields(target: Any) -> list[dict[str, Any]] | None:
 
 
 def _dataclass_default(target: Any, parameter: inspect.Parameter) -> Any:
-    """A dataclass field with a default factory shows ``<factory>``: report the value it makes."""
+    """A dataclass or attrs field with a default factory shows a placeholder: report the value it makes."""
     if isinstance(target, type) and dataclasses.is_dataclass(target):
         for field in dataclasses.fields(target):
             if field.name == parameter.name and field.default_factory is not dataclasses.MISSING:
                 return field.default_factory()
+    fields = getattr(target, "__attrs_attrs__", None) if isinstance(target, type) else None
+    for field in fields or ():
+        factory = getattr(field.default, "factory", None)
+        if field.alias == parameter.name and callable(factory):
+            return factory()
     return parameter.default
 
 

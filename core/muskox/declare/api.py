@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import attrs
+
 from muskox.declare.config_checks import config_class
 from muskox.declare.errors import DeclarationError
 from muskox.declare.location import caller_location, prefix, runtime_only
@@ -23,6 +25,7 @@ U = TypeVar("U")
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ApiConfig:
     """A consumption API's options: ``version``, a custom ``path`` and ``metadata``."""
 
@@ -93,7 +96,7 @@ class Api(ModelTyped[U], Generic[U]):
         version = self.config.version
         path = consumption_path(self.name, self.config.path, version)
         params = [unstructure_column(c) for c in columns_of(self.model_type)]
-        value = {
+        value: dict[str, Any] = {
             "name": self.name,
             "api_type": {"EGRESS": {
                 "query_params": [{"name": p["name"], "data_type": p["data_type"], "required": p["required"]}

@@ -28,6 +28,7 @@ HIDDEN = "[HIDDEN]"
 
 
 @config_class
+@attrs.define(kw_only=True)
 class DictionaryColumn:
     """Attributes of one dictionary column (its name and type come from the row model)."""
 
@@ -40,6 +41,7 @@ class DictionaryColumn:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class DictionaryLifetime:
     """How often the dictionary reloads: between ``min`` and ``max`` seconds (both 0: never)."""
 
@@ -53,6 +55,7 @@ class DictionaryLifetime:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class DictionaryInvalidation:
     """Reload only when ``fn(column)`` over the source changed (``fn`` such as ``"max"``)."""
 
@@ -64,6 +67,7 @@ class DictionaryInvalidation:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class FlatLayout:
     """``LAYOUT(FLAT())``: an array indexed by small integer keys."""
 
@@ -71,6 +75,7 @@ class FlatLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class HashedLayout:
     """``LAYOUT(HASHED())``: a hash table for any integer key."""
 
@@ -80,6 +85,7 @@ class HashedLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class SparseHashedLayout:
     """``LAYOUT(SPARSE_HASHED())``: a smaller, slower hash table."""
 
@@ -89,6 +95,7 @@ class SparseHashedLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class HashedArrayLayout:
     """``LAYOUT(HASHED_ARRAY())``: attributes in arrays, keys hashed."""
 
@@ -97,6 +104,7 @@ class HashedArrayLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class RangeHashedLayout:
     """``LAYOUT(RANGE_HASHED())``: values valid for ranges (of dates, say)."""
 
@@ -105,6 +113,7 @@ class RangeHashedLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class CacheLayout:
     """``LAYOUT(CACHE(SIZE_IN_CELLS n))``: a fixed-size cache filled on demand."""
 
@@ -114,6 +123,7 @@ class CacheLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class SsdCacheLayout:
     """``LAYOUT(SSD_CACHE(PATH …))``: a cache on local SSD."""
 
@@ -127,6 +137,7 @@ class SsdCacheLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class DirectLayout:
     """``LAYOUT(DIRECT())``: every lookup reads the source."""
 
@@ -134,6 +145,7 @@ class DirectLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class IpTrieLayout:
     """``LAYOUT(IP_TRIE())``: longest-prefix matches of IP networks."""
 
@@ -142,6 +154,7 @@ class IpTrieLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ComplexKeyHashedLayout:
     """``LAYOUT(COMPLEX_KEY_HASHED())``: a hash table for composite or string keys."""
 
@@ -151,6 +164,7 @@ class ComplexKeyHashedLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ComplexKeySparseHashedLayout:
     """``LAYOUT(COMPLEX_KEY_SPARSE_HASHED())``."""
 
@@ -160,6 +174,7 @@ class ComplexKeySparseHashedLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ComplexKeyHashedArrayLayout:
     """``LAYOUT(COMPLEX_KEY_HASHED_ARRAY())``."""
 
@@ -168,6 +183,7 @@ class ComplexKeyHashedArrayLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ComplexKeyCacheLayout:
     """``LAYOUT(COMPLEX_KEY_CACHE(SIZE_IN_CELLS n))``."""
 
@@ -177,6 +193,7 @@ class ComplexKeyCacheLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ComplexKeySsdCacheLayout:
     """``LAYOUT(COMPLEX_KEY_SSD_CACHE(PATH …))``."""
 
@@ -190,6 +207,7 @@ class ComplexKeySsdCacheLayout:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ComplexKeyDirectLayout:
     """``LAYOUT(COMPLEX_KEY_DIRECT())``."""
 
@@ -207,6 +225,7 @@ LAYOUTS: tuple[type, ...] = DictionaryLayout.__args__
 
 
 @config_class
+@attrs.define(kw_only=True)
 class HttpSource:
     """An HTTP(S) endpoint returning the rows in ``format``."""
 
@@ -218,6 +237,7 @@ class HttpSource:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ClickHouseRemoteSource:
     """A table (or query) on another ClickHouse server."""
 
@@ -234,6 +254,7 @@ class ClickHouseRemoteSource:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class MysqlSource:
     """A MySQL table (or query)."""
 
@@ -250,6 +271,7 @@ class MysqlSource:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class PostgresqlSource:
     """A PostgreSQL table (or query)."""
 
@@ -266,6 +288,7 @@ class PostgresqlSource:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class RedisSource:
     """Redis keys."""
 
@@ -278,6 +301,7 @@ class RedisSource:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class MongoDbSource:
     """A MongoDB collection."""
 
@@ -291,6 +315,7 @@ class MongoDbSource:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ExecutableSource:
     """A program printing the rows in ``format``."""
 
@@ -301,6 +326,7 @@ class ExecutableSource:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class S3Source:
     """Files in S3."""
 
@@ -327,6 +353,7 @@ def _secret_value(value: Any) -> Any:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class OlapDictionaryConfig:
     """A dictionary: exactly one source (``source_table``, ``source_query`` with ``source_tables``, or
     ``external_source``), the ``primary_key`` columns, a ``layout`` and a ``lifetime`` (seconds, or a range)."""
@@ -370,8 +397,9 @@ class OlapDictionaryConfig:
         if not self.primary_key:
             raise DeclarationError("OlapDictionaryConfig.primary_key must name at least one column",
                                    'write primary_key=["id"]')
-        if self.layout.type not in _COMPLEX_KEY and len(self.primary_key) != 1:
-            raise DeclarationError(f"OlapDictionaryConfig: layout {self.layout.type} takes exactly one key column, got "
+        layout_type: str = getattr(self.layout, "type", "")
+        if layout_type not in _COMPLEX_KEY and len(self.primary_key) != 1:
+            raise DeclarationError(f"OlapDictionaryConfig: layout {layout_type} takes exactly one key column, got "
                                    f"{len(self.primary_key)}", "use a COMPLEX_KEY_* layout for composite keys")
         if self.external_source is not None and self.invalidate is not None:
             raise DeclarationError("OlapDictionaryConfig: invalidate cannot be used with external_source",
@@ -383,6 +411,7 @@ class OlapDictionaryConfig:
 class OlapDictionary(ModelTyped[T], Generic[T]):
     """A ClickHouse dictionary whose attributes are the fields of ``T`` (recorded; applied in a later version)."""
 
+    life_cycle: LifeCycle | None
     kind: str = "OlapDictionary"
 
     def __init__(self, name: str, config: OlapDictionaryConfig, *, t: type[T] | None = None) -> None:

@@ -31,6 +31,7 @@ T = TypeVar("T")
 
 
 @config_class
+@attrs.define(kw_only=True)
 class IngestConfig:
     """An ingest API's options: ``version``, a custom ``path`` (under ``ingest/``) and ``metadata``."""
 
@@ -78,7 +79,7 @@ class IngestApi(ModelTyped[T], Generic[T]):
         config = self.config
         destination = config.destination
         path = ingest_path(self.name, config.path, config.version)
-        value = {
+        value: dict[str, Any] = {
             "name": self.name,
             "api_type": {"INGRESS": {
                 "target_topic_id": destination.name + version_suffix(destination.config.version),
@@ -102,6 +103,7 @@ class IngestApi(ModelTyped[T], Generic[T]):
 
 
 @config_class
+@attrs.define(kw_only=True)
 class IngestPipelineConfig:
     """Which parts an ``IngestPipeline`` makes: ``True`` for the default, ``False`` for none, or the part's config
     (``OlapConfig``, ``StreamConfig``, ``IngestConfig``; ``dead_letter_queue`` takes a ``StreamConfig``).
@@ -138,6 +140,11 @@ class IngestPipeline(ModelTyped[T], Generic[T]):
     """A table, a stream writing to it, a dead-letter queue and an ingest API for records of ``T``, all named
     ``name`` (the dead-letter queue ``<name>DeadLetterQueue``), made as Moose makes them."""
 
+    table: OlapTable[T] | None
+    stream: Stream[T] | None
+    dead_letter_queue: DeadLetterQueue[T] | None
+    ingest_api: IngestApi[T] | None
+    metadata: dict[str, Any] | None
     kind: str = "IngestPipeline"
 
     def __init__(self, name: str, config: IngestPipelineConfig, *, t: type[T] | None = None) -> None:
@@ -205,32 +212,25 @@ class IngestPipeline(ModelTyped[T], Generic[T]):
 
     def get_table(self) -> OlapTable[T]:
         """The pipeline's table."""
-        return self._part(self.table, "Table")
+        return self._part(self.table, "Table")  # type: ignore[no-any-return]
 
     def get_stream(self) -> Stream[T]:
         """The pipeline's stream."""
-        return self._part(self.stream, "Stream")
+        return self._part(self.stream, "Stream")  # type: ignore[no-any-return]
 
     def get_dead_letter_queue(self) -> DeadLetterQueue[T]:
         """The pipeline's dead-letter queue."""
-        return self._part(self.dead_letter_queue, "DLQ")
+        return self._part(self.dead_letter_queue, "DLQ")  # type: ignore[no-any-return]
 
     def get_ingest_api(self) -> IngestApi[T]:
         """The pipeline's ingest API."""
-        return self._part(self.ingest_api, "Ingest API")
+        return self._part(self.ingest_api, "Ingest API")  # type: ignore[no-any-return]
 
     def _part(self, part: Any, what: str) -> Any:
         if part is None:
             raise DeclarationError(f"IngestPipeline {self.name!r}: {what} was not configured for this pipeline",
                                    "enable it in IngestPipelineConfig")
         return part
-
-    @property
-    def columns(self) -> Any:
-        """Deprecated (use ``table.cols``): field names by attribute."""
-        from muskox.declare.moose_columns import Columns
-
-        return Columns(self.model_type)
 
     def column_models(self) -> tuple[Any, ...]:
         """The columns of ``T``."""

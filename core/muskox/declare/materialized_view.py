@@ -27,6 +27,7 @@ T = TypeVar("T")
 
 
 @config_class
+@attrs.define(kw_only=True)
 class MaterializedViewOptions:
     """What the view selects, from where, and its name (``table_name``/``engine``/``order_by_fields`` only
     when the target table is declared through the options)."""
@@ -54,6 +55,8 @@ class MaterializedViewOptions:
 class MaterializedView(ModelTyped[T], Generic[T]):
     """A ClickHouse materialized view: ``CREATE MATERIALIZED VIEW name TO target AS select_statement``."""
 
+    life_cycle: LifeCycle | None
+    metadata: dict[str, Any] | None
     kind: str = "MaterializedView"
 
     def __init__(self, options: MaterializedViewOptions, target_table: OlapTable[T] | None = None, *,

@@ -18,6 +18,7 @@ from muskox.model import table as model
 
 
 @config_class
+@attrs.define(kw_only=True)
 class Column:
     """One column as Moose describes it; ``str(column)`` and ``f"{column}"`` are its quoted name."""
 
@@ -40,7 +41,8 @@ class Column:
         from muskox.model.codec import unstructure_column
 
         encoded = unstructure_column(column)
-        return cls(**{a.name: encoded.get(a.name) for a in attrs.fields(cls) if a.name in encoded})
+        fields: dict[str, Any] = {a.name: encoded.get(a.name) for a in attrs.fields(cls) if a.name in encoded}
+        return cls(**fields)
 
     def to_expr(self) -> Any:
         """The column as a query-builder expression."""

@@ -175,7 +175,7 @@ def compat_module(module_name: str, names: Iterable[str], *, foreign: bool = Fal
 
     module.__getattr__ = attribute  # type: ignore[method-assign]
     module.__dir__ = lambda: sorted(set(vars(module)) | available)  # type: ignore[method-assign]
-    module.__all__ = [*exported, *(sorted(FOREIGN) if foreign else [])]
+    module.__all__ = [*exported, *(sorted(FOREIGN) if foreign else [])]  # type: ignore[attr-defined]
 
 
 def _foreign(moose_path: str, name: str) -> Any:

@@ -18,6 +18,7 @@ from muskox.declare.schema import data_type_of, peel, split_optional
 
 
 @config_class
+@attrs.define(kw_only=True)
 class EnumValue:
     """One member of an enum type: ``name`` and ``value`` (an int or a string)."""
 
@@ -26,6 +27,7 @@ class EnumValue:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class DataEnum:
     """An enum type: its ``name`` and ``values``."""
 
@@ -34,6 +36,7 @@ class DataEnum:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class Nested:
     """A nested model stored as ``Nested(...)``: its ``name`` and ``columns``."""
 
@@ -43,6 +46,7 @@ class Nested:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ArrayType:
     """``Array(element_type)`` (elements Nullable when ``element_nullable``)."""
 
@@ -51,6 +55,7 @@ class ArrayType:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class NamedTupleType:
     """A named ``Tuple``: ``fields`` as ``(name, type)`` pairs."""
 
@@ -58,6 +63,7 @@ class NamedTupleType:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class MapType:
     """``Map(key_type, value_type)``."""
 
@@ -66,6 +72,7 @@ class MapType:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class JsonOptions:
     """``JSON(...)`` with options and typed paths."""
 
@@ -92,7 +99,7 @@ def py_type_to_column_type(t: Any, mds: list[Any]) -> tuple[bool, list[Any], Any
     """``(optional, metadata, data_type)`` of an annotation, ``data_type`` in Moose's encoding."""
     peeled, metadata = peel(t, mds)
     optional, _inner = split_optional(peeled)
-    wrapped = Annotated[(t, *mds)] if mds else t  # type: ignore[valid-type]
+    wrapped = Annotated[(t, *mds)] if mds else t
     return optional, metadata, moose_data_type(wrapped)
 
 
@@ -119,7 +126,7 @@ def handle_jwt(field_type: Any) -> tuple[bool, Any]:
 def _marked(field_type: Any, test: Any) -> tuple[bool, Any]:
     if typing.get_origin(field_type) is Annotated and any(test(m) for m in field_type.__metadata__):
         rest = tuple(m for m in field_type.__metadata__ if not test(m))
-        return True, Annotated[(field_type.__origin__, *rest)] if rest else field_type.__origin__  # type: ignore
+        return True, Annotated[(field_type.__origin__, *rest)] if rest else field_type.__origin__
     return False, field_type
 
 
@@ -158,7 +165,7 @@ class StringToEnumMixin:
         def validate(value: Any, _info: Any) -> Any:
             if isinstance(value, str):
                 try:
-                    return cls[value]  # type: ignore[misc]
+                    return cls[value]  # type: ignore[index]
                 except KeyError:
                     raise ValueError(f"Invalid enum name: {value}") from None
             return cls(value)  # type: ignore[call-arg]

@@ -15,7 +15,7 @@ def _declared(kind: str) -> list[Any]:
     registry = active_registry()
     if registry is None:
         return []
-    direct = {"OlapTable": registry.tables, "Stream": registry.streams, "View": registry.views,
+    direct: dict[str, list[Any]] = {"OlapTable": registry.tables, "Stream": registry.streams, "View": registry.views,
               "MaterializedView": registry.materialized_views}
     return list(direct[kind]) if kind in direct else list(registry.recorded.get(kind, []))
 

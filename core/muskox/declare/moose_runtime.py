@@ -25,7 +25,7 @@ from muskox.declare.location import runtime_only
 
 T = TypeVar("T")
 
-log = logging.getLogger("muskox.moose_lib")
+_LOG = logging.getLogger("muskox.moose_lib")
 
 moose_management_port = int(os.environ.get("MOOSE_MANAGEMENT_PORT", "5001"))
 """The port of the Moose runtime's management server (read from ``MOOSE_MANAGEMENT_PORT``, as Moose does)."""
@@ -48,9 +48,9 @@ class CliLogData:
         self.message_type = message_type
 
 
-def cli_log(log_data: CliLogData) -> None:
+def cli_log(log: CliLogData) -> None:
     """Log a message; during collection it goes to the ``muskox.moose_lib`` logger at debug level."""
-    log.debug("%s [%s]: %s", log_data.action, log_data.message_type, log_data.message)
+    _LOG.debug("%s [%s]: %s", log.action, log.message_type, log.message)
 
 
 class Logger:
@@ -133,7 +133,8 @@ class CustomEncoder(json.JSONEncoder):
 
 def get_kafka_consumer(*, broker: Any, client_id: str, group_id: str, sasl_username: str | None = None,
                        sasl_password: str | None = None, sasl_mechanism: str | None = None,
-                       security_protocol: str | None = None, value_deserializer: Callable[[bytes], Any] = json.loads,
+                       security_protocol: str | None = None,
+                       value_deserializer: Callable[[bytes], Any] = lambda value: json.loads(value.decode()),
                        **extra_kwargs: Any) -> Any:
     """Opens a Kafka consumer at run time; not available while muskox collects the declarations."""
     raise runtime_only("get_kafka_consumer()")

@@ -17,6 +17,7 @@ from muskox.model.table import LifeCycle
 
 
 @config_class
+@attrs.define(kw_only=True)
 class TableIndex:
     """A data-skipping index: ``INDEX name expression TYPE type(arguments) GRANULARITY granularity``."""
 
@@ -36,6 +37,7 @@ class TableIndex:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class TableProjection:
     """A projection: ``PROJECTION name (body)``, e.g. ``body="SELECT * ORDER BY kind"``."""
 
@@ -48,6 +50,7 @@ class TableProjection:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class TableConstraint:
     """A table constraint: ``CONSTRAINT name CHECK expression`` (checked on INSERT) or ``ASSUME expression``
     (an optimizer hint)."""
@@ -65,6 +68,7 @@ class TableConstraint:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class SeedFilter:
     """Which rows ``moose seed clickhouse`` copies into a local database (recorded; muskox does not seed)."""
 
@@ -79,6 +83,7 @@ _SeedFilter = SeedFilter
 
 
 @config_class
+@attrs.define(kw_only=True)
 class OlapConfig:
     """Table configuration, as Moose's ``OlapConfig``.
 

@@ -120,8 +120,8 @@ class Registry:
 
     def infra_map(self) -> InfraMap:
         """Everything registered, as the model's :class:`InfraMap`."""
-        where = {"project_dir": self.project_dir, "default_database": self.default_database,
-                 "topic_namespace": self.topic_namespace}
+        where: dict[str, Any] = {"project_dir": self.project_dir, "default_database": self.default_database,
+                                 "topic_namespace": self.topic_namespace}
         recorded = [t.to_recorded(**where) for t in self.tables if not t.engine.applied]
         recorded += [d.to_recorded(**where) for declarations in self.recorded.values() for d in declarations]
         return InfraMap.of(

@@ -33,6 +33,7 @@ _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 
 
 @config_class
+@attrs.define(kw_only=True)
 class SubjectLatest:
     """The latest schema of a schema-registry subject."""
 
@@ -40,6 +41,7 @@ class SubjectLatest:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class SubjectVersion:
     """One version of a schema-registry subject."""
 
@@ -48,6 +50,7 @@ class SubjectVersion:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class SchemaById:
     """A schema-registry schema by its id."""
 
@@ -55,6 +58,7 @@ class SchemaById:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class KafkaSchemaConfig:
     """The schema-registry schema the application encodes a stream's messages with (``JSON``, ``AVRO``,
     ``PROTOBUF``)."""
@@ -69,6 +73,7 @@ class KafkaSchemaConfig:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class StreamConfig:
     """How a stream's topic is configured, as Moose's ``StreamConfig`` plus explicit topic ``configs``.
 
@@ -133,6 +138,7 @@ class Stream(ModelTyped[T], Generic[T]):
     ``version="1.0"``), behind ``redpanda_config.namespace`` when one is set (``prod.events_1_0``).
     """
 
+    default_dead_letter_queue: DeadLetterQueue[Any] | None
     kind: str = "Stream"
 
     def __init__(self, name: str, config: StreamConfig | None = None, *, t: type[T] | None = None) -> None:
@@ -232,6 +238,7 @@ class Stream(ModelTyped[T], Generic[T]):
 
 
 @config_class
+@attrs.define(kw_only=True)
 class TransformConfig:
     """How a transform runs: its ``version`` (several transforms to one destination differ by version), the
     dead-letter queue of its failures, and metadata."""
@@ -242,6 +249,7 @@ class TransformConfig:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ConsumerConfig:
     """How a consumer runs: its ``version`` and the dead-letter queue of its failures."""
 

@@ -44,6 +44,17 @@ class ModelBound:
 class ModelTyped(Generic[T]):
     """Base of declarations parametrised by a schema class (``OlapTable[T]``, ``MaterializedView[T]``)."""
 
+    name: str
+    model_type: type[T]
+    """The schema class."""
+
+    @property
+    def columns(self) -> Any:
+        """Deprecated (Moose's first API; use ``table.cols``): the schema's field names by attribute."""
+        from muskox.declare.moose_columns import Columns
+
+        return Columns(self.model_type)
+
     def __class_getitem__(cls, item: Any) -> Any:
         """``Cls[Model]`` binds the schema class; type variables keep the usual generic alias."""
         if isinstance(item, TypeVar) or (isinstance(item, tuple) and any(isinstance(i, TypeVar) for i in item)):

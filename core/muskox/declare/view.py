@@ -32,6 +32,7 @@ def table_reference(source: Any) -> str:
 
 
 @config_class
+@attrs.define(kw_only=True)
 class ViewConfig:
     """What a view selects and from where (``base_tables`` are used for ordering, not parsed from the SQL)."""
 
@@ -49,6 +50,7 @@ class ViewConfig:
 class View:
     """A ClickHouse view: ``CREATE VIEW name AS select_statement``."""
 
+    metadata: dict[str, Any] | None
     kind: str = "View"
 
     def __init__(self, name: str, config_or_select: ViewConfig | str, base_tables: list[Any] | None = None,

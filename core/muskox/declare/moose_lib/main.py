@@ -4,6 +4,6 @@ from muskox.declare.moose_compat import compat_module
 
 compat_module(__name__, [
     "ApiResult", "Column", "ConsumptionApiResult", "CustomEncoder", "DataModelConfig", "EnhancedJSONEncoder",
-    "MooseClient", "OlapTable", "Query", "QueryClient", "RuntimeClickHouseConfig", "Sql", "StorageConfig",
-    "StreamingFunction", "WorkflowClient", "moose_data_model", "sigterm_handler",
+    "JWTPayload", "MooseClient", "OlapTable", "Query", "QueryClient", "RuntimeClickHouseConfig", "Sql",
+    "StorageConfig", "StreamingFunction", "WorkflowClient", "moose_data_model", "sigterm_handler",
 ])

@@ -3,5 +3,6 @@
 from muskox.declare.moose_compat import compat_module
 
 compat_module(__name__, [
-    "MooseEnvSecrets", "MooseRuntimeEnv", "get", "moose_env_secrets", "moose_runtime_env",
+    "MOOSE_ENV_SECRET_PREFIX", "MOOSE_RUNTIME_ENV_PREFIX", "MooseEnvSecrets", "MooseRuntimeEnv", "get",
+    "moose_env_secrets", "moose_runtime_env",
 ])

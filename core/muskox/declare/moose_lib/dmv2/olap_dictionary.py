@@ -5,9 +5,9 @@ from muskox.declare.moose_compat import compat_module
 compat_module(__name__, [
     "BaseTypedResource", "CacheLayout", "ClickHouseRemoteSource", "ComplexKeyCacheLayout", "ComplexKeyDirectLayout",
     "ComplexKeyHashedArrayLayout", "ComplexKeyHashedLayout", "ComplexKeySparseHashedLayout",
-    "ComplexKeySsdCacheLayout", "DictionaryColumn", "DictionaryInvalidation", "DictionaryLifetime", "DirectLayout",
-    "ExecutableSource", "FlatLayout", "HashedArrayLayout", "HashedLayout", "HttpSource", "IpTrieLayout", "LifeCycle",
-    "MongoDbSource", "MysqlSource", "OlapDictionary", "OlapDictionaryConfig", "PostgresqlSource",
-    "RangeHashedLayout", "RedisSource", "S3Source", "SparseHashedLayout", "SsdCacheLayout", "T",
-    "get_source_file_from_stack",
+    "ComplexKeySsdCacheLayout", "DictionaryColumn", "DictionaryInvalidation", "DictionaryLayout",
+    "DictionaryLifetime", "DirectLayout", "ExecutableSource", "ExternalSource", "FlatLayout", "HashedArrayLayout",
+    "HashedLayout", "HttpSource", "IpTrieLayout", "LifeCycle", "MongoDbSource", "MysqlSource", "OlapDictionary",
+    "OlapDictionaryConfig", "PostgresqlSource", "RangeHashedLayout", "RedisSource", "S3Source", "SparseHashedLayout",
+    "SsdCacheLayout", "T", "get_source_file_from_stack",
 ])
