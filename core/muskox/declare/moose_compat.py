@@ -14,6 +14,7 @@ collection with one line naming the name, the place that used it, and what to do
 
 from __future__ import annotations
 
+import dis
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -21,7 +22,7 @@ import importlib.util
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from muskox.declare.errors import DeclarationError
@@ -134,18 +135,35 @@ FOREIGN: dict[str, str] = {
 the top-level compatible module resolves them from the same place."""
 
 
-class MooseNameMissing(DeclarationError, ImportError):
-    """A ``moose_lib`` name or module muskox does not provide (an ``ImportError``, so ``try: … except
-    ImportError`` in a project still works)."""
+class MooseNameMissing(DeclarationError):
+    """A ``moose_lib`` name or module muskox does not provide."""
 
 
-def _missing(what: str, fix: str) -> MooseNameMissing:
+class MooseImportMissing(MooseNameMissing, ImportError):
+    """Raised by ``from moose_lib import X`` and ``import moose_lib.x``: an ``ImportError``, so a project's
+    ``try: … except ImportError`` still works."""
+
+
+class MooseAttributeMissing(MooseNameMissing, AttributeError):
+    """Raised by ``moose_lib.X``, ``getattr`` and ``hasattr``: an ``AttributeError``, so ``hasattr`` answers False."""
+
+
+def _missing(what: str, fix: str, *, importing: bool = True) -> MooseNameMissing:
     from muskox.declare.location import caller_location, prefix
     from muskox.declare.registry import display_base
 
-    error = MooseNameMissing(f"{prefix(caller_location(), display_base())}{what}", fix)
+    kind = MooseImportMissing if importing else MooseAttributeMissing
+    error = kind(f"{prefix(caller_location(), display_base())}{what}", fix)
     error.placed = True
     return error
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """True when ``frame`` is running ``from module import name`` (the interpreter asks the module's
+    ``__getattr__`` then; ``hasattr`` and attribute reads ask it too, and must get an ``AttributeError``)."""
+    if frame is None:
+        return False
+    return dis.opname[frame.f_code.co_code[frame.f_lasti]] == "IMPORT_FROM"
 
 
 def compat_module(module_name: str, names: Iterable[str], *, foreign: bool = False) -> None:
@@ -163,13 +181,13 @@ def compat_module(module_name: str, names: Iterable[str], *, foreign: bool = Fal
         if name in available:
             value = getattr(importlib.import_module(SOURCES[name]), name)
         elif foreign and name in FOREIGN:
-            value = _foreign(moose_path, name)
+            value = _foreign(moose_path, name, _importing(sys._getframe(1)))
         elif name.startswith("_"):
             raise AttributeError(f"module {moose_path!r} has no attribute {name!r}")
         else:
             raise _missing(f"{moose_path}.{name} is not provided by muskox, which follows moose-lib 0.6.533",
                            f"use a name moose-lib 0.6.533 has, or import {name} only in modules muskox does not "
-                           "import (the application's, not the declarations')")
+                           "import (the application's, not the declarations')", importing=_importing(sys._getframe(1)))
         setattr(module, name, value)
         return value
 
@@ -178,14 +196,14 @@ def compat_module(module_name: str, names: Iterable[str], *, foreign: bool = Fal
     module.__all__ = [*exported, *(sorted(FOREIGN) if foreign else [])]  # type: ignore[attr-defined]
 
 
-def _foreign(moose_path: str, name: str) -> Any:
+def _foreign(moose_path: str, name: str, importing: bool) -> Any:
     module_name, attribute = FOREIGN[name].split(":")
     try:
         return getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError):
         raise _missing(f"{moose_path}.{name} is {module_name}'s {attribute}, which is not available here",
                        f"install {module_name.split('.')[0]} (moose-lib depends on it), or import it from "
-                       f"{module_name} where the application needs it") from None
+                       f"{module_name} where the application needs it", importing=importing) from None
 
 
 class MooseLibAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):

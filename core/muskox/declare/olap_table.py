@@ -162,7 +162,7 @@ class OlapTable(ModelTyped[T], Generic[T]):
             return config.order_by_expression
         if config.order_by_fields:
             return tuple(config.order_by_fields)
-        if isinstance(config.engine, IntegrationEngine) and not config.engine.supports_order_by:
+        if isinstance(self.engine, IntegrationEngine) and not self.engine.supports_order_by:
             return ()
         return tuple(c.name for c in self.column_models if c.primary_key)
 
