@@ -76,7 +76,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "dictionaries_and_sql": {
         "tables": ["local.countries", "local.products"], "topics": [], "views": [], "materialized_views": [],
         "recorded": ["SQL resource: category_counts", "dictionary: dict_accounts", "dictionary: dict_countries",
-                     "dictionary: dict_products"],
+                     "dictionary: dict_products", "table constraint: products.named"],
     },
     "py312_type_aliases": {"tables": ["local.visits"], "topics": [], "views": [], "materialized_views": [],
                            "recorded": []},
@@ -299,3 +299,6 @@ def test_plan_lists_each_recorded_declaration_once() -> None:
     listing = render_listing(make_plan(PlanRequest(current=InfraMap(default_database="local"), target=phase_two,
                                                    gate=False)), phase_two.recorded.values())
     assert listing.count("= dictionary dict_products: muskox does not apply this kind yet") == 1
+    assert listing.count("= table constraint products.named: muskox does not apply this kind yet") == 1
+    assert to_json(phase_two)["tables"]["local_products"]["constraints"] == [
+        {"name": "named", "expression": "length(product_name) > 0", "type": "CHECK"}]

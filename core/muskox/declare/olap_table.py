@@ -16,7 +16,7 @@ from muskox.declare.engines import EngineConfig, IntegrationEngine, engine_confi
 from muskox.declare.errors import DeclarationError
 from muskox.declare.location import SourceLocation, caller_location, placed, prefix, runtime_only
 from muskox.declare.moose_columns import Cols, Column, Columns, moose_columns
-from muskox.declare.olap_config import OlapConfig, TableIndex, TableProjection
+from muskox.declare.olap_config import OlapConfig, TableConstraint, TableIndex, TableProjection
 from muskox.declare.registry import active_registry, display_base
 from muskox.declare.schema import columns_of
 from muskox.declare.typed import ModelTyped
@@ -211,9 +211,20 @@ class OlapTable(ModelTyped[T], Generic[T]):
 
         value = unstructure_table(table)
         value["engine"] = engine.moose_encoding()
+        value["constraints"] = [_constraint(c) for c in self.config.constraints]
         return RecordedResource(section="tables", key=table_id(table, default_database),
                                 kind=f"{engine.moose_name} table", name=table.name,
                                 status=RecordedStatus.NOT_YET, value=value)
+
+    def constraint_records(self, default_database: str) -> list[RecordedResource]:
+        """The table's constraints, which muskox records (in the table's ``constraints``) but does not apply yet."""
+        from muskox.model.infra_map import table_id
+        from muskox.model.recorded import constraint_record
+
+        if not self.config.constraints:
+            return []
+        key = table_id(self._model_table(self.config, None, self.engine.to_engine()), default_database)
+        return [constraint_record(key, self.physical_name, _constraint(c)) for c in self.config.constraints]
 
     # -- what only the running application does -------------------------------------------------------------
 
@@ -247,6 +258,10 @@ def _columns_by_name(columns: tuple[model.Column, ...]) -> dict[str, model.Colum
             _BY_NAME.clear()
         entry = _BY_NAME[id(columns)] = (columns, {c.name: c for c in columns})
     return entry[1]
+
+
+def _constraint(constraint: TableConstraint) -> dict[str, str]:
+    return {"name": constraint.name, "expression": constraint.expression, "type": constraint.type}
 
 
 def _index(index: TableIndex) -> model.TableIndex:

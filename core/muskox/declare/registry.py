@@ -123,6 +123,7 @@ class Registry:
         where: dict[str, Any] = {"project_dir": self.project_dir, "default_database": self.default_database,
                                  "topic_namespace": self.topic_namespace}
         recorded = [t.to_recorded(**where) for t in self.tables if not t.engine.applied]
+        recorded += [c for t in self.tables if t.engine.applied for c in t.constraint_records(self.default_database)]
         recorded += [d.to_recorded(**where) for declarations in self.recorded.values() for d in declarations]
         return InfraMap.of(
             self.default_database,

@@ -26,7 +26,15 @@ from muskox.model.engines import (
     engine_name,
 )
 from muskox.model.infra_map import InfraMap, table_id
-from muskox.model.recorded import SECTIONS, RecordedResource, by_map_key, is_recorded_table, read_recorded
+from muskox.model.recorded import (
+    CONSTRAINTS,
+    SECTIONS,
+    RecordedResource,
+    by_map_key,
+    constraint_record,
+    is_recorded_table,
+    read_recorded,
+)
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, LifeCycle, Metadata, SourceFile, Table, TableIndex, TableProjection
 from muskox.model.types import AggregateFunction, DataType, LowCardinality, Nullable, SimpleAggregateFunction
@@ -345,7 +353,10 @@ def unstructure_infra_map(infra: InfraMap) -> dict[str, Any]:
         topics={key: unstructure_topic(t) for key, t in infra.topics.items()},
     )
     for recorded in infra.recorded.values():  # kept as Moose encodes them (see muskox.model.recorded)
-        result[recorded.section][recorded.key] = dict(recorded.value)
+        if recorded.section == CONSTRAINTS:
+            result["tables"][recorded.value["table"]]["constraints"].append(dict(recorded.value["constraint"]))
+        else:
+            result[recorded.section][recorded.key] = dict(recorded.value)
     return result
 
 
@@ -359,10 +370,16 @@ def structure_infra_map(value: Any, _: type = InfraMap) -> InfraMap:
         for key, entry in (data.get(section) or {}).items():
             if section != "tables" or is_recorded_table(entry):
                 recorded.append(read_recorded(section, key, entry))
-    tables = [structure_table(t) for t in (data.get("tables") or {}).values() if not is_recorded_table(t)]
+    tables: dict[str, Table] = {}
+    for entry in (data.get("tables") or {}).values():
+        if not is_recorded_table(entry):
+            table = structure_table(entry)
+            key = table_id(table, default_database)
+            tables[key] = table
+            recorded += [constraint_record(key, table.name, c) for c in entry.get("constraints") or ()]
     return InfraMap(
         default_database=default_database,
-        tables={table_id(t, default_database): t for t in tables},
+        tables=tables,
         views={k: structure_view(v) for k, v in (data.get("views") or {}).items()},
         materialized_views={k: structure_materialized_view(v)
                             for k, v in (data.get("materialized_views") or {}).items()},

@@ -32,6 +32,9 @@ class RecordedStatus(enum.Enum):
 #: The infra-map sections recorded resources live in, in Moose's order of the file.
 SECTIONS = ("api_endpoints", "olap_dictionaries", "sql_resources", "tables", "web_apps", "workflows")
 
+CONSTRAINTS = "table_constraints"
+"""The pseudo-section of a table constraint: written into its (applied) table's ``constraints`` list."""
+
 
 @attrs.frozen(kw_only=True)
 class RecordedResource:
@@ -115,3 +118,10 @@ def read_recorded(section: str, key: str, value: Mapping[str, Any]) -> RecordedR
         return RecordedResource(section=section, key=key, kind=_NOT_YET_KINDS[section], name=name,
                                 status=RecordedStatus.NOT_YET, value=value)
     raise ValueError(f"muskox does not record the infra-map section {section!r}")
+
+
+def constraint_record(table_key: str, table_name: str, constraint: Mapping[str, Any]) -> RecordedResource:
+    """A constraint of an applied table (``{"name", "expression", "type"}``): muskox does not apply it yet."""
+    return RecordedResource(section=CONSTRAINTS, key=f"{table_key}:{constraint.get('name')}",
+                            kind="table constraint", name=f"{table_name}.{constraint.get('name')}",
+                            status=RecordedStatus.NOT_YET, value={"table": table_key, "constraint": dict(constraint)})
