@@ -35,6 +35,17 @@ _DECLARED_NAMES = (
     "ViewConfig",
     "aggregated", "clickhouse_codec", "clickhouse_datetime64", "clickhouse_decimal", "clickhouse_default",
     "clickhouse_type", "collect_project", "simple_aggregated",
+    "Api", "ApiConfig", "BufferEngine", "CacheLayout", "ClickHouseRemoteSource", "ComplexKeyCacheLayout",
+    "ComplexKeyDirectLayout", "ComplexKeyHashedArrayLayout", "ComplexKeyHashedLayout",
+    "ComplexKeySparseHashedLayout", "ComplexKeySsdCacheLayout", "ConsumerConfig", "ConsumptionApi",
+    "DeadLetterQueue", "DictionaryColumn", "DictionaryInvalidation", "DictionaryLifetime", "DirectLayout",
+    "DistributedEngine", "EgressConfig", "ExecutableSource", "FlatLayout", "HashedArrayLayout", "HashedLayout",
+    "HttpSource", "IcebergS3Engine", "IngestApi", "IngestConfig", "IngestConfigWithDestination", "IngestPipeline",
+    "IngestPipelineConfig", "IpTrieLayout", "KafkaEngine", "KafkaSchemaConfig", "MergeEngine", "MongoDbSource",
+    "MysqlSource", "OlapDictionary", "OlapDictionaryConfig", "PostgresqlSource", "RangeHashedLayout", "RedisSource",
+    "S3Engine", "S3QueueEngine", "S3Source", "SchemaById", "SparseHashedLayout", "SqlResource", "SsdCacheLayout",
+    "SubjectLatest", "SubjectVersion", "Task", "TaskConfig", "TaskContext", "TransformConfig", "WebApp",
+    "WebAppConfig", "WebAppMetadata", "Workflow", "WorkflowConfig",
 )
 _LAZY: dict[str, str] = dict.fromkeys(_DECLARED_NAMES, _DECLARE)
 """Public name → the module that defines it, imported on first use (PEP 562)."""

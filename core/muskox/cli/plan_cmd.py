@@ -40,7 +40,7 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     if as_json:
         output.emit_json(plan_json(result, inputs.target))
     else:
-        click.echo(render_listing(result))
+        click.echo(render_listing(result, inputs.target.recorded.values()))
     if exit_code and not result.empty:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -10,6 +11,7 @@ from muskox.files.operation_codec import operation_to_json
 from muskox.model.codec import to_json
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation
+from muskox.model.recorded import RecordedResource
 from muskox.plan.planner import PlanResult
 
 
@@ -26,8 +28,9 @@ def symbol(operation: Operation) -> str:
 _COLORS = {"+": "green", "-": "red", "~": "yellow"}
 
 
-def render_listing(result: PlanResult) -> str:
-    """The human view: one line per operation, then blocked changes and warnings."""
+def render_listing(result: PlanResult, recorded: Iterable[RecordedResource] = ()) -> str:
+    """The human view: one line per operation, then blocked changes and warnings, then (once each) the
+    declarations muskox records without applying them."""
     lines: list[str] = []
     if result.empty:
         lines.append(click.style("No changes: the database matches the code.", fg="green"))
@@ -48,6 +51,10 @@ def render_listing(result: PlanResult) -> str:
     if result.blocked:
         lines.append(click.style("Blocked by lifecycle (not applied):", fg="magenta", bold=True))
         lines += [click.style(f"  x {blocked.reason}", fg="magenta") for blocked in result.blocked]
+    recorded = list(recorded)
+    if recorded:
+        lines.append(click.style("Declared but not applied by muskox:", fg="cyan", bold=True))
+        lines += [click.style(f"  = {resource.describe()}", fg="cyan") for resource in recorded]
     return "\n".join(lines)
 
 
@@ -59,5 +66,6 @@ def plan_json(result: PlanResult, target: InfraMap) -> dict[str, Any]:
         "destructive": [finding.description for finding in result.destructive],
         "risky": [finding.description for finding in result.risky],
         "blocked": [blocked.reason for blocked in result.blocked],
+        "recorded": [{"kind": r.kind, "name": r.name, "status": r.status.value} for r in target.recorded.values()],
         "target_infra_map": to_json(target),
     }

@@ -130,6 +130,12 @@ class AggregateFunction:
     agg_func: str
     param_types: tuple[Any, ...]
 
+    def to_dict(self) -> dict[str, Any]:
+        """Moose's annotation value: ``{"functionName": …, "argumentTypes": [<data_type>, …]}``."""
+        from muskox.declare.moose_data_models import moose_data_type
+
+        return {"functionName": self.agg_func, "argumentTypes": [moose_data_type(t) for t in self.param_types]}
+
 
 @dataclasses.dataclass(frozen=True)
 class SimpleAggregateFunction:
@@ -137,6 +143,12 @@ class SimpleAggregateFunction:
 
     agg_func: str
     arg_type: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        """Moose's annotation value: ``{"functionName": …, "argumentType": <data_type>}``."""
+        from muskox.declare.moose_data_models import moose_data_type
+
+        return {"functionName": self.agg_func, "argumentType": moose_data_type(self.arg_type)}
 
 
 def aggregated(result_type: Any, agg_func: str, param_types: list[Any]) -> Any:

@@ -4,7 +4,8 @@ The main module is imported as Moose does (``app.main`` with the project directo
 ``from app.models import Event`` and relative imports work. Isolation: the declarations go into a fresh
 :class:`Registry` bound to this call only; modules of the project (and any ``app`` package loaded before)
 are taken out of ``sys.modules`` for the import and the previous state is restored afterwards, so two
-collections in a row, of the same or different projects, are independent.
+collections in a row, of the same or different projects, are independent. During the import ``moose_lib`` is
+muskox's compatible API (:mod:`muskox.declare.moose_compat`), so a Moose project collects without edits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from muskox.declare.errors import DeclarationError
+from muskox.declare.moose_compat import moose_lib_aliased
 from muskox.declare.registry import Registry, collecting
 from muskox.errors import MuskoxError
 from muskox.model.infra_map import InfraMap
@@ -62,7 +64,7 @@ def _collect(project: Path, module_name: str, package_dir: Path, package: str, d
              topic_namespace: str | None) -> InfraMap:
     """Import the main module in isolation and return what it declared."""
     registry = Registry(default_database=default_database, project_dir=project, topic_namespace=topic_namespace)
-    with _IMPORT_LOCK, _isolated_import(project, package), collecting(registry):
+    with _IMPORT_LOCK, moose_lib_aliased(), _isolated_import(project, package), collecting(registry):
         _import(module_name, project, package_dir)
     return registry.infra_map()
 

@@ -8,8 +8,9 @@ values are checked and normalized where Moose's configs would coerce them.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -76,3 +77,39 @@ def string_map(value: Any, where: str) -> dict[str, str] | None:
             raise DeclarationError(f"{where}: {key!r}: expected a string value, got {item!r}", "give values as strings")
         result[key] = str(int(item)) if isinstance(item, bool) else str(item)
     return result
+
+
+C = TypeVar("C", bound=type)
+
+
+def config_class(cls: C) -> C:
+    """Make the attrs class ``cls`` (``@attrs.define(kw_only=True)``) a declaration config class, as Moose's
+    pydantic configs behave: unknown, positional or missing arguments are rejected with the class and field named
+    (at the caller's ``file:line``), ``_normalize()`` (when the class has one) runs after construction, and
+    ``inspect.signature(cls)`` shows the fields with their defaults."""
+    from muskox.declare.location import checked
+
+    if not attrs.has(cls):
+        raise TypeError(f"{cls.__name__}: config_class needs an attrs class")
+    init = cls.__init__
+    if hasattr(cls, "_normalize"):
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - the constructor
+            init(self, *args, **kwargs)
+            checked(self._normalize)
+
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
+    def __new__(klass: type, *args: Any, **kwargs: Any) -> Any:  # noqa: N807 - the constructor hook
+        checked(reject_unknown, klass, args, kwargs)
+        return object.__new__(klass)
+
+    cls.__new__ = __new__  # type: ignore[assignment]
+    signature = inspect.signature(init)
+    defaults = {a.alias: a.default.factory() for a in attrs.fields(cls)
+                if isinstance(a.default, attrs.Factory)}  # type: ignore[arg-type]
+    parameters = [p.replace(default=defaults[p.name]) if p.name in defaults else p
+                  for p in list(signature.parameters.values())[1:]]
+    cls.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=inspect.Signature.empty)
+    return cls

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import warnings
+from typing import Any, ClassVar
 
 import attrs
 
@@ -14,6 +15,9 @@ from muskox.model import engines as model
 @attrs.define
 class EngineConfig:
     """Base class of every engine declaration."""
+
+    applied: ClassVar[bool] = True
+    """False for engines muskox records but does not plan or apply yet (see :class:`IntegrationEngine`)."""
 
     def to_engine(self) -> model.Engine:
         """The engine as a :mod:`muskox.model.engines` value."""
@@ -84,7 +88,7 @@ class SummingMergeTreeEngine(EngineConfig):
 class CollapsingMergeTreeEngine(EngineConfig):
     """``CollapsingMergeTree(sign)``: rows with ``sign = -1`` cancel rows with ``sign = 1``."""
 
-    sign: str | None = None
+    sign: str
 
     def __attrs_post_init__(self) -> None:
         if not self.sign:
@@ -103,8 +107,8 @@ class CollapsingMergeTreeEngine(EngineConfig):
 class VersionedCollapsingMergeTreeEngine(EngineConfig):
     """``VersionedCollapsingMergeTree(sign, ver)``."""
 
-    sign: str | None = None
-    ver: str | None = None
+    sign: str
+    ver: str
 
     def __attrs_post_init__(self) -> None:
         for name in ("sign", "ver"):
@@ -234,6 +238,178 @@ class ReplicatedVersionedCollapsingMergeTreeEngine(_Replicated):
         return {"sign": self.sign or "", "ver": self.ver or ""}
 
 
+HIDDEN = "[HIDDEN]"
+"""What a credential is replaced with in the infra map (as Moose writes it)."""
+
+
+@attrs.define
+class IntegrationEngine(EngineConfig):
+    """Base of the engines that read or write elsewhere (Kafka, S3, other tables): muskox records tables with
+    them in the infra map but does not plan or apply them yet."""
+
+    applied: ClassVar[bool] = False
+    moose_name: ClassVar[str] = ""
+    """The engine's name in Moose's infra map (``S3Queue``, ``Kafka``, …)."""
+    required: ClassVar[tuple[str, ...]] = ()
+    """Parameters that must be non-empty."""
+    secrets: ClassVar[tuple[str, ...]] = ()
+    """Parameters written as ``[HIDDEN]`` in the infra map."""
+    supports_order_by: ClassVar[bool] = False
+    supports_partition_by: ClassVar[bool] = False
+    supports_sample_by: ClassVar[bool] = False
+    supports_projections: ClassVar[bool] = False
+
+    def __attrs_post_init__(self) -> None:
+        for name in self.required:
+            if not getattr(self, name):
+                raise DeclarationError(f"{type(self).__name__}: {name} is required", f"give {name}=...")
+
+    def to_engine(self) -> model.Engine:
+        """Never called: tables with this engine are recorded, not turned into model tables."""
+        raise DeclarationError(f"muskox does not apply {self.moose_name} tables yet",
+                               "keep the table (it is recorded) and create it outside muskox for now")
+
+    def moose_encoding(self) -> dict[str, Any]:
+        """The engine as Moose's infra map writes it: ``{"S3Queue": {...}}``, credentials hidden."""
+        fields = {a.name: getattr(self, a.name) for a in attrs.fields(type(self))}
+        for name in self.secrets:
+            if fields.get(name) is not None:
+                fields[name] = HIDDEN
+        return {self.moose_name: fields}
+
+
+@attrs.define
+class S3QueueEngine(IntegrationEngine):
+    """``S3Queue(path, [credentials,] format[, compression][, headers])``: ingests files as they land in S3.
+
+    Queue settings (``mode``, ``keeper_path``, …) go in ``OlapConfig.settings``."""
+
+    moose_name: ClassVar[str] = "S3Queue"
+    required: ClassVar[tuple[str, ...]] = ("s3_path", "format")
+    secrets: ClassVar[tuple[str, ...]] = ("aws_access_key_id", "aws_secret_access_key")
+
+    s3_path: str
+    format: str
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    compression: str | None = None
+    headers: dict[str, str] | None = None
+
+
+@attrs.define
+class S3Engine(IntegrationEngine):
+    """``S3(path, [credentials,] format[, compression])``: a table stored as files in S3."""
+
+    moose_name: ClassVar[str] = "S3"
+    required: ClassVar[tuple[str, ...]] = ("path", "format")
+    secrets: ClassVar[tuple[str, ...]] = ("aws_access_key_id", "aws_secret_access_key")
+    supports_order_by: ClassVar[bool] = True
+    supports_partition_by: ClassVar[bool] = True
+
+    path: str
+    format: str
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    compression: str | None = None
+    partition_strategy: str | None = None
+    partition_columns_in_data_file: str | None = None
+
+
+@attrs.define
+class BufferEngine(IntegrationEngine):
+    """``Buffer(database, table, layers, min_time, max_time, min_rows, max_rows, min_bytes, max_bytes[, …])``:
+    buffers writes in memory and flushes them to the target table."""
+
+    moose_name: ClassVar[str] = "Buffer"
+    required: ClassVar[tuple[str, ...]] = ("target_database", "target_table")
+
+    target_database: str
+    target_table: str
+    num_layers: int
+    min_time: int
+    max_time: int
+    min_rows: int
+    max_rows: int
+    min_bytes: int
+    max_bytes: int
+    flush_time: int | None = None
+    flush_rows: int | None = None
+    flush_bytes: int | None = None
+
+
+@attrs.define
+class DistributedEngine(IntegrationEngine):
+    """``Distributed(cluster, database, table[, sharding_key[, policy_name]])``: a table spread over a cluster."""
+
+    moose_name: ClassVar[str] = "Distributed"
+    required: ClassVar[tuple[str, ...]] = ("cluster", "target_database", "target_table")
+
+    cluster: str
+    target_database: str
+    target_table: str
+    sharding_key: str | None = None
+    policy_name: str | None = None
+
+
+@attrs.define
+class IcebergS3Engine(IntegrationEngine):
+    """``IcebergS3(path, [credentials,] format[, compression])``: reads an Apache Iceberg table in S3."""
+
+    moose_name: ClassVar[str] = "IcebergS3"
+    required: ClassVar[tuple[str, ...]] = ("path", "format")
+    secrets: ClassVar[tuple[str, ...]] = ("aws_access_key_id", "aws_secret_access_key")
+
+    path: str
+    format: str
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    compression: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.format not in ("Parquet", "ORC"):
+            raise DeclarationError(f"IcebergS3Engine: format must be 'Parquet' or 'ORC', got {self.format!r}",
+                                   'use format="Parquet" or format="ORC"')
+
+
+@attrs.define
+class KafkaEngine(IntegrationEngine):
+    """``Kafka(broker_list, topic_list, group_name, format)``: consumes a topic; other Kafka settings go in
+    ``OlapConfig.settings``."""
+
+    moose_name: ClassVar[str] = "Kafka"
+    required: ClassVar[tuple[str, ...]] = ("broker_list", "topic_list", "group_name", "format")
+
+    broker_list: str
+    topic_list: str
+    group_name: str
+    format: str
+
+
+@attrs.define
+class MergeEngine(IntegrationEngine):
+    """``Merge(source_database, tables_regexp)``: reads every table whose name matches, read-only."""
+
+    moose_name: ClassVar[str] = "Merge"
+    required: ClassVar[tuple[str, ...]] = ("source_database", "tables_regexp")
+
+    source_database: str
+    tables_regexp: str
+
+
+_SECRET_SETTING_WORDS = ("password", "secret", "access_key")
+
+
+def hide_secret_settings(settings: dict[str, str], *, mode_default: bool = False) -> dict[str, str]:
+    """Table settings as the infra map records them: credentials (``kafka_sasl_password``, …) as ``[HIDDEN]``;
+    with ``mode_default`` (S3Queue), ``mode`` defaults to ``unordered`` as Moose sets it."""
+    result = {key: HIDDEN if any(word in key.lower() for word in _SECRET_SETTING_WORDS) else value
+              for key, value in settings.items()}
+    if mode_default:
+        result.setdefault("mode", "unordered")
+    return result
+
+
 def has_explicit_replication(engine: EngineConfig) -> bool:
     """True for a ``Replicated*`` engine given an explicit ``keeper_path``/``replica_name``."""
     return isinstance(engine, _Replicated) and (engine.keeper_path is not None or engine.replica_name is not None)
@@ -254,6 +430,8 @@ class ClickHouseEngines(enum.Enum):
     Buffer = "Buffer"
     Distributed = "Distributed"
     IcebergS3 = "IcebergS3"
+    Kafka = "Kafka"
+    Merge = "Merge"
     ReplicatedMergeTree = "ReplicatedMergeTree"
     ReplicatedReplacingMergeTree = "ReplicatedReplacingMergeTree"
     ReplicatedAggregatingMergeTree = "ReplicatedAggregatingMergeTree"
@@ -281,10 +459,12 @@ def engine_config(engine: EngineConfig | ClickHouseEngines | None, where: str) -
     if isinstance(engine, ClickHouseEngines):
         cls = _PARAMETERLESS.get(engine.value)
         if cls is None:
-            needs = "parameters" if "Collapsing" in engine.value else "an engine muskox does not support yet"
-            raise DeclarationError(f"{where}: ClickHouseEngines.{engine.value} needs {needs}",
-                                   f"use {engine.value}Engine(...)" if "Collapsing" in engine.value
-                                   else "use a MergeTree-family engine class")
+            if engine is ClickHouseEngines.GraphiteMergeTree:
+                raise DeclarationError(f"{where}: ClickHouseEngines.GraphiteMergeTree is not supported by muskox",
+                                       "use a MergeTree-family engine class")
+            raise DeclarationError(f"{where}: ClickHouseEngines.{engine.value} needs parameters",
+                                   f"use {engine.value.removeprefix('Replicated')}Engine(...)"
+                                   if not engine.value.startswith("Replicated") else f"use {engine.value}Engine(...)")
         warnings.warn(f"{where}: ClickHouseEngines is deprecated; use engine={cls.__name__}()",
                       DeprecationWarning, stacklevel=4)
         return cls()

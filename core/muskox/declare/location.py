@@ -108,3 +108,22 @@ def checked(check: Callable[..., Any], *args: Any) -> None:
         from muskox.declare.registry import display_base  # the registry imports this module
 
         raise placed(exc, caller_location(), display_base()) from None
+
+
+def runtime_only(what: str) -> DeclarationError:
+    """The error for calling, while muskox collects the declarations, something only the running application does
+    (inserting rows, sending messages, querying), placed at the caller's ``file:line``."""
+    from muskox.declare.registry import display_base  # the registry imports this module
+
+    error = DeclarationError(
+        f"{prefix(caller_location(), display_base())}{what} runs only in the application, not while muskox reads "
+        "the declarations", "call it inside a function the application runs (an API handler, a consumer, a "
+        "workflow task), not when the module is imported")
+    error.placed = True
+    return error
+
+
+def get_source_file_from_stack() -> str | None:
+    """The file of the innermost caller outside muskox's declaration package (Moose's helper of that name)."""
+    location = caller_location()
+    return None if location is None else str(location.file)

@@ -7,14 +7,14 @@ The view writes into ``target_table`` (an ``OlapTable[T]``); without one, ``opti
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
-from muskox.declare.config_checks import optional_string, reject_unknown, string_list
+from muskox.declare.config_checks import config_class, optional_string, string_list
 from muskox.declare.engines import ClickHouseEngines, EngineConfig
 from muskox.declare.errors import DeclarationError
-from muskox.declare.location import caller_location, checked, placed
+from muskox.declare.location import caller_location, placed
 from muskox.declare.olap_config import OlapConfig
 from muskox.declare.olap_table import OlapTable, source_metadata
 from muskox.declare.registry import active_registry, display_base
@@ -26,6 +26,7 @@ from muskox.model.table import LifeCycle
 T = TypeVar("T")
 
 
+@config_class
 @attrs.define(kw_only=True)
 class MaterializedViewOptions:
     """What the view selects, from where, and its name (``table_name``/``engine``/``order_by_fields`` only
@@ -39,14 +40,6 @@ class MaterializedViewOptions:
     order_by_fields: list[str] | None = None
     metadata: dict[str, Any] | None = None
     life_cycle: LifeCycle | None = None
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Reject unknown fields with a clear error."""
-        checked(reject_unknown, cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __attrs_post_init__(self) -> None:
-        checked(self._normalize)
 
     def _normalize(self) -> None:
         optional_string(self.select_statement, "MaterializedViewOptions.select_statement")
@@ -62,6 +55,8 @@ class MaterializedViewOptions:
 class MaterializedView(ModelTyped[T], Generic[T]):
     """A ClickHouse materialized view: ``CREATE MATERIALIZED VIEW name TO target AS select_statement``."""
 
+    life_cycle: LifeCycle | None
+    metadata: dict[str, Any] | None
     kind: str = "MaterializedView"
 
     def __init__(self, options: MaterializedViewOptions, target_table: OlapTable[T] | None = None, *,

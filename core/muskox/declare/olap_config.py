@@ -6,17 +6,17 @@ Checks that need the table's columns (``order_by_fields`` naming real columns, â
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import attrs
 
-from muskox.declare.config_checks import optional_string, reject_unknown, string_list, string_map
-from muskox.declare.engines import ClickHouseEngines, EngineConfig, has_explicit_replication
+from muskox.declare.config_checks import config_class, optional_string, string_list, string_map
+from muskox.declare.engines import ClickHouseEngines, EngineConfig, IntegrationEngine, has_explicit_replication
 from muskox.declare.errors import DeclarationError
-from muskox.declare.location import checked
 from muskox.model.table import LifeCycle
 
 
+@config_class
 @attrs.define(kw_only=True)
 class TableIndex:
     """A data-skipping index: ``INDEX name expression TYPE type(arguments) GRANULARITY granularity``."""
@@ -27,14 +27,6 @@ class TableIndex:
     arguments: list[str] = attrs.field(factory=list)
     granularity: int = 1
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Reject unknown fields with a clear error."""
-        checked(reject_unknown, cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __attrs_post_init__(self) -> None:
-        checked(self._normalize)
-
     def _normalize(self) -> None:
         for field in ("name", "expression", "type"):
             optional_string(getattr(self, field), f"TableIndex.{field}")
@@ -44,6 +36,7 @@ class TableIndex:
                                    f"got {self.granularity!r}", "use granularity=1 or more")
 
 
+@config_class
 @attrs.define(kw_only=True)
 class TableProjection:
     """A projection: ``PROJECTION name (body)``, e.g. ``body="SELECT * ORDER BY kind"``."""
@@ -51,23 +44,45 @@ class TableProjection:
     name: str
     body: str
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Reject unknown fields with a clear error."""
-        checked(reject_unknown, cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __attrs_post_init__(self) -> None:
-        checked(self._normalize)
-
     def _normalize(self) -> None:
         for field in ("name", "body"):
             optional_string(getattr(self, field), f"TableProjection.{field}")
 
 
+@config_class
+@attrs.define(kw_only=True)
+class TableConstraint:
+    """A table constraint: ``CONSTRAINT name CHECK expression`` (checked on INSERT) or ``ASSUME expression``
+    (an optimizer hint)."""
+
+    name: str
+    expression: str
+    type: str
+
+    def _normalize(self) -> None:
+        for field in ("name", "expression"):
+            optional_string(getattr(self, field), f"TableConstraint.{field}")
+        if self.type not in ("CHECK", "ASSUME"):
+            raise DeclarationError(f"TableConstraint {self.name!r}: type must be 'CHECK' or 'ASSUME', "
+                                   f"got {self.type!r}", 'use type="CHECK" or type="ASSUME"')
+
+
+@config_class
+@attrs.define(kw_only=True)
+class SeedFilter:
+    """Which rows ``moose seed clickhouse`` copies into a local database (recorded; muskox does not seed)."""
+
+    limit: int | None = None
+    where: str | None = None
+
+
 _Index = TableIndex
 _Projection = TableProjection
+_Constraint = TableConstraint
+_SeedFilter = SeedFilter
 
 
+@config_class
 @attrs.define(kw_only=True)
 class OlapConfig:
     """Table configuration, as Moose's ``OlapConfig``.
@@ -79,6 +94,8 @@ class OlapConfig:
 
     TableIndex: ClassVar[type[_Index]] = _Index
     TableProjection: ClassVar[type[_Projection]] = _Projection
+    TableConstraint: ClassVar[type[_Constraint]] = _Constraint
+    SeedFilter: ClassVar[type[_SeedFilter]] = _SeedFilter
 
     order_by_fields: list[str] = attrs.field(factory=list)
     order_by_expression: str | None = None
@@ -94,15 +111,9 @@ class OlapConfig:
     cluster: str | None = None
     indexes: list[_Index] = attrs.field(factory=list)
     projections: list[_Projection] = attrs.field(factory=list)
+    constraints: list[_Constraint] = attrs.field(factory=list)
     database: str | None = None
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Reject unknown fields with a clear error."""
-        checked(reject_unknown, cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __attrs_post_init__(self) -> None:
-        checked(self._normalize)
+    seed_filter: _SeedFilter | None = None
 
     def _normalize(self) -> None:
         self.order_by_fields = string_list(self.order_by_fields, "OlapConfig.order_by_fields")
@@ -127,11 +138,33 @@ class OlapConfig:
                                    'write metadata={"description": "..."}')
         self.indexes = [_coerce(TableIndex, i, "OlapConfig.indexes") for i in self.indexes]
         self.projections = [_coerce(TableProjection, p, "OlapConfig.projections") for p in self.projections]
+        self.constraints = [_coerce(TableConstraint, c, "OlapConfig.constraints") for c in self.constraints]
+        if isinstance(self.seed_filter, dict):
+            self.seed_filter = SeedFilter(**self.seed_filter)
+        self._check_engine_clauses()
         if self.cluster and self.engine is not None and isinstance(self.engine, EngineConfig) \
                 and has_explicit_replication(self.engine):
             raise DeclarationError(
                 "OlapConfig: cluster and an engine with explicit keeper_path/replica_name are exclusive",
                 "give cluster= (replication paths are derived) or explicit keeper_path/replica_name, not both")
+
+
+    def _check_engine_clauses(self) -> None:
+        """Engines that read or write elsewhere take no ORDER BY, PARTITION BY, SAMPLE BY or projections (S3
+        takes ORDER BY and PARTITION BY), as Moose checks."""
+        if not isinstance(self.engine, IntegrationEngine):
+            return
+        engine = type(self.engine).__name__
+        clauses = (
+            ("ORDER BY", bool(self.order_by_fields or self.order_by_expression), self.engine.supports_order_by,
+             "order_by_fields or order_by_expression"),
+            ("PARTITION BY", bool(self.partition_by), self.engine.supports_partition_by, "partition_by"),
+            ("SAMPLE BY", bool(self.sample_by_expression), self.engine.supports_sample_by, "sample_by_expression"),
+            ("projections", bool(self.projections), self.engine.supports_projections, "projections"),
+        )
+        for clause, given, supported, fields in clauses:
+            if given and not supported:
+                raise DeclarationError(f"OlapConfig: {engine} does not support {clause}", f"remove {fields}")
 
 
 def _life_cycle(value: str) -> LifeCycle:

@@ -10,14 +10,19 @@ import re
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from muskox.declare.engines import EngineConfig, engine_config
+import attrs
+
+from muskox.declare.engines import EngineConfig, IntegrationEngine, engine_config, hide_secret_settings
 from muskox.declare.errors import DeclarationError
-from muskox.declare.location import SourceLocation, caller_location, placed, prefix
-from muskox.declare.olap_config import OlapConfig, TableIndex, TableProjection
+from muskox.declare.location import SourceLocation, caller_location, placed, prefix, runtime_only
+from muskox.declare.moose_columns import Cols, Column, Columns, moose_columns
+from muskox.declare.olap_config import OlapConfig, TableConstraint, TableIndex, TableProjection
 from muskox.declare.registry import active_registry, display_base
 from muskox.declare.schema import columns_of
 from muskox.declare.typed import ModelTyped
 from muskox.model import table as model
+from muskox.model.engines import Engine, MergeTree
+from muskox.model.recorded import RecordedResource, RecordedStatus
 from muskox.model.table import LifeCycle, Metadata, SourceFile, version_suffix
 
 T = TypeVar("T")
@@ -40,16 +45,23 @@ def source_metadata(metadata: dict[str, Any] | None, location: SourceLocation | 
                     source=None if file is None else SourceFile(file=str(file)))
 
 
+_DEFAULT_CONFIG = OlapConfig()
+"""The default of ``OlapTable(config=...)`` as Moose shows it; each table gets its own copy."""
+
+
 class OlapTable(ModelTyped[T], Generic[T]):
     """A ClickHouse table whose columns come from the schema class ``T`` (pydantic model, dataclass or attrs).
 
     ``name`` is the logical name; with ``OlapConfig(version="1.0")`` the physical table is ``name_1_0``.
+    Tables whose engine reads or writes elsewhere (Kafka, S3Queue, …) are recorded, not applied, for now.
     """
 
     kind: str = "OlapTable"
 
-    def __init__(self, name: str, config: OlapConfig | None = None, *, t: type[T] | None = None) -> None:
+    def __init__(self, name: str, config: OlapConfig = _DEFAULT_CONFIG, *, t: type[T] | None = None) -> None:
         self.location = caller_location()
+        if config is _DEFAULT_CONFIG:
+            config = OlapConfig()
         if not isinstance(name, str) or not name:
             raise DeclarationError(f"{self._here()}OlapTable: the name must be a non-empty string, got {name!r}",
                                    'write OlapTable[Model]("name", OlapConfig(...))')
@@ -64,7 +76,7 @@ class OlapTable(ModelTyped[T], Generic[T]):
         self.model_type: type[T] = t
         self.metadata = self.config.metadata
         try:
-            self.columns: tuple[model.Column, ...] = columns_of(t)
+            self.column_models: tuple[model.Column, ...] = columns_of(t)
             self.engine: EngineConfig = engine_config(self.config.engine, "OlapConfig.engine")
             self._check_against_columns()
         except DeclarationError as exc:
@@ -88,14 +100,29 @@ class OlapTable(ModelTyped[T], Generic[T]):
         """Moose's name for :attr:`physical_name`."""
         return self.physical_name
 
+    @property
+    def cols(self) -> Cols:
+        """The columns by name, for SQL text: ``f"SELECT {table.cols.id} FROM {table.name}"``."""
+        return Cols(moose_columns(self.column_models))
+
+    @property
+    def columns(self) -> Columns:
+        """Deprecated (Moose's first API; use :attr:`cols`): field names by attribute."""
+        return Columns(self.model_type)
+
+    @property
+    def _column_list(self) -> list[Column]:
+        """Moose's name for the columns as it describes them."""
+        return moose_columns(self.column_models)
+
     def column_names(self) -> list[str]:
         """The column names, in order."""
-        return [c.name for c in self.columns]
+        return [c.name for c in self.column_models]
 
     # -- checks -------------------------------------------------------------------------------------------
 
     def _check_against_columns(self) -> None:
-        by_name = _columns_by_name(self.columns)
+        by_name = _columns_by_name(self.column_models)
         model_name = getattr(self.model_type, "__name__", str(self.model_type))
         plain = [("OlapConfig.order_by_fields", f) for f in self.config.order_by_fields]
         for field in ("order_by_expression", "partition_by", "sample_by_expression", "primary_key_expression"):
@@ -128,11 +155,16 @@ class OlapTable(ModelTyped[T], Generic[T]):
 
     def order_by(self) -> tuple[str, ...] | str:
         """``order_by_expression``, else ``order_by_fields``, else the ``Key[...]`` columns (``()`` is ``tuple()``)."""
-        if self.config.order_by_expression is not None:
-            return self.config.order_by_expression
-        if self.config.order_by_fields:
-            return tuple(self.config.order_by_fields)
-        return tuple(c.name for c in self.columns if c.primary_key)
+        return self._order_by(self.config)
+
+    def _order_by(self, config: OlapConfig) -> tuple[str, ...] | str:
+        if config.order_by_expression is not None:
+            return config.order_by_expression
+        if config.order_by_fields:
+            return tuple(config.order_by_fields)
+        if isinstance(self.engine, IntegrationEngine) and not self.engine.supports_order_by:
+            return ()
+        return tuple(c.name for c in self.column_models if c.primary_key)
 
     # -- the model ----------------------------------------------------------------------------------------
 
@@ -143,13 +175,15 @@ class OlapTable(ModelTyped[T], Generic[T]):
         every MergeTree table (``index_granularity``, ``index_granularity_bytes``,
         ``enable_mixed_granularity_parts``, which Moose copies into its map); comparisons treat those as defaults.
         """
-        config = self.config
+        return self._model_table(self.config, project_dir, self.engine.to_engine())
+
+    def _model_table(self, config: OlapConfig, project_dir: Path | None, engine: Engine) -> model.Table:
         return model.Table(
             name=self.physical_name,
-            columns=self.columns,
-            engine=self.engine.to_engine(),
+            columns=self.column_models,
+            engine=engine,
             database=config.database,
-            order_by=self.order_by(),
+            order_by=self._order_by(config),
             partition_by=config.partition_by,
             primary_key_expression=config.primary_key_expression,
             sample_by=config.sample_by_expression,
@@ -162,6 +196,52 @@ class OlapTable(ModelTyped[T], Generic[T]):
             cluster=config.cluster,
             metadata=source_metadata(config.metadata, self.location, project_dir),
         )
+
+    def to_recorded(self, *, project_dir: Path | None = None, default_database: str,
+                    **_: Any) -> RecordedResource:
+        """A table whose engine muskox does not apply yet, as Moose's infra map writes it (credentials hidden)."""
+        engine = self.engine
+        assert isinstance(engine, IntegrationEngine)
+        placeholder = attrs.evolve(self.config, engine=None, order_by_fields=[], order_by_expression=None) \
+            if not engine.supports_order_by else attrs.evolve(self.config, engine=None)
+        table = attrs.evolve(self._model_table(placeholder, project_dir, MergeTree()), settings=hide_secret_settings(
+            dict(self.config.settings or {}), mode_default=engine.moose_name == "S3Queue"))
+        from muskox.model.codec import unstructure_table
+        from muskox.model.infra_map import table_id
+
+        value = unstructure_table(table)
+        value["engine"] = engine.moose_encoding()
+        value["constraints"] = [_constraint(c) for c in self.config.constraints]
+        return RecordedResource(section="tables", key=table_id(table, default_database),
+                                kind=f"{engine.moose_name} table", name=table.name,
+                                status=RecordedStatus.NOT_YET, value=value)
+
+    def constraint_records(self, default_database: str) -> list[RecordedResource]:
+        """The table's constraints, which muskox records (in the table's ``constraints``) but does not apply yet."""
+        from muskox.model.infra_map import table_id
+        from muskox.model.recorded import constraint_record
+
+        if not self.config.constraints:
+            return []
+        key = table_id(self._model_table(self.config, None, self.engine.to_engine()), default_database)
+        return [constraint_record(key, self.physical_name, _constraint(c)) for c in self.config.constraints]
+
+    # -- what only the running application does -------------------------------------------------------------
+
+    def insert(self, *_args: Any, **_kwargs: Any) -> Any:
+        """Writes rows at run time; not available while muskox collects the declarations."""
+        raise runtime_only("OlapTable.insert()")
+
+    def validate_record(self, *_args: Any, **_kwargs: Any) -> Any:
+        """Validates a row at run time; not available while muskox collects the declarations."""
+        raise runtime_only("OlapTable.validate_record()")
+
+    def validate_records(self, *_args: Any, **_kwargs: Any) -> Any:
+        """Validates rows at run time; not available while muskox collects the declarations."""
+        raise runtime_only("OlapTable.validate_records()")
+
+    def close_client(self) -> None:
+        """Closes the run-time client; there is none while muskox collects, so this does nothing."""
 
     def __repr__(self) -> str:
         return f"OlapTable[{getattr(self.model_type, '__name__', self.model_type)}]({self.name!r})"
@@ -178,6 +258,10 @@ def _columns_by_name(columns: tuple[model.Column, ...]) -> dict[str, model.Colum
             _BY_NAME.clear()
         entry = _BY_NAME[id(columns)] = (columns, {c.name: c for c in columns})
     return entry[1]
+
+
+def _constraint(constraint: TableConstraint) -> dict[str, str]:
+    return {"name": constraint.name, "expression": constraint.expression, "type": constraint.type}
 
 
 def _index(index: TableIndex) -> model.TableIndex:

@@ -42,6 +42,10 @@ class Registry:
         self.views: list[View] = []
         self.materialized_views: list[MaterializedView[Any]] = []
         self.streams: list[Stream[Any]] = []
+        self.recorded: dict[str, list[Any]] = {}
+        """Declarations muskox only records, by kind (``IngestApi``, ``Api``, ``Workflow``, ``WebApp``,
+        ``SqlResource``, ``OlapDictionary``), in declaration order."""
+        self._recorded_names: dict[tuple[str, str], SourceLocation | None] = {}
         self._names: dict[tuple[str, str], tuple[str, SourceLocation | None]] = {}
         self._view_names: dict[str, tuple[str, SourceLocation | None]] = {}
         self._topic_names: dict[str, SourceLocation | None] = {}
@@ -104,15 +108,31 @@ class Registry:
         self._topic_names[name] = stream.location
         self.streams.append(stream)
 
+    def add_recorded(self, kind: str, name: str, declaration: Any) -> None:
+        """Register a declaration muskox only records; ``name`` must be free among the declarations of ``kind``."""
+        location = getattr(declaration, "location", None)
+        if (kind, name) in self._recorded_names:
+            raise DeclarationError(
+                f"{kind} {name!r} is declared twice: at {self._place(self._recorded_names[kind, name])} and at "
+                f"{self._place(location)}", "rename one of them, or give one another version")
+        self._recorded_names[kind, name] = location
+        self.recorded.setdefault(kind, []).append(declaration)
+
     def infra_map(self) -> InfraMap:
         """Everything registered, as the model's :class:`InfraMap`."""
+        where: dict[str, Any] = {"project_dir": self.project_dir, "default_database": self.default_database,
+                                 "topic_namespace": self.topic_namespace}
+        recorded = [t.to_recorded(**where) for t in self.tables if not t.engine.applied]
+        recorded += [c for t in self.tables if t.engine.applied for c in t.constraint_records(self.default_database)]
+        recorded += [d.to_recorded(**where) for declarations in self.recorded.values() for d in declarations]
         return InfraMap.of(
             self.default_database,
-            tables=[t.to_table(project_dir=self.project_dir) for t in self.tables],
+            tables=[t.to_table(project_dir=self.project_dir) for t in self.tables if t.engine.applied],
             views=[v.to_view(project_dir=self.project_dir) for v in self.views],
             materialized_views=[m.to_materialized_view(project_dir=self.project_dir)
                                 for m in self.materialized_views],
             topics=[s.to_topic(namespace=self.topic_namespace, project_dir=self.project_dir) for s in self.streams],
+            recorded=recorded,
         )
 
 

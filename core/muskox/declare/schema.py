@@ -82,16 +82,45 @@ def nullable(data_type: ch.DataType) -> ch.DataType:
 
 
 def peel(annotation: Any, extras: Sequence[Any] = ()) -> tuple[Any, list[Any]]:
-    """Strip ``Annotated`` layers and ``NewType`` wrappers, collecting their metadata in order."""
+    """Strip ``Annotated`` layers, ``NewType`` wrappers and ``type`` aliases (Python 3.12's ``type X = …``,
+    also generic ones: ``Pair[int]``), collecting their metadata in order."""
     collected = list(extras)
     while True:
-        if typing.get_origin(annotation) is Annotated:
+        alias = _type_alias_value(annotation)
+        if alias is not None:
+            annotation = alias
+        elif typing.get_origin(annotation) is Annotated:
             collected.extend(_expand(annotation.__metadata__))
             annotation = annotation.__origin__
         elif isinstance(annotation, typing.NewType):
             annotation = annotation.__supertype__
         else:
             return annotation, collected
+
+
+def _type_alias_value(annotation: Any) -> Any:
+    """What a ``type`` alias stands for (its parameters substituted), or None for anything else."""
+    if type(annotation).__name__ == "TypeAliasType":
+        return annotation.__value__
+    origin = typing.get_origin(annotation)
+    if type(origin).__name__ == "TypeAliasType":
+        value = origin.__value__
+        parameters = getattr(origin, "__type_params__", ())
+        if parameters:
+            substituted = dict(zip(parameters, typing.get_args(annotation), strict=False))
+            return _substitute(value, substituted)
+        return value
+    return None
+
+
+def _substitute(annotation: Any, values: dict[Any, Any]) -> Any:
+    """``annotation`` with its type variables replaced by ``values``."""
+    if annotation in values:
+        return values[annotation]
+    parameters = getattr(annotation, "__parameters__", ())
+    if parameters:
+        return annotation[tuple(values.get(p, p) for p in parameters)]
+    return annotation
 
 
 def _expand(metadata: Sequence[Any]) -> list[Any]:

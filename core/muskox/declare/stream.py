@@ -9,14 +9,15 @@ retention in seconds); ``configs`` adds any other topic configuration (``cleanup
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
-from muskox.declare.config_checks import optional_string, reject_unknown, string_map
+from muskox.declare.config_checks import config_class, optional_string, string_map
 from muskox.declare.errors import DeclarationError
-from muskox.declare.location import caller_location, checked, placed, prefix
+from muskox.declare.location import caller_location, placed, prefix, runtime_only
 from muskox.declare.olap_table import OlapTable, source_metadata
 from muskox.declare.registry import active_registry, display_base
 from muskox.declare.typed import ModelTyped
@@ -31,6 +32,47 @@ DEFAULT_RETENTION_PERIOD = 60 * 60 * 24 * 7
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 
 
+@config_class
+@attrs.define(kw_only=True)
+class SubjectLatest:
+    """The latest schema of a schema-registry subject."""
+
+    name: str
+
+
+@config_class
+@attrs.define(kw_only=True)
+class SubjectVersion:
+    """One version of a schema-registry subject."""
+
+    subject: str
+    version: int
+
+
+@config_class
+@attrs.define(kw_only=True)
+class SchemaById:
+    """A schema-registry schema by its id."""
+
+    id: int
+
+
+@config_class
+@attrs.define(kw_only=True)
+class KafkaSchemaConfig:
+    """The schema-registry schema the application encodes a stream's messages with (``JSON``, ``AVRO``,
+    ``PROTOBUF``)."""
+
+    kind: str
+    reference: SubjectLatest | SubjectVersion | SchemaById
+
+    def _normalize(self) -> None:
+        if self.kind not in ("JSON", "AVRO", "PROTOBUF"):
+            raise DeclarationError(f"KafkaSchemaConfig.kind: expected 'JSON', 'AVRO' or 'PROTOBUF', got {self.kind!r}",
+                                   'use kind="JSON"')
+
+
+@config_class
 @attrs.define(kw_only=True)
 class StreamConfig:
     """How a stream's topic is configured, as Moose's ``StreamConfig`` plus explicit topic ``configs``.
@@ -38,7 +80,9 @@ class StreamConfig:
     ``retention_period`` is in seconds (``retention.ms`` on the broker); ``configs`` are broker configuration
     keys and values (``{"cleanup.policy": "compact"}``); ``configs["max.message.bytes"]`` is allowed,
     ``configs["retention.ms"]`` is not (use ``retention_period``). ``destination`` is the ``OlapTable`` the
-    stream feeds; muskox records it but creates no sync process.
+    stream feeds; muskox records it but creates no sync process. ``default_dead_letter_queue`` (where the
+    stream's transforms and consumers send failed messages) and ``schema_config`` (a schema-registry reference)
+    are for the application.
     """
 
     parallelism: int = 1
@@ -47,15 +91,9 @@ class StreamConfig:
     version: str | None = None
     metadata: dict[str, Any] | None = None
     life_cycle: LifeCycle | None = None
+    default_dead_letter_queue: DeadLetterQueue[Any] | None = None
+    schema_config: KafkaSchemaConfig | None = None
     configs: dict[str, str] | None = None
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Reject unknown fields with a clear error."""
-        checked(reject_unknown, cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __attrs_post_init__(self) -> None:
-        checked(self._normalize)
 
     def _normalize(self) -> None:
         for field in ("parallelism", "retention_period"):
@@ -64,6 +102,10 @@ class StreamConfig:
                 raise DeclarationError(f"StreamConfig.{field}: expected a positive integer, got {value!r}",
                                        f"write StreamConfig({field}=1) or more")
         self.version = optional_string(self.version, "StreamConfig.version")
+        if self.default_dead_letter_queue is not None and not isinstance(self.default_dead_letter_queue,
+                                                                          DeadLetterQueue):
+            raise DeclarationError("StreamConfig.default_dead_letter_queue: expected a DeadLetterQueue, got "
+                                   f"{self.default_dead_letter_queue!r}", "pass a DeadLetterQueue[Model](...)")
         if self.destination is not None and not isinstance(self.destination, OlapTable):
             raise DeclarationError(f"StreamConfig.destination: expected an OlapTable, got {self.destination!r}",
                                    "pass the OlapTable the stream feeds, or leave it out")
@@ -96,6 +138,7 @@ class Stream(ModelTyped[T], Generic[T]):
     ``version="1.0"``), behind ``redpanda_config.namespace`` when one is set (``prod.events_1_0``).
     """
 
+    default_dead_letter_queue: DeadLetterQueue[Any] | None
     kind: str = "Stream"
 
     def __init__(self, name: str, config: StreamConfig | None = None, *, t: type[T] | None = None) -> None:
@@ -113,6 +156,10 @@ class Stream(ModelTyped[T], Generic[T]):
         self.config = config if config is not None else StreamConfig()
         self.model_type: type[T] = t
         self.metadata = self.config.metadata
+        self.default_dead_letter_queue: DeadLetterQueue[Any] | None = self.config.default_dead_letter_queue
+        self.transformations: dict[str, list[TransformEntry[Any]]] = {}
+        self.consumers: list[ConsumerEntry[Any]] = []
+        self._multi_transform: Callable[..., Any] | None = None
         try:
             check_topic_name(self.topic_name())
         except DeclarationError as exc:
@@ -129,6 +176,46 @@ class Stream(ModelTyped[T], Generic[T]):
     def _build_full_topic_name(self, namespace: str | None) -> str:
         """Moose's name for :meth:`topic_name`."""
         return self.topic_name(namespace)
+
+    # -- streaming functions: recorded for the application, which runs them ---------------------------------
+
+    def add_transform(self, destination: Stream[Any], transformation: Callable[..., Any],
+                      config: TransformConfig | None = None) -> None:
+        """Send each message, transformed by ``transformation``, to ``destination`` (one per destination and
+        version; failures go to the config's dead-letter queue, else the stream's default one)."""
+        config = config or TransformConfig()
+        if self.default_dead_letter_queue is not None and config.dead_letter_queue is None:
+            config = attrs.evolve(config, dead_letter_queue=self.default_dead_letter_queue)
+        entries = self.transformations.setdefault(destination.name, [])
+        if all(entry.config.version != config.version for entry in entries):
+            entries.append(TransformEntry(destination=destination, transformation=transformation, config=config))
+
+    def add_consumer(self, consumer: Callable[..., Any], config: ConsumerConfig | None = None) -> None:
+        """Call ``consumer`` with each message (one consumer per version)."""
+        config = config or ConsumerConfig()
+        if self.default_dead_letter_queue is not None and config.dead_letter_queue is None:
+            config = attrs.evolve(config, dead_letter_queue=self.default_dead_letter_queue)
+        if all(entry.config.version != config.version for entry in self.consumers):
+            self.consumers.append(ConsumerEntry(consumer=consumer, config=config))
+
+    def has_consumers(self) -> bool:
+        """True once a consumer was added."""
+        return bool(self.consumers)
+
+    def routed(self, values: Any) -> RoutedMessage:
+        """``values`` addressed to this stream, for a multi-transform's result."""
+        return RoutedMessage(destination=self, values=values)
+
+    def set_multi_transform(self, transformation: Callable[..., Any]) -> None:
+        """Route each message to several streams (``transformation`` returns ``[stream.routed(value), …]``)."""
+        self._multi_transform = transformation
+
+    def send(self, values: Any) -> None:
+        """Publishes messages at run time; not available while muskox collects the declarations."""
+        raise runtime_only("Stream.send()")
+
+    def close_producer(self) -> None:
+        """Closes the run-time producer; there is none while muskox collects, so this does nothing."""
 
     def to_topic(self, *, namespace: str | None = None, project_dir: Path | None = None) -> Topic:
         """The stream as a :class:`muskox.model.resources.Topic` named by its physical topic name."""
@@ -148,6 +235,65 @@ class Stream(ModelTyped[T], Generic[T]):
 
     def __repr__(self) -> str:
         return f"Stream[{getattr(self.model_type, '__name__', self.model_type)}]({self.name!r})"
+
+
+@config_class
+@attrs.define(kw_only=True)
+class TransformConfig:
+    """How a transform runs: its ``version`` (several transforms to one destination differ by version), the
+    dead-letter queue of its failures, and metadata."""
+
+    version: str | None = None
+    dead_letter_queue: DeadLetterQueue[Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@config_class
+@attrs.define(kw_only=True)
+class ConsumerConfig:
+    """How a consumer runs: its ``version`` and the dead-letter queue of its failures."""
+
+    version: str | None = None
+    dead_letter_queue: DeadLetterQueue[Any] | None = None
+
+
+@attrs.define
+class TransformEntry(Generic[T]):
+    """A transform added to a stream."""
+
+    destination: Stream[Any]
+    transformation: Callable[..., Any]
+    config: TransformConfig
+
+
+@attrs.define
+class ConsumerEntry(Generic[T]):
+    """A consumer added to a stream."""
+
+    consumer: Callable[..., Any]
+    config: ConsumerConfig
+
+
+@attrs.define
+class RoutedMessage:
+    """Messages addressed to one stream (what ``Stream.routed`` returns)."""
+
+    destination: Stream[Any]
+    values: Any
+
+
+class DeadLetterQueue(Stream[T], Generic[T]):
+    """A stream for the messages a transform, consumer or ingest API could not process, with the error.
+
+    ``DeadLetterQueue[Order]("orders_dlq")`` declares its topic like any stream; its messages are
+    ``DeadLetterModel[Order]`` records.
+    """
+
+    kind: str = "DeadLetterQueue"
+
+    def __init__(self, name: str, config: StreamConfig | None = None, *, t: type[T] | None = None) -> None:
+        self._model_type = t
+        super().__init__(name, config if config is not None else StreamConfig(), t=t)
 
 
 def check_topic_name(name: str) -> None:

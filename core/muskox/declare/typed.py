@@ -7,9 +7,15 @@ callable that passes it as the ``t=`` keyword.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Union
 
 T = TypeVar("T")
+U = TypeVar("U")
+T_none = TypeVar("T_none")
+U_none = TypeVar("U_none")
+
+ZeroOrMany = Union[T, list[T], None]  # noqa: UP007 - subscriptable as ZeroOrMany[Event], as in Moose
+"""What a transform returns: one record, several, or None to drop the record."""
 
 
 class ModelBound:
@@ -38,8 +44,25 @@ class ModelBound:
 class ModelTyped(Generic[T]):
     """Base of declarations parametrised by a schema class (``OlapTable[T]``, ``MaterializedView[T]``)."""
 
+    name: str
+    model_type: type[T]
+    """The schema class."""
+
+    @property
+    def columns(self) -> Any:
+        """Deprecated (Moose's first API; use ``table.cols``): the schema's field names by attribute."""
+        from muskox.declare.moose_columns import Columns
+
+        return Columns(self.model_type)
+
     def __class_getitem__(cls, item: Any) -> Any:
         """``Cls[Model]`` binds the schema class; type variables keep the usual generic alias."""
         if isinstance(item, TypeVar) or (isinstance(item, tuple) and any(isinstance(i, TypeVar) for i in item)):
             return super().__class_getitem__(item)  # type: ignore[misc]
         return ModelBound(cls, item)
+
+
+BaseTypedResource = ModelTyped
+"""Moose's name of the base of declarations typed by a schema class."""
+TypedMooseResource = ModelTyped
+"""Moose's name of the base of declarations whose columns come from a schema class."""

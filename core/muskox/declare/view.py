@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import attrs
 
-from muskox.declare.config_checks import optional_string, reject_unknown
+from muskox.declare.config_checks import config_class, optional_string
 from muskox.declare.errors import DeclarationError
-from muskox.declare.location import caller_location, checked, placed
+from muskox.declare.location import caller_location, placed
 from muskox.declare.olap_table import OlapTable, source_metadata
 from muskox.declare.registry import active_registry, display_base
 from muskox.dialect.quoting import quote_identifier
@@ -31,6 +31,7 @@ def table_reference(source: Any) -> str:
     return f"{quote_identifier(database)}.{quote_identifier(name)}" if database else quote_identifier(name)
 
 
+@config_class
 @attrs.define(kw_only=True)
 class ViewConfig:
     """What a view selects and from where (``base_tables`` are used for ordering, not parsed from the SQL)."""
@@ -39,14 +40,6 @@ class ViewConfig:
     base_tables: list[Any] = attrs.field(factory=list)
     database: str | None = None
     metadata: dict[str, Any] | None = None
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """Reject unknown fields with a clear error."""
-        checked(reject_unknown, cls, args, kwargs)
-        return super().__new__(cls)
-
-    def __attrs_post_init__(self) -> None:
-        checked(self._normalize)
 
     def _normalize(self) -> None:
         optional_string(self.select_statement, "ViewConfig.select_statement")
@@ -57,6 +50,7 @@ class ViewConfig:
 class View:
     """A ClickHouse view: ``CREATE VIEW name AS select_statement``."""
 
+    metadata: dict[str, Any] | None
     kind: str = "View"
 
     def __init__(self, name: str, config_or_select: ViewConfig | str, base_tables: list[Any] | None = None,

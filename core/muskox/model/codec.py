@@ -26,6 +26,15 @@ from muskox.model.engines import (
     engine_name,
 )
 from muskox.model.infra_map import InfraMap, table_id
+from muskox.model.recorded import (
+    CONSTRAINTS,
+    SECTIONS,
+    RecordedResource,
+    by_map_key,
+    constraint_record,
+    is_recorded_table,
+    read_recorded,
+)
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, LifeCycle, Metadata, SourceFile, Table, TableIndex, TableProjection
 from muskox.model.types import AggregateFunction, DataType, LowCardinality, Nullable, SimpleAggregateFunction
@@ -343,21 +352,39 @@ def unstructure_infra_map(infra: InfraMap) -> dict[str, Any]:
         materialized_views={key: unstructure_materialized_view(m) for key, m in infra.materialized_views.items()},
         topics={key: unstructure_topic(t) for key, t in infra.topics.items()},
     )
+    for recorded in infra.recorded.values():  # kept as Moose encodes them (see muskox.model.recorded)
+        if recorded.section == CONSTRAINTS:
+            result["tables"][recorded.value["table"]]["constraints"].append(dict(recorded.value["constraint"]))
+        else:
+            result[recorded.section][recorded.key] = dict(recorded.value)
     return result
 
 
 def structure_infra_map(value: Any, _: type = InfraMap) -> InfraMap:
-    """Read a map; Moose's sections muskox does not manage (APIs, workflows, …) are ignored."""
+    """Read a map; what muskox only records (APIs, workflows, web apps, dictionaries, SQL resources, tables with
+    engines it does not apply yet) is kept as written; Moose's other sections are ignored."""
     data = _mapping(value, "infrastructure map", None)
     default_database = _str(data.get("default_database") or "default", "default_database")
-    tables = [structure_table(t) for t in (data.get("tables") or {}).values()]
+    recorded: list[RecordedResource] = []
+    for section in SECTIONS:
+        for key, entry in (data.get(section) or {}).items():
+            if section != "tables" or is_recorded_table(entry):
+                recorded.append(read_recorded(section, key, entry))
+    tables: dict[str, Table] = {}
+    for entry in (data.get("tables") or {}).values():
+        if not is_recorded_table(entry):
+            table = structure_table(entry)
+            key = table_id(table, default_database)
+            tables[key] = table
+            recorded += [constraint_record(key, table.name, c) for c in entry.get("constraints") or ()]
     return InfraMap(
         default_database=default_database,
-        tables={table_id(t, default_database): t for t in tables},
+        tables=tables,
         views={k: structure_view(v) for k, v in (data.get("views") or {}).items()},
         materialized_views={k: structure_materialized_view(v)
                             for k, v in (data.get("materialized_views") or {}).items()},
         topics={k: structure_topic(v) for k, v in (data.get("topics") or {}).items()},
+        recorded=by_map_key(recorded),
     )
 
 

@@ -1,0 +1,7 @@
+"""``moose_lib.config.runtime`` as muskox provides it (see :mod:`muskox.declare.moose_compat`)."""
+
+from muskox.declare.moose_compat import compat_module
+
+compat_module(__name__, [
+    "ConfigurationRegistry", "RuntimeClickHouseConfig", "RuntimeKafkaConfig", "config_registry",
+])

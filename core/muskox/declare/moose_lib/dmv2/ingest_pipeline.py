@@ -1,0 +1,9 @@
+"""``moose_lib.dmv2.ingest_pipeline`` as muskox provides it (see :mod:`muskox.declare.moose_compat`)."""
+
+from muskox.declare.moose_compat import compat_module
+
+compat_module(__name__, [
+    "DeadLetterQueue", "IngestApi", "IngestConfig", "IngestConfigWithDestination", "IngestPipeline",
+    "IngestPipelineConfig", "LifeCycle", "MergeEngine", "OlapConfig", "OlapTable", "Stream", "StreamConfig", "T",
+    "TypedMooseResource",
+])

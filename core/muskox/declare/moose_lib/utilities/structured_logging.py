@@ -1,0 +1,7 @@
+"""``moose_lib.utilities.structured_logging`` as muskox provides it (see :mod:`muskox.declare.moose_compat`)."""
+
+from muskox.declare.moose_compat import compat_module
+
+compat_module(__name__, [
+    "StructuredLogContext", "T", "setup_structured_logging",
+])
