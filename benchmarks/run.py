@@ -221,8 +221,9 @@ def planned_statements(project: Path, database: str) -> list[str]:
     from muskox.files.plan_yaml import plan_from_yaml
     from muskox.model.operations import BUILTIN_OPERATIONS
     from muskox_clickhouse.alter import render_operation
+    from muskox_clickhouse.dialect import CLICKHOUSE
 
-    plan = plan_from_yaml((project / "migrations" / "plan.yaml").read_text(), BUILTIN_OPERATIONS)
+    plan = plan_from_yaml((project / "migrations" / "plan.yaml").read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
     return [sql for operation in plan.operations for sql in render_operation(operation, database)]
 
 

@@ -18,8 +18,6 @@ import attrs
 import pytest
 
 from muskox.apply.executor import execute
-from muskox.dialect.normalize import normalize_infra_map
-from muskox.dialect.quoting import quote_identifier, quote_string
 from muskox.local import RunningServer
 from muskox.model import Column, InfraMap, Table, TableIndex, TableProjection
 from muskox.model.operations import (
@@ -44,7 +42,6 @@ from muskox.model.operations import (
     RemoveSampleBy,
     RenameTableColumn,
 )
-from muskox.model.types import parse_type
 from muskox.plan.fold import apply as fold_apply
 from muskox_clickhouse import ClickHouseBackend, ClickHouseServerError, connect, parse_url
 from muskox_clickhouse.apply import (
@@ -55,6 +52,9 @@ from muskox_clickhouse.apply import (
     MutationTimeout,
 )
 from muskox_clickhouse.client import ClickHouseClient
+from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
+from muskox_clickhouse.dialect.type_text import parse_type
 from muskox_clickhouse.url import ClickHouseUrl
 
 PROTOCOLS = ["http", "native"]
@@ -110,10 +110,10 @@ class World:
 
     def check(self, after: Operation | None = None) -> None:
         reality = self.backend.introspect(self.databases)
-        actual = normalize_infra_map(attrs.evolve(reality, tables={
+        actual = CLICKHOUSE.normalize_infra_map(attrs.evolve(reality, tables={
             key: attrs.evolve(t, life_cycle=self.expected.tables[key].life_cycle) if key in self.expected.tables
             else t for key, t in reality.tables.items()}))
-        expected = normalize_infra_map(self.expected)
+        expected = CLICKHOUSE.normalize_infra_map(self.expected)
         context = f"after {after!r}"
         assert actual.tables == expected.tables, f"{context}: {_differences(actual.tables, expected.tables)}"
         assert actual.views == expected.views, context

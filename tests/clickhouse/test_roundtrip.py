@@ -14,7 +14,6 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from muskox.dialect.normalize import normalize_infra_map, normalize_table
 from muskox.local import RunningServer
 from muskox.model import (
     AggregatingMergeTree,
@@ -59,6 +58,8 @@ from muskox_clickhouse.ddl import (
     render_drop_table,
     render_drop_view,
 )
+from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.dialect.normalize import normalize_table
 from muskox_clickhouse.introspect import introspect
 
 PROTOCOLS = ["http", "native"]
@@ -314,7 +315,7 @@ def test_views_and_materialized_views(clients: dict[str, ClickHouseClient], prot
         lifecycles = {k: t.life_cycle for k, t in declared.tables.items()}
         reality = attrs.evolve(reality, tables={k: attrs.evolve(t, life_cycle=lifecycles[k])
                                                 for k, t in reality.tables.items()})
-        assert normalize_infra_map(reality) == normalize_infra_map(declared)
+        assert CLICKHOUSE.normalize_infra_map(reality) == CLICKHOUSE.normalize_infra_map(declared)
 
         scratch.create(render_drop_view("to daily", database=db), render_drop_view("v plain", database=db),
                        render_drop_table("daily", database=db))

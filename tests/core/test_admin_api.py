@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from muskox.errors import ConnectionFailed
-from muskox.model.codec import to_json
+from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.model.table import Column, Table
 from muskox.model.types import Simple
@@ -22,6 +22,9 @@ from muskox.server.admin_api import AdminApi
 from muskox.server.http_server import PortUnavailable, ProdServer
 from muskox.server.tokens import generate_token
 from muskox.testing.processes import free_port
+from muskox_clickhouse.dialect import CLICKHOUSE
+
+CODEC = model_codec(CLICKHOUSE)
 
 PAIR = generate_token()
 STATE = InfraMap.of("analytics", tables=[Table(name="events", columns=(Column(name="id", data_type=Simple("String")),),
@@ -30,6 +33,8 @@ STATE = InfraMap.of("analytics", tables=[Table(name="events", columns=(Column(na
 
 class FakeState:
     """Answers like a database holding STATE; counts calls."""
+
+    dialect = CLICKHOUSE
 
     def __init__(self) -> None:
         self.planned: list[InfraMap] = []
@@ -68,13 +73,13 @@ def test_missing_or_wrong_tokens_are_refused(header: str | None) -> None:
 def test_inframap_with_a_good_token() -> None:
     reply = api().handle("GET", "/admin/inframap", f"bearer {PAIR.bearer_token}", no_body)
     assert reply.status == 200
-    assert reply.body == {"status": "success", "infra_map": to_json(STATE),
+    assert reply.body == {"status": "success", "infra_map": CODEC.to_json(STATE),
                           "applied_migrations": ["20260101_000000_000_migration"]}
 
 
 def test_plan_takes_the_wrapped_or_the_bare_map() -> None:
     admin = api()
-    for document in ({"infra_map": to_json(STATE)}, to_json(STATE)):
+    for document in ({"infra_map": CODEC.to_json(STATE)}, CODEC.to_json(STATE)):
         reply = admin.handle("POST", "/admin/plan", f"Bearer {PAIR.bearer_token}",
                              lambda document=document: json.dumps(document).encode())
         assert (reply.status, reply.body) == (200, {"changes": False, "operations": []})
@@ -159,13 +164,13 @@ def test_requests_are_logged_without_tokens(server: ProdServer, caplog: pytest.L
 
 def test_the_remote_state_client_reads_the_server(server: ProdServer) -> None:
     server.start(api())
-    remote = fetch_remote_state(server.url + "/", PAIR.bearer_token)
+    remote = fetch_remote_state(server.url + "/", PAIR.bearer_token, CLICKHOUSE)
     assert remote.infra_map == STATE
     assert remote.applied_migrations == ("20260101_000000_000_migration",)
     with pytest.raises(RemoteStateError, match=r"the token was refused\): Invalid or missing token"):
-        fetch_remote_state(server.url, "wrong.token")
+        fetch_remote_state(server.url, "wrong.token", CLICKHOUSE)
     with pytest.raises(RemoteStateError, match=r"no token was given"):
-        fetch_remote_state(server.url, None)
+        fetch_remote_state(server.url, None, CLICKHOUSE)
 
 
 def test_the_client_explains_an_unconfigured_server() -> None:
@@ -173,7 +178,7 @@ def test_the_client_explains_an_unconfigured_server() -> None:
     running.start(api(None))
     try:
         with pytest.raises(RemoteStateError, match="Admin API key not configured") as caught:
-            fetch_remote_state(running.url, PAIR.bearer_token)
+            fetch_remote_state(running.url, PAIR.bearer_token, CLICKHOUSE)
         assert "admin_api_key" in str(caught.value)
     finally:
         running.stop()
@@ -181,7 +186,7 @@ def test_the_client_explains_an_unconfigured_server() -> None:
 
 def test_the_client_explains_an_unreachable_server() -> None:
     with pytest.raises(ConnectionFailed, match=r"cannot reach the Admin API at http://127\.0\.0\.1:"):
-        fetch_remote_state(f"http://127.0.0.1:{free_port()}", "a.b", timeout=5)
+        fetch_remote_state(f"http://127.0.0.1:{free_port()}", "a.b", CLICKHOUSE, timeout=5)
 
 
 @pytest.mark.parametrize(("given", "endpoint"), [

@@ -13,7 +13,10 @@ import pytest
 
 from muskox.declare import DeclarationError, collect_project
 from muskox.exit_codes import ExitCode
-from muskox.model.codec import to_json
+from muskox.model.codec import model_codec
+from muskox_clickhouse.dialect import CLICKHOUSE
+
+CODEC = model_codec(CLICKHOUSE)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 MOOSE = FIXTURES / "moose-cli-0.6.533" / "snapshot-mode"
@@ -47,7 +50,7 @@ def test_ported_moose_project_matches_moose(step: str) -> None:
     """model_v1/v2.py with ``from muskox import`` give the tables, views and MVs moose-cli 0.6.533 wrote."""
     import pydantic  # noqa: F401 - the fixture project declares pydantic models
     expected = json.loads((MOOSE / step / "local_infra_map.json").read_text())
-    collected = to_json(collect_project(PORTED / step, default_database="fx_legacy"))
+    collected = CODEC.to_json(collect_project(PORTED / step, default_database="fx_legacy"))
     assert _declared_part(collected) == _declared_part(expected)
 
 

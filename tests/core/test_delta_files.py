@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from muskox.dialect.normalize import normalize_infra_map
 from muskox.errors import PlanInvalid
 from muskox.files import delta as d
 from muskox.files.delta import (
@@ -38,6 +37,7 @@ from muskox.plan.fold import FoldError, fold
 from muskox.plan.planner import PlanRequest, make_plan
 from muskox.plan.policies.approvals import Approvals
 from muskox.testing.strategies import schema_pairs
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "moose-cli-0.6.533" / "delta-mode"
 MOOSE_EMPTY_HASH = "2cef55d3abf87fd8ab3e438898a908d7af537773c06e46ee692b6bd622e44901"
@@ -63,7 +63,7 @@ def moose_files() -> list[Path]:
 
 
 def test_moose_files_load_with_their_tagged_engines() -> None:
-    first, second = (migration_from_yaml(p.read_text(), p.name) for p in moose_files())
+    first, second = (migration_from_yaml(p.read_text(), p.name, CLICKHOUSE) for p in moose_files())
     assert first.id == "20261123_063614_163_migration" and first.description == "migration"
     assert first.created_at == "2026-11-23T06:36:14.163703724Z"
     assert all(type(delta).__name__.startswith("Create") for delta in first.deltas)
@@ -82,30 +82,30 @@ def test_moose_files_load_with_their_tagged_engines() -> None:
 
 def test_moose_empty_state_hash_is_muskox_empty_state_hash() -> None:
     """Both moose files were generated against an empty database; muskox hashes an empty state the same."""
-    first = migration_from_yaml(moose_files()[0].read_text(), "first")
-    assert first.parent_state_hash == MOOSE_EMPTY_HASH == state_hash(InfraMap(default_database="local"))
+    first = migration_from_yaml(moose_files()[0].read_text(), "first", CLICKHOUSE)
+    assert first.parent_state_hash == MOOSE_EMPTY_HASH == state_hash(InfraMap(default_database="local"), CLICKHOUSE)
 
 
 def test_moose_first_file_folds_from_empty_and_lowers_to_plan_operations() -> None:
-    first = migration_from_yaml(moose_files()[0].read_text(), "first")
+    first = migration_from_yaml(moose_files()[0].read_text(), "first", CLICKHOUSE)
     lowered, state = lower_migration(first, InfraMap(default_database="local"))
     assert [type(op).__name__ for op in lowered.operations] == [
         "CreateTable", "CreateTable", "CreateTable", "CreateMaterializedView", "CreateView"]
     assert sorted(t.name for t in state.tables.values()) == ["events", "kind_counts", "users"]
     assert state.views["big_events"].source_tables == ("`events`",)
-    assert state_hash(state) != MOOSE_EMPTY_HASH
+    assert state_hash(state, CLICKHOUSE) != MOOSE_EMPTY_HASH
 
 
 def test_muskox_writes_plain_mappings_in_moose_field_order() -> None:
-    first = migration_from_yaml(moose_files()[0].read_text(), "first")
-    text = migration_to_yaml(first)
+    first = migration_from_yaml(moose_files()[0].read_text(), "first", CLICKHOUSE)
+    text = migration_to_yaml(first, CLICKHOUSE)
     assert "!" not in text
     top = [line.split(":")[0] for line in text.splitlines() if line and not line.startswith((" ", "-"))]
     assert top == ["id", "description", "parent_state_hash", "deltas", "created_at"]
     assert "  engine:\n      ReplacingMergeTree:\n        ver: updated\n        is_deleted: null\n" in text
     assert "- type: CreateTable\n  table:\n    name: kind_counts\n    columns:\n" in text
     assert text.endswith("created_at: 2026-11-23T06:36:14.163703724Z\n")  # a plain YAML timestamp
-    assert migration_from_yaml(text, "again") == first
+    assert migration_from_yaml(text, "again", CLICKHOUSE) == first
 
 
 @pytest.mark.parametrize(("engine_yaml", "expected"), [
@@ -116,7 +116,7 @@ def test_muskox_writes_plain_mappings_in_moose_field_order() -> None:
 def test_tagged_engines_in_any_form(engine_yaml: str, expected: str) -> None:
     text = (f"id: x\nparent_state_hash: h\ncreated_at: 2026-01-01T00:00:00Z\ndeltas:\n- type: CreateTable\n"
             f"  table:\n    name: t\n    columns: []\n    engine: {engine_yaml}\n")
-    (delta,) = migration_from_yaml(text, "x.yaml").deltas
+    (delta,) = migration_from_yaml(text, "x.yaml", CLICKHOUSE).deltas
     assert isinstance(delta, d.CreateTable) and type(delta.table.engine).__name__ == expected
 
 
@@ -142,7 +142,7 @@ deltas:
   surprise: 1
 """
     with pytest.raises(PlanInvalid) as caught:
-        migration_from_yaml(text, "f.yaml")
+        migration_from_yaml(text, "f.yaml", CLICKHOUSE)
     problems = caught.value.problems
     assert len(problems) == 4, problems
     assert problems[0].startswith("f.yaml: deltas[0]: unknown delta type 'CreateRowPolicy'")
@@ -153,26 +153,26 @@ deltas:
 
 def test_bad_yaml_and_missing_fields() -> None:
     with pytest.raises(PlanInvalid, match="not valid YAML at line 1"):
-        migration_from_yaml("id: [unclosed", "f.yaml")
+        migration_from_yaml("id: [unclosed", "f.yaml", CLICKHOUSE)
     with pytest.raises(PlanInvalid) as caught:
-        migration_from_yaml("deltas: []\n", "f.yaml")
+        migration_from_yaml("deltas: []\n", "f.yaml", CLICKHOUSE)
     assert "f.yaml: id: expected a non-empty string" in caught.value.problems
 
 
 def test_directory_loading_skips_plan_and_pending_and_checks_ids(tmp_path: Path) -> None:
     migration = new_migration((), "h", now=NOW)
-    write_migration(tmp_path, migration)
+    write_migration(tmp_path, migration, CLICKHOUSE)
     (tmp_path / "plan.yaml").write_text("created_at: x\noperations: []\n")
     (tmp_path / "pending.yaml").write_text("not: a migration\n")
-    assert load_migrations(tmp_path) == [migration]
+    assert load_migrations(tmp_path, CLICKHOUSE) == [migration]
     with pytest.raises(PlanInvalid, match="already exists"):
-        write_migration(tmp_path, migration)
-    (tmp_path / "renamed.yaml").write_text(migration_to_yaml(migration))
+        write_migration(tmp_path, migration, CLICKHOUSE)
+    (tmp_path / "renamed.yaml").write_text(migration_to_yaml(migration, CLICKHOUSE))
     with pytest.raises(PlanInvalid) as caught:
-        load_migrations(tmp_path)
+        load_migrations(tmp_path, CLICKHOUSE)
     assert any("differs from the file name" in p for p in caught.value.problems)
     assert any("two files have the id" in p for p in caught.value.problems)
-    assert load_migrations(tmp_path / "missing") == []
+    assert load_migrations(tmp_path / "missing", CLICKHOUSE) == []
 
 
 # -- ids ------------------------------------------------------------------------------------------------------
@@ -214,7 +214,8 @@ def _canonical(operations: Sequence[ops.Operation], current: InfraMap) -> list[o
 
 def _plan(pair: tuple[InfraMap, InfraMap]) -> tuple[InfraMap, InfraMap, tuple[ops.Operation, ...]]:
     before, after = pair
-    return before, after, make_plan(PlanRequest(current=before, target=after, approvals=YES)).operations
+    return before, after, make_plan(PlanRequest(current=before, target=after, approvals=YES,
+                                                dialect=CLICKHOUSE)).operations
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -234,11 +235,12 @@ def test_lowering_the_deltas_of_a_plan_gives_the_plan(pair: tuple[InfraMap, Infr
 @given(schema_pairs(default_database=DB))
 def test_files_round_trip_through_yaml_and_fold_like_the_plan(pair: tuple[InfraMap, InfraMap]) -> None:
     before, after, operations = _plan(pair)
-    migration = new_migration(deltas_from_operations(operations, before, target=after), state_hash(before), now=NOW)
-    again = migration_from_yaml(migration_to_yaml(migration), migration.file_name)
+    migration = new_migration(deltas_from_operations(operations, before, target=after),
+                              state_hash(before, CLICKHOUSE), now=NOW)
+    again = migration_from_yaml(migration_to_yaml(migration, CLICKHOUSE), migration.file_name, CLICKHOUSE)
     assert again == migration
     folded = fold_migration(before, again)
-    assert normalize_infra_map(folded) == normalize_infra_map(fold(before, operations))
+    assert CLICKHOUSE.normalize_infra_map(folded) == CLICKHOUSE.normalize_infra_map(fold(before, operations))
 
 
 def _view_world() -> tuple[InfraMap, InfraMap]:
@@ -255,15 +257,15 @@ def _view_world() -> tuple[InfraMap, InfraMap]:
 
 def test_views_and_materialized_views_keep_their_whole_definition() -> None:
     before, after = _view_world()
-    operations = make_plan(PlanRequest(current=before, target=after, approvals=YES)).operations
+    operations = make_plan(PlanRequest(current=before, target=after, approvals=YES, dialect=CLICKHOUSE)).operations
     deltas = deltas_from_operations(operations, before, target=after)
     assert [type(x).__name__ for x in deltas] == ["DropView", "CreateView", "CreateMaterializedView"]
     assert deltas[0] == d.DropView(view=before.views["recent"])
     assert deltas[1] == d.CreateView(view=after.views["recent"])
     assert deltas[2] == d.CreateMaterializedView(mv=after.materialized_views["to_counts"])
     assert lower_deltas(deltas, before) == list(operations)
-    migration = new_migration(deltas, state_hash(before), now=NOW)
-    assert migration_from_yaml(migration_to_yaml(migration), "x") == migration
+    migration = new_migration(deltas, state_hash(before, CLICKHOUSE), now=NOW)
+    assert migration_from_yaml(migration_to_yaml(migration, CLICKHOUSE), "x", CLICKHOUSE) == migration
     assert fold_migration(before, migration).materialized_views == after.materialized_views
 
 
@@ -271,7 +273,7 @@ def test_version_bump_backfill_is_a_backfill_table_delta() -> None:
     old = Table(name="events", columns=(Column(name="id", data_type=Simple("String")),), order_by=("id",))
     new = attrs.evolve(old, name="events_2_0", version="2.0")
     before, after = InfraMap.of(DB, tables=[old]), InfraMap.of(DB, tables=[new])
-    operations = make_plan(PlanRequest(current=before, target=after, approvals=YES)).operations
+    operations = make_plan(PlanRequest(current=before, target=after, approvals=YES, dialect=CLICKHOUSE)).operations
     deltas = deltas_from_operations(operations, before, target=after)
     assert [type(x).__name__ for x in deltas] == ["CreateTable", "BackfillTable", "DropTable"]
     backfill = deltas[1]
@@ -284,7 +286,7 @@ def test_raw_sql_delta_lowers_to_raw_sql() -> None:
     raw = d.RawSql(sql=("SELECT 1", "SELECT 2"), description="checks")
     assert lower_deltas([raw], InfraMap(default_database=DB)) == [
         ops.RawSql(sql=("SELECT 1", "SELECT 2"), description="checks")]
-    text = migration_to_yaml(new_migration((raw,), "h", now=NOW))
+    text = migration_to_yaml(new_migration((raw,), "h", now=NOW), CLICKHOUSE)
     assert "- type: RawSql\n  sql:\n  - SELECT 1\n  - SELECT 2\n  description: checks\n" in text
 
 
@@ -332,20 +334,22 @@ def test_hash_ignores_what_the_server_reformats_and_what_it_cannot_know() -> Non
         table, database="local", ttl="ts + toIntervalDay(30)", life_cycle=LifeCycle.FULLY_MANAGED, metadata=None,
         settings={"index_granularity": "8192"})], views=[View(
             name="recent", database="local", select_sql="SELECT id FROM local.events WHERE ts > now()")])
-    assert state_hash(as_read_back) == state_hash(declared)
+    assert state_hash(as_read_back, CLICKHOUSE) == state_hash(declared, CLICKHOUSE)
     elsewhere = InfraMap.of("other_db", tables=[table], views=list(declared.views.values()))
-    assert state_hash(elsewhere) == state_hash(declared)  # the default database's name does not count
+    assert state_hash(elsewhere, CLICKHOUSE) == state_hash(declared,
+                                                           CLICKHOUSE)  # the default database's name does not count
 
 
 def test_hash_sees_schema_changes() -> None:
     declared = _declared()
     table = declared.tables["local_events"]
     wider = attrs.evolve(table, columns=(*table.columns, Column(name="x", data_type=Simple("String"))))
-    assert state_hash(InfraMap.of("local", tables=[wider])) != state_hash(declared)
-    assert state_hash(attrs.evolve(declared, views={})) != state_hash(declared)
+    assert state_hash(InfraMap.of("local", tables=[wider]), CLICKHOUSE) != state_hash(declared, CLICKHOUSE)
+    assert state_hash(attrs.evolve(declared, views={}), CLICKHOUSE) != state_hash(declared, CLICKHOUSE)
     moved = attrs.evolve(table, database="archive")
-    assert state_hash(InfraMap.of("local", tables=[moved], views=list(declared.views.values()))) != state_hash(
-        declared)
+    assert state_hash(InfraMap.of("local", tables=[moved], views=list(declared.views.values())),
+                      CLICKHOUSE) != state_hash(
+        declared, CLICKHOUSE)
 
 
 # -- generation on top of unapplied files ----------------------------------------------------------------------
@@ -354,29 +358,32 @@ def test_hash_sees_schema_changes() -> None:
 def test_files_generated_before_a_deploy_chain_their_parent_hashes() -> None:
     empty = InfraMap(default_database=DB)
     first_state = InfraMap.of(DB, tables=[Table(name="t", columns=(Column(name="a", data_type=Simple("String")),))])
-    pending = pending_state(empty, [], [])
-    first = migration_for_plan(make_plan(PlanRequest(current=pending.state, target=first_state, approvals=YES)),
+    pending = pending_state(empty, [], [], CLICKHOUSE)
+    first = migration_for_plan(make_plan(PlanRequest(current=pending.state, target=first_state, approvals=YES,
+                                                     dialect=CLICKHOUSE)),
                                pending, first_state, now=NOW)
-    assert first is not None and first.parent_state_hash == state_hash(empty)
+    assert first is not None and first.parent_state_hash == state_hash(empty, CLICKHOUSE)
     second_state = InfraMap.of(DB, tables=[attrs.evolve(first_state.tables["db_t"], columns=(
         Column(name="a", data_type=Simple("String")), Column(name="b", data_type=Simple("UInt8"))))])
-    pending = pending_state(empty, [first], [])  # the first is committed, not applied
+    pending = pending_state(empty, [first], [], CLICKHOUSE)  # the first is committed, not applied
     assert pending.state.tables.keys() == first_state.tables.keys() and not pending.warnings
     second = migration_for_plan(make_plan(PlanRequest(current=pending.state, target=second_state,
-                                                      approvals=YES)), pending, second_state, now=NOW)
+                                                      approvals=YES, dialect=CLICKHOUSE)),
+                                pending, second_state, now=NOW)
     assert second is not None and second.id > first.id
     assert [type(x).__name__ for x in second.deltas] == ["AddTableColumn"]
-    assert second.parent_state_hash == state_hash(fold_migration(empty, first))
-    assert pending_state(first_state, [first], [first.id]).unapplied == ()
-    nothing = pending_state(second_state, [first, second], [first.id, second.id])
-    assert migration_for_plan(make_plan(PlanRequest(current=nothing.state, target=second_state)), nothing,
+    assert second.parent_state_hash == state_hash(fold_migration(empty, first), CLICKHOUSE)
+    assert pending_state(first_state, [first], [first.id], CLICKHOUSE).unapplied == ()
+    nothing = pending_state(second_state, [first, second], [first.id, second.id], CLICKHOUSE)
+    assert migration_for_plan(make_plan(PlanRequest(current=nothing.state, target=second_state, dialect=CLICKHOUSE)),
+                              nothing,
                               second_state) is None
     extra = Table(name="x", columns=(Column(name="a", data_type=Simple("String")),))
     drifted = pending_state(InfraMap.of(DB, tables=[*first_state.tables.values(), extra]), [first, second],
-                            [first.id])  # someone created table x by hand
+                            [first.id], CLICKHOUSE)  # someone created table x by hand
     assert len(drifted.warnings) == 1 and second.file_name in drifted.warnings[0]
     with pytest.raises(FoldError, match="part-applied"):  # second applied by hand, never recorded
-        pending_state(second_state, [first, second], [first.id])
+        pending_state(second_state, [first, second], [first.id], CLICKHOUSE)
 
 
 @given(st.text(max_size=30))

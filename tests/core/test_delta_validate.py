@@ -20,6 +20,7 @@ from muskox.model.infra_map import InfraMap
 from muskox.model.operations import BUILTIN_OPERATIONS
 from muskox.model.table import Column, Table
 from muskox.model.types import Simple
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "moose-cli-0.6.533"
 DB = "local"
@@ -34,13 +35,14 @@ def _file(deltas: tuple[d.Delta, ...], parent: str, minutes: int, name: str = "m
 
 
 def _base() -> tuple[MigrationFile, str]:
-    first = _file((d.CreateTable(table=EVENTS),), state_hash(InfraMap(default_database=DB)), 0, "create events")
-    return first, state_hash(fold_migration(InfraMap(default_database=DB), first))
+    first = _file((d.CreateTable(table=EVENTS),), state_hash(InfraMap(default_database=DB), CLICKHOUSE), 0,
+                  "create events")
+    return first, state_hash(fold_migration(InfraMap(default_database=DB), first), CLICKHOUSE)
 
 
 def _write(directory: Path, *migrations: MigrationFile) -> Path:
     for migration in migrations:
-        write_migration(directory, migration)
+        write_migration(directory, migration, CLICKHOUSE)
     return directory
 
 
@@ -48,7 +50,7 @@ def test_a_clean_chain_is_valid(tmp_path: Path) -> None:
     first, after_first = _base()
     second = _file((d.AddTableColumn(table_id="local_events", column=COUNTRY, after_column="name"),),
                    after_first, 1, "add country")
-    report = validate_deltas(_write(tmp_path, first, second), DB)
+    report = validate_deltas(_write(tmp_path, first, second), DB, CLICKHOUSE)
     assert report.ok and not report.warnings, report
     assert report.checked.startswith("2 migration file(s)")
 
@@ -58,7 +60,7 @@ def test_branch_files_that_touch_one_table_conflict(tmp_path: Path) -> None:
     adds = _file((d.AddTableColumn(table_id="local_events", column=COUNTRY, after_column="name"),),
                  after_first, 1, "branch a")
     drops = _file((d.DropTable(table=EVENTS),), after_first, 2, "branch b")
-    report = validate_deltas(_write(tmp_path, first, adds, drops), DB)
+    report = validate_deltas(_write(tmp_path, first, adds, drops), DB, CLICKHOUSE)
     assert not report.ok
     (conflict,) = [p for p in report.problems if p.startswith("conflict:")]
     assert adds.file_name in conflict and drops.file_name in conflict
@@ -80,7 +82,7 @@ def test_both_changing_a_table_conflicts_and_unrelated_siblings_are_reported_too
 def test_a_file_that_does_not_fold_is_named_with_its_delta(tmp_path: Path) -> None:
     first, after_first = _base()
     broken = _file((d.DropTableColumn(table_id="local_events", column_name="nope"),), after_first, 1)
-    report = validate_deltas(_write(tmp_path, first, broken), DB)
+    report = validate_deltas(_write(tmp_path, first, broken), DB, CLICKHOUSE)
     assert report.problems == (f"fold from an empty database: {broken.file_name}: deltas[0] (DropTableColumn: drop "
                                f"column nope from local_events): column 'nope' does not exist in table 'events'",)
 
@@ -88,14 +90,14 @@ def test_a_file_that_does_not_fold_is_named_with_its_delta(tmp_path: Path) -> No
 def test_a_parent_hash_that_does_not_follow_is_a_warning(tmp_path: Path) -> None:
     first, _after_first = _base()
     stray = _file((d.AddTableColumn(table_id="local_events", column=COUNTRY),), "0" * 64, 1)
-    report = validate_deltas(_write(tmp_path, first, stray), DB)
+    report = validate_deltas(_write(tmp_path, first, stray), DB, CLICKHOUSE)
     assert report.ok and len(report.warnings) == 1 and stray.file_name in report.warnings[0]
 
 
 def test_moose_files_fold_error_and_conflict(tmp_path: Path) -> None:
     for path in (FIXTURES / "delta-mode").glob("*.yaml"):
         shutil.copy(path, tmp_path)
-    report = validate_deltas(tmp_path, DB)
+    report = validate_deltas(tmp_path, DB, CLICKHOUSE)
     fold_error, conflict = report.problems
     assert "20261123_063616_742_migration.yaml: deltas[0] (CreateTable" in fold_error
     assert "table 'users' already exists" in fold_error
@@ -104,9 +106,9 @@ def test_moose_files_fold_error_and_conflict(tmp_path: Path) -> None:
 
 def test_moose_snapshot_plans() -> None:
     """Step 1 reaches its target; step 2 does not: moose dropped the rename of the protected users.name."""
-    step1 = validate_snapshot(FIXTURES / "snapshot-mode" / "step1", BUILTIN_OPERATIONS)
+    step1 = validate_snapshot(FIXTURES / "snapshot-mode" / "step1", BUILTIN_OPERATIONS, CLICKHOUSE)
     assert step1.ok and step1.checked.startswith("plan.yaml (5 operation(s))")
-    step2 = validate_snapshot(FIXTURES / "snapshot-mode" / "step2", BUILTIN_OPERATIONS)
+    step2 = validate_snapshot(FIXTURES / "snapshot-mode" / "step2", BUILTIN_OPERATIONS, CLICKHOUSE)
     assert step2.problems == ("plan.yaml does not reach local_infra_map.json: ~ table users: column full_name added",)
     assert step2.notes == ("not reached, as the lifecycle rules say: Table 'users' is DELETION_PROTECTED - 1 column "
                            "drop(s) blocked: name",)
@@ -116,7 +118,7 @@ def test_a_plan_that_does_not_apply_to_its_remote_state(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "snapshot-mode" / "step2", tmp_path, dirs_exist_ok=True)
     plan = tmp_path / "plan.yaml"
     plan.write_text(plan.read_text().replace("column_name: legacy_flag", "column_name: no_such_column"))
-    report = validate_snapshot(tmp_path, BUILTIN_OPERATIONS)
+    report = validate_snapshot(tmp_path, BUILTIN_OPERATIONS, CLICKHOUSE)
     assert report.problems == ("plan.yaml: operations[0] (DropTableColumn) does not apply to remote_state.json with "
                                "the operations before it: column 'no_such_column' does not exist in table 'events'",)
 

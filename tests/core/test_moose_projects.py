@@ -14,10 +14,13 @@ import pytest
 
 from muskox.declare import DeclarationError, collect_project
 from muskox.files.snapshot import infra_map_from_text, infra_map_to_text
-from muskox.model.codec import to_json
+from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.model.recorded import RecordedStatus
+from muskox_clickhouse.dialect import CLICKHOUSE
 from tests.moose_projects import PROJECTS, MooseProject, project
+
+to_json = model_codec(CLICKHOUSE).to_json
 
 HERE = [p for p in PROJECTS if p.runs_here]
 
@@ -99,9 +102,9 @@ def test_projects_import_moose_lib_not_muskox(p: MooseProject) -> None:
 def test_the_infra_map_reads_back_unchanged(p: MooseProject) -> None:
     """local_infra_map.json carries the recorded declarations and reads back to the same map."""
     infra = collect(p)
-    text = infra_map_to_text(infra)
-    assert infra_map_from_text(text, "local_infra_map.json") == infra
-    assert infra_map_to_text(infra_map_from_text(text, "local_infra_map.json")) == text
+    text = infra_map_to_text(infra, CLICKHOUSE)
+    assert infra_map_from_text(text, "local_infra_map.json", CLICKHOUSE) == infra
+    assert infra_map_to_text(infra_map_from_text(text, "local_infra_map.json", CLICKHOUSE), CLICKHOUSE) == text
 
 
 def test_a_pipeline_gives_table_stream_dead_letter_queue_and_ingest_api_as_moose_names_them() -> None:
@@ -147,7 +150,7 @@ def test_versioned_pipeline_parts_and_paths(tmp_path: Path) -> None:
 def test_phase_two_objects_are_recorded_with_secrets_hidden() -> None:
     for name in ("kafka_s3_integrations", "dictionaries_and_sql"):
         infra = collect(project(name))
-        text = infra_map_to_text(infra)
+        text = infra_map_to_text(infra, CLICKHOUSE)
         for secret in ("very-secret", "AKIAEXAMPLE", "kafka-secret", "mysql-secret"):
             assert secret not in text
         assert all(r.status is RecordedStatus.NOT_YET for r in infra.recorded.values())
@@ -286,18 +289,19 @@ def test_plan_lists_each_recorded_declaration_once() -> None:
     from muskox.plan.planner import PlanRequest, make_plan
 
     infra = collect(project("webapp_and_workflows"))
-    result = make_plan(PlanRequest(current=InfraMap(default_database="local"), target=infra, gate=False))
+    result = make_plan(PlanRequest(current=InfraMap(default_database="local"), target=infra, dialect=CLICKHOUSE,
+                                     gate=False))
     listing = render_listing(result, infra.recorded.values())
     for line in ("= workflow nightly: recorded, not applied by muskox", "= web app dashboard: recorded, not applied",
                  "= consumption API signups_by_source/2.1: recorded, not applied by muskox"):
         assert listing.count(line) == 1, listing
     assert [type(op).__name__ for op in result.operations] == ["CreateTable", "CreateTable"]
-    report = json.loads(json.dumps(plan_json(result, infra)))
+    report = json.loads(json.dumps(plan_json(result, infra, CLICKHOUSE)))
     assert {r["kind"] for r in report["recorded"]} == {"workflow", "web app", "consumption API"}
 
     phase_two = collect(project("dictionaries_and_sql"))
-    listing = render_listing(make_plan(PlanRequest(current=InfraMap(default_database="local"), target=phase_two,
-                                                   gate=False)), phase_two.recorded.values())
+    request = PlanRequest(current=InfraMap(default_database="local"), target=phase_two, dialect=CLICKHOUSE, gate=False)
+    listing = render_listing(make_plan(request), phase_two.recorded.values())
     assert listing.count("= dictionary dict_products: muskox does not apply this kind yet") == 1
     assert listing.count("= table constraint products.named: muskox does not apply this kind yet") == 1
     assert to_json(phase_two)["tables"]["local_products"]["constraints"] == [

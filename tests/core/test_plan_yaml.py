@@ -30,6 +30,7 @@ from muskox.model.operations import (
 )
 from muskox.model.types import Simple
 from muskox.testing.strategies import identifiers, tables
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "moose-cli-0.6.533" / "snapshot-mode"
 MOOSE_SCHEMA = "../.moose/migration_schema.json"
@@ -39,13 +40,13 @@ HASH_KEYS = ("engine_params_hash:", "table_settings_hash:")
 @pytest.mark.parametrize("step", ["step1", "step2"])
 def test_moose_plans_write_back_identically(step: str) -> None:
     text = (FIXTURES / step / "plan.yaml").read_text()
-    plan = plan_from_yaml(text, BUILTIN_OPERATIONS)
+    plan = plan_from_yaml(text, BUILTIN_OPERATIONS, CLICKHOUSE)
     moose_lines = [line for line in text.splitlines() if not line.strip().startswith(HASH_KEYS)]
-    assert plan_to_yaml(plan, schema=MOOSE_SCHEMA).splitlines() == moose_lines
+    assert plan_to_yaml(plan, CLICKHOUSE, schema=MOOSE_SCHEMA).splitlines() == moose_lines
 
 
 def test_moose_step2_plan_reads_as_the_expected_operations() -> None:
-    plan = plan_from_yaml((FIXTURES / "step2" / "plan.yaml").read_text(), BUILTIN_OPERATIONS)
+    plan = plan_from_yaml((FIXTURES / "step2" / "plan.yaml").read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
     assert [type(op).__name__ for op in plan.operations] == [
         "DropTableColumn", "DropTableIndex", "ModifyTableTtl", "ModifyTableSettings", "AddTableColumn"]
     assert plan.created_at == "2026-11-23T06:36:11.481102136Z"
@@ -68,7 +69,7 @@ operations:
     sql:
     - ALTER TABLE events UPDATE referrer = '' WHERE referrer IS NULL
 """
-    plan = plan_from_yaml(text, BUILTIN_OPERATIONS)
+    plan = plan_from_yaml(text, BUILTIN_OPERATIONS, CLICKHOUSE)
     assert plan.operations == (
         RenameTableColumn(table="users", before_column_name="name", after_column_name="full_name"),
         RawSql(sql=("ALTER TABLE events UPDATE referrer = '' WHERE referrer IS NULL",),
@@ -78,7 +79,7 @@ operations:
 
 def test_missing_optional_fields_default_to_null() -> None:
     plan = plan_from_yaml("created_at: 2026-01-01T00:00:00Z\noperations:\n- DropTable:\n    table: t\n",
-                          BUILTIN_OPERATIONS)
+                          BUILTIN_OPERATIONS, CLICKHOUSE)
     assert plan.operations == (DropTable(table="t"),)
 
 
@@ -101,7 +102,7 @@ operations:
 - [not, a, mapping]
 """
     with pytest.raises(PlanInvalid) as info:
-        plan_from_yaml(text, BUILTIN_OPERATIONS)
+        plan_from_yaml(text, BUILTIN_OPERATIONS, CLICKHOUSE)
     problems = info.value.problems
     assert problems[0] == "plan.yaml: unknown top-level key 'colour'"
     bad_type = "plan.yaml: operations[1].AddTableColumn.column: data_type: cannot parse"
@@ -117,7 +118,7 @@ operations:
 @pytest.mark.parametrize("text", ["operations: [", "created_at: x\noperations:\n  - : :\n", "- just a list"])
 def test_broken_yaml_is_one_clear_error(text: str) -> None:
     with pytest.raises(PlanInvalid, match=r"plan\.yaml"):
-        plan_from_yaml(text, BUILTIN_OPERATIONS)
+        plan_from_yaml(text, BUILTIN_OPERATIONS, CLICKHOUSE)
 
 
 def _column(name: str) -> Column:
@@ -151,7 +152,7 @@ operations: st.SearchStrategy[Operation] = st.one_of(
 @given(st.lists(operations, max_size=6))
 def test_any_plan_round_trips(ops: list[Operation]) -> None:
     plan = Plan(created_at="2026-11-23T06:36:08.832820Z", operations=tuple(ops))
-    assert plan_from_yaml(plan_to_yaml(plan), BUILTIN_OPERATIONS) == plan
+    assert plan_from_yaml(plan_to_yaml(plan, CLICKHOUSE), BUILTIN_OPERATIONS, CLICKHOUSE) == plan
 
 
 def test_json_schema_is_valid_and_accepts_moose_plans() -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from muskox.dialect.normalize import normalize_table
 from muskox.model.infra_map import InfraMap
 from muskox.plan.fold import fold
 from muskox.plan.planner import PlanRequest, make_plan
 from muskox.plan.policies.approvals import Approvals
 from muskox.testing.strategies import schema_pairs
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)
 
@@ -18,7 +18,7 @@ def _shape(infra: InfraMap) -> dict[str, object]:
     """Tables normalized, columns as a set (the differ leaves column order alone)."""
     shapes: dict[str, object] = {}
     for key, table in infra.tables.items():
-        normal = normalize_table(table, default_database=infra.default_database)
+        normal = CLICKHOUSE.normalize_table(table, default_database=infra.default_database)
         shapes[key] = (frozenset(normal.columns), normal.__class__(name=normal.name, columns=()), normal.engine,
                        normal.order_by, normal.partition_by, normal.ttl, tuple(sorted(normal.settings.items())),
                        frozenset(normal.indexes), frozenset(normal.projections), normal.sample_by)
@@ -29,16 +29,16 @@ def _shape(infra: InfraMap) -> dict[str, object]:
 @given(schema_pairs())
 def test_plan_applied_to_a_gives_b_and_replanning_is_empty(pair: tuple[InfraMap, InfraMap]) -> None:
     before, after = pair
-    plan = make_plan(PlanRequest(current=before, target=after, approvals=YES))
+    plan = make_plan(PlanRequest(current=before, target=after, approvals=YES, dialect=CLICKHOUSE))
     applied = fold(before, plan.operations)
     assert _shape(applied) == _shape(after)
-    assert make_plan(PlanRequest(current=applied, target=after, approvals=YES)).empty
+    assert make_plan(PlanRequest(current=applied, target=after, approvals=YES, dialect=CLICKHOUSE)).empty
 
 
 @settings(max_examples=50, deadline=None)
 @given(schema_pairs())
 def test_plans_are_deterministic(pair: tuple[InfraMap, InfraMap]) -> None:
     before, after = pair
-    first = make_plan(PlanRequest(current=before, target=after, approvals=YES))
-    second = make_plan(PlanRequest(current=before, target=after, approvals=YES))
+    first = make_plan(PlanRequest(current=before, target=after, approvals=YES, dialect=CLICKHOUSE))
+    second = make_plan(PlanRequest(current=before, target=after, approvals=YES, dialect=CLICKHOUSE))
     assert first.operations == second.operations

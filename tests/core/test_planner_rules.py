@@ -30,6 +30,7 @@ from muskox.plan.policies.approvals import ApprovalRequired, Approvals
 from muskox.plan.policies.destructive import Finding
 from muskox.plan.policies.renames import RenameProposal
 from muskox.plan.policies.version_bumps import BumpDecision, VersionBump
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 DB = "db"
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)
@@ -49,7 +50,8 @@ def plan(before: Sequence[object], after: Sequence[object], approvals: Approvals
                            views=[i for i in items if isinstance(i, View)],
                            materialized_views=[i for i in items if isinstance(i, MaterializedView)])
 
-    return make_plan(PlanRequest(current=infra(before), target=infra(after), approvals=approvals, **kw))  # type: ignore[arg-type]
+    return make_plan(PlanRequest(current=infra(before), target=infra(after), approvals=approvals, **kw,
+                                 dialect=CLICKHOUSE))  # type: ignore[arg-type]
 
 
 def ops(result: PlanResult) -> list[str]:
@@ -227,7 +229,8 @@ def test_rename_without_a_terminal_or_override_is_an_error_naming_it() -> None:
 def test_rename_prompt_answers(answer: str, expected: list[str]) -> None:
     prompter = Scripted(rename=answer)
     request = PlanRequest(current=InfraMap.of(DB, [table()]),
-                          target=InfraMap.of(DB, [table("events", ID, TS, FULL_NAME)]), interactive=True)
+                          target=InfraMap.of(DB, [table("events", ID, TS, FULL_NAME)]), interactive=True,
+                          dialect=CLICKHOUSE)
     result = make_plan(request, prompter)  # type: ignore[arg-type]
     assert ops(result) == expected
     assert prompter.asked[0] == ("rename", "name", "full_name", 1, 1)
@@ -237,7 +240,8 @@ def test_rename_prompt_answers(answer: str, expected: list[str]) -> None:
 def test_rename_prompt_cancel_aborts() -> None:
     with pytest.raises(ApprovalRequired, match="cancelled during rename confirmation"):
         make_plan(PlanRequest(current=InfraMap.of(DB, [table()]),
-                              target=InfraMap.of(DB, [table("events", ID, TS, FULL_NAME)]), interactive=True),
+                              target=InfraMap.of(DB, [table("events", ID, TS, FULL_NAME)]), interactive=True,
+                              dialect=CLICKHOUSE),
                   Scripted(rename="c"))  # type: ignore[arg-type]
 
 
@@ -252,16 +256,19 @@ def test_destructive_gate_refuses_without_approval_and_suggests_a_version() -> N
 def test_destructive_gate_asks_at_a_terminal() -> None:
     prompter = Scripted(destructive=False)
     with pytest.raises(ApprovalRequired):
-        make_plan(PlanRequest(current=InfraMap.of(DB, [table()]), target=InfraMap.of(DB, []), interactive=True),
+        make_plan(PlanRequest(current=InfraMap.of(DB, [table()]), target=InfraMap.of(DB, []), interactive=True,
+                              dialect=CLICKHOUSE),
                   prompter)  # type: ignore[arg-type]
     assert prompter.asked == [("destructive", ("DROP TABLE events",))]
-    yes = make_plan(PlanRequest(current=InfraMap.of(DB, [table()]), target=InfraMap.of(DB, []), interactive=True),
+    yes = make_plan(PlanRequest(current=InfraMap.of(DB, [table()]), target=InfraMap.of(DB, []), interactive=True,
+                                dialect=CLICKHOUSE),
                     Scripted(destructive=True))  # type: ignore[arg-type]
     assert yes.operations == (DropTable(table="events"),)
 
 
 def test_preview_without_gate_never_asks() -> None:
-    result = make_plan(PlanRequest(current=InfraMap.of(DB, [table()]), target=InfraMap.of(DB, []), gate=False))
+    result = make_plan(PlanRequest(current=InfraMap.of(DB, [table()]), target=InfraMap.of(DB, []), gate=False,
+                                   dialect=CLICKHOUSE))
     assert result.operations == (DropTable(table="events"),) and len(result.destructive) == 1
 
 
@@ -306,7 +313,7 @@ def test_no_auto_backfill_sql_drops_the_backfill() -> None:
 def test_bump_decisions_are_asked_and_required() -> None:
     prompter = Scripted()
     result = make_plan(PlanRequest(current=InfraMap.of(DB, [versioned("1.0")]),
-                                   target=InfraMap.of(DB, [versioned("2.0")]), interactive=True),
+                                   target=InfraMap.of(DB, [versioned("2.0")]), interactive=True, dialect=CLICKHOUSE),
                        prompter)  # type: ignore[arg-type]
     assert ops(result) == ["CreateTable", "RawSql"]  # the old table is kept
     assert prompter.asked == [("bump", "events_1_0", "events_2_0", None)]

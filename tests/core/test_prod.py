@@ -18,6 +18,7 @@ from muskox.server.boot import acquire_waiting, destructive_operations, on_datab
 from muskox.server.supervise import exit_status
 from muskox.state import LockHeld
 from muskox.state.file_store import FileStateStore
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 
 def table(name: str, *columns: str, version: str | None = None, database: str | None = None) -> Table:
@@ -38,7 +39,7 @@ def test_the_refusal_lists_every_operation_and_both_remedies() -> None:
 def test_destructive_operations_include_the_table_a_version_bump_drops() -> None:
     current = InfraMap.of("db", tables=[table("events", "id", "a"), table("gone", "id")])
     target = InfraMap.of("db", tables=[table("events", "id", version="2.0")])
-    result = make_plan(PlanRequest(current=current, target=target, gate=False))
+    result = make_plan(PlanRequest(current=current, target=target, gate=False, dialect=CLICKHOUSE))
     found = destructive_operations(result)
     assert "DROP TABLE gone" in found
     assert any(f.startswith("DROP TABLE events (replaced by events_2_0") for f in found), found
@@ -47,11 +48,12 @@ def test_destructive_operations_include_the_table_a_version_bump_drops() -> None
 def test_no_destructive_operations_in_an_additive_plan() -> None:
     current = InfraMap.of("db", tables=[table("events", "id")])
     target = InfraMap.of("db", tables=[table("events", "id", "a"), table("more", "id")])
-    assert destructive_operations(make_plan(PlanRequest(current=current, target=target, gate=False))) == []
+    assert destructive_operations(make_plan(PlanRequest(current=current, target=target, gate=False,
+                                                        dialect=CLICKHOUSE))) == []
 
 
 def test_the_lock_is_waited_for_then_reported(tmp_path: Path) -> None:
-    store = FileStateStore(tmp_path)
+    store = FileStateStore(tmp_path, dialect=CLICKHOUSE)
     held = store.acquire_lock("other-host:1")
     clock = [0.0]
     said: list[str] = []

@@ -8,9 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from muskox.declare.moose_encoding import consumption_path, ingest_path, with_version
-from muskox.model.codec import from_json, to_json
+from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.model.recorded import SECTIONS, RecordedStatus, read_recorded
+from muskox_clickhouse.dialect import CLICKHOUSE
+
+from_json, to_json = model_codec(CLICKHOUSE).from_json, model_codec(CLICKHOUSE).to_json
 
 segments = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=8)
 paths = st.lists(segments, min_size=1, max_size=3).map("/".join)

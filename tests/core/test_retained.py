@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from muskox.declare import collect_project
-from muskox.dialect.normalize import normalize_table
 from muskox.files.retained import import_line, retained_module_name, retained_source, write_retained
 from muskox.model.engines import OtherEngine
 from muskox.model.table import LifeCycle, Table
 from muskox.testing.strategies import tables
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 MAIN = "from muskox import OlapTable\n"
 
@@ -24,7 +24,7 @@ def collect(project: Path) -> dict[str, Table]:
 
 
 def comparable(table: Table) -> Table:
-    return attrs.evolve(normalize_table(table, default_database="db"), metadata=None)
+    return attrs.evolve(CLICKHOUSE.normalize_table(table, default_database="db"), metadata=None)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -37,7 +37,7 @@ def test_the_written_module_declares_the_same_table_externally_managed(table: Ta
         project = Path(directory)
         (project / "app").mkdir()
         (project / "app" / "main.py").write_text(MAIN)
-        write_retained(table, "new_table", project_dir=project, source_dir="app", main_module="main.py")
+        write_retained(table, "new_table", CLICKHOUSE, project_dir=project, source_dir="app", main_module="main.py")
         [found] = collect(project).values()
     expected = attrs.evolve(table, life_cycle=LifeCycle.EXTERNALLY_MANAGED)
     assert comparable(found) == comparable(expected)
@@ -47,8 +47,8 @@ def test_the_import_is_added_once_and_the_file_is_named_after_database_and_table
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "main.py").write_text(MAIN.rstrip("\n"))  # no final newline: one is added first
     table = Table(name="events_1", version="1", database="Analytics", columns=())
-    first = write_retained(table, "events_2", project_dir=tmp_path, source_dir="app", main_module="main.py")
-    write_retained(table, "events_2", project_dir=tmp_path, source_dir="app", main_module="main.py")
+    first = write_retained(table, "events_2", CLICKHOUSE, project_dir=tmp_path, source_dir="app", main_module="main.py")
+    write_retained(table, "events_2", CLICKHOUSE, project_dir=tmp_path, source_dir="app", main_module="main.py")
     assert first == tmp_path / "app" / f"{retained_module_name(table)}.py"
     assert first.name == "retained_analytics_events_1.py"
     main = (tmp_path / "app" / "main.py").read_text().splitlines()
@@ -58,6 +58,6 @@ def test_the_import_is_added_once_and_the_file_is_named_after_database_and_table
 
 def test_an_engine_without_a_declaration_class_is_named_in_a_comment() -> None:
     table = Table(name="kv", columns=(), engine=OtherEngine(name="Memory", arguments=None))
-    source = retained_source(table, "kv_2")
+    source = retained_source(table, "kv_2", CLICKHOUSE)
     assert "# engine Memory has no declaration class" in source
     assert "engine=" not in source

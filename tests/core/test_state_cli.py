@@ -17,6 +17,7 @@ from muskox.exit_codes import ExitCode
 from muskox.state import LockInfo
 from muskox.state.file_store import LOCK_FILE, FileStateStore
 from muskox.state.lock_info import encode_record, utc_now
+from muskox_clickhouse.dialect import CLICKHOUSE
 from tests.conftest import CliRunner
 
 
@@ -30,7 +31,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def store_of(project: Path, tenant: str | None = None) -> FileStateStore:
-    return FileStateStore(project / ".muskox" / (tenant or "state"))
+    return FileStateStore(project / ".muskox" / (tenant or "state"), dialect=CLICKHOUSE)
 
 
 def lock_cli(project: Path, *args: str) -> int:

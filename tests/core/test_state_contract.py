@@ -29,6 +29,7 @@ from muskox.plugin.interfaces import StateStore
 from muskox.plugin.manager import Plugins
 from muskox.state import LockHeld, LockInfo, LockLost
 from muskox.testing.strategies import tables
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 MakeConfig = Callable[[str], Config]
 PROCESSES = 8
@@ -42,7 +43,8 @@ def capture_state_warnings(caplog: pytest.LogCaptureFixture, monkeypatch: pytest
 
 def open_store(store_name: str, config: Config, project_dir: Path) -> StateStore:
     """Open a store the way muskox does: by its registered name, through the loaded plugins."""
-    return Plugins.load(env={}).state_store(store_name).from_config(config, project_dir=project_dir)
+    return Plugins.load(env={}).state_store(store_name).from_config(config, dialect=CLICKHOUSE,
+                                                                           project_dir=project_dir)
 
 
 def _acquire_worker(store_name: str, config: Config, project_dir: Path, owner: str, barrier: Any,
@@ -327,7 +329,7 @@ def test_lock_info_times_round_trip_and_describe() -> None:
 def test_heartbeat_interval_is_a_third_of_the_ttl(tmp_path: Path) -> None:
     from muskox.state.file_store import FileStateStore
 
-    store = FileStateStore(tmp_path)
+    store = FileStateStore(tmp_path, dialect=CLICKHOUSE)
     with store.acquire_lock("a:1", ttl=3) as lock:
         assert lock._heartbeat is not None
         assert lock._heartbeat.interval == 1

@@ -23,6 +23,7 @@ from muskox.state.lock_info import (
     encode_record_base64,
     format_duration,
 )
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 DOCS = (Path(__file__).parents[2] / "docs" / "plugins.md").read_text()
 
@@ -117,17 +118,17 @@ def test_state_round_trips_and_refuses_what_it_does_not_know() -> None:
     from muskox.model import InfraMap
 
     infra = InfraMap(default_database="db")
-    assert decode_state(encode_state(infra), where="here") == infra
-    assert decode_state(encode_state(infra, compress_over=10), where="here") == infra
+    assert decode_state(encode_state(infra, CLICKHOUSE), CLICKHOUSE, where="here") == infra
+    assert decode_state(encode_state(infra, CLICKHOUSE, compress_over=10), CLICKHOUSE, where="here") == infra
     with pytest.raises(StateError, match="not a muskox state"):
-        decode_state('{"tables": {}}', where="here")
-    newer = json.loads(encode_state(infra))
+        decode_state('{"tables": {}}', CLICKHOUSE, where="here")
+    newer = json.loads(encode_state(infra, CLICKHOUSE))
     newer["version"] = 99
     with pytest.raises(StateError, match="newer than this muskox understands") as info:
-        decode_state(json.dumps(newer), where="here")
+        decode_state(json.dumps(newer), CLICKHOUSE, where="here")
     assert "upgrade muskox" in str(info.value)
     with pytest.raises(StateError, match="gzip data is damaged"):
-        decode_state("gzip:AAAA", where="here")
+        decode_state("gzip:AAAA", CLICKHOUSE, where="here")
 
 
 def test_applied_list_must_be_a_list_of_ids() -> None:

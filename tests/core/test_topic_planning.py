@@ -33,6 +33,7 @@ from muskox.plan.policies.approvals import ApprovalRequired, Approvals
 from muskox.plan.reconcile import applied_state, reconcile
 from muskox.plugin.backends import Backends, topic_names
 from muskox.plugin.interfaces import StreamBackend
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 DB = "db"
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)
@@ -49,7 +50,8 @@ def infra(*topics: Topic, tables: Sequence[Table] = ()) -> InfraMap:
 
 
 def plan(before: Sequence[Topic], after: Sequence[Topic], approvals: Approvals = YES, **kw: Any) -> PlanResult:
-    return make_plan(PlanRequest(current=infra(*before), target=infra(*after), approvals=approvals, **kw))
+    return make_plan(PlanRequest(current=infra(*before), target=infra(*after), approvals=approvals, **kw,
+                                 dialect=CLICKHOUSE))
 
 
 def names(result: PlanResult) -> list[str]:
@@ -139,7 +141,8 @@ def test_an_externally_managed_topic_may_shrink_in_code_without_error() -> None:
 
 def test_tables_and_topics_in_one_plan() -> None:
     table = Table(name="events", columns=(Column(name="id", data_type=Simple("UInt64")),), order_by=("id",))
-    result = make_plan(PlanRequest(current=InfraMap.of(DB), target=infra(topic(), tables=[table]), approvals=YES))
+    result = make_plan(PlanRequest(current=InfraMap.of(DB), target=infra(topic(), tables=[table]), approvals=YES,
+                                   dialect=CLICKHOUSE))
     assert result.operations == (CreateTable(table=table), CreateTopic(topic=topic()))
     assert [op.backend for op in result.operations] == ["olap", "stream"]
 
@@ -153,16 +156,16 @@ def test_topic_operations_round_trip_through_plan_yaml() -> None:
                   ModifyTopicConfig(topic="events", before_configs={"retention.ms": "1"},
                                     after_configs={"retention.ms": "2"}),
                   IncreaseTopicPartitions(topic="events", before_partitions=1, after_partitions=2))
-    text = plan_to_yaml(Plan(created_at="2026-01-01T00:00:00.000000Z", operations=operations))
+    text = plan_to_yaml(Plan(created_at="2026-01-01T00:00:00.000000Z", operations=operations), CLICKHOUSE)
     assert "- DropTopic:\n    topic: old\n" in text
     assert "partition_count: 2" in text
-    assert plan_from_yaml(text, ALL_OPERATIONS).operations == operations
+    assert plan_from_yaml(text, ALL_OPERATIONS, CLICKHOUSE).operations == operations
 
 
 def test_without_the_stream_plugin_topic_operations_are_unknown() -> None:
-    text = plan_to_yaml(Plan(created_at="2026-01-01T00:00:00.000000Z", operations=(DropTopic(topic="x"),)))
+    text = plan_to_yaml(Plan(created_at="2026-01-01T00:00:00.000000Z", operations=(DropTopic(topic="x"),)), CLICKHOUSE)
     with pytest.raises(Exception, match="unknown operation 'DropTopic'"):
-        plan_from_yaml(text, BUILTIN_OPERATIONS)
+        plan_from_yaml(text, BUILTIN_OPERATIONS, CLICKHOUSE)
 
 
 def test_the_json_schema_describes_topic_operations() -> None:
@@ -180,18 +183,18 @@ def test_the_json_schema_describes_topic_operations() -> None:
 def test_topic_operations_become_deltas_and_back() -> None:
     current = infra(topic("old", life_cycle=LifeCycle.FULLY_MANAGED), topic(partitions=1))
     target = infra(topic(partitions=2, retention_ms=1000), topic("new"))
-    result = make_plan(PlanRequest(current=current, target=target, approvals=YES))
+    result = make_plan(PlanRequest(current=current, target=target, approvals=YES, dialect=CLICKHOUSE))
     deltas = deltas_from_operations(result.operations, current, target=target, approved_at="now",
                                     reasons={f.key: f.description for f in result.destructive})
-    migration = new_migration(deltas, state_hash(current), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
-    text = migration_to_yaml(migration)
+    migration = new_migration(deltas, state_hash(current, CLICKHOUSE), now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    text = migration_to_yaml(migration, CLICKHOUSE)
     assert "type: DropTopic" in text and "description: DROP TOPIC old" in text
-    read = migration_from_yaml(text, "m.yaml")
+    read = migration_from_yaml(text, "m.yaml", CLICKHOUSE)
     assert read.deltas == deltas
     assert [d.TYPE for d in read.deltas] == ["DropTopic", "IncreaseTopicPartitions", "ModifyTopicConfig",
                                              "CreateTopic"]
     assert lower_deltas(read.deltas, current) == list(result.operations)
-    assert same_state(fold(current, result.operations), target)
+    assert same_state(fold(current, result.operations), target, CLICKHOUSE)
 
 
 def test_the_fold_checks_topics() -> None:
@@ -202,13 +205,13 @@ def test_the_fold_checks_topics() -> None:
 
 
 def test_the_state_hash_covers_topics_only_when_there_are_some() -> None:
-    empty = state_hash(InfraMap(default_database=DB))
+    empty = state_hash(InfraMap(default_database=DB), CLICKHOUSE)
     assert empty == "2cef55d3abf87fd8ab3e438898a908d7af537773c06e46ee692b6bd622e44901"  # Moose's
-    assert state_hash(infra()) == empty
-    with_topic = state_hash(infra(topic()))
+    assert state_hash(infra(), CLICKHOUSE) == empty
+    with_topic = state_hash(infra(topic()), CLICKHOUSE)
     assert with_topic != empty
-    assert state_hash(infra(topic(life_cycle=LifeCycle.DELETION_PROTECTED, version="1"))) == with_topic
-    assert state_hash(infra(topic(retention_ms=1))) != with_topic
+    assert state_hash(infra(topic(life_cycle=LifeCycle.DELETION_PROTECTED, version="1")), CLICKHOUSE) == with_topic
+    assert state_hash(infra(topic(retention_ms=1)), CLICKHOUSE) != with_topic
 
 
 # -- reconciliation with the broker, drift -----------------------------------------------------------------
@@ -226,14 +229,15 @@ def test_only_managed_keys_are_compared() -> None:
     declared = topic(configs={"cleanup.policy": "compact"})
     current = reconcile(None, broker(Topic(name="events")), infra(declared))
     assert current.topics["events"].managed_configs() == {"retention.ms": "604800000", "cleanup.policy": "delete"}
-    assert names(make_plan(PlanRequest(current=current, target=infra(declared), approvals=YES))) == [
+    assert names(make_plan(PlanRequest(current=current, target=infra(declared), approvals=YES,
+                                       dialect=CLICKHOUSE))) == [
         "ModifyTopicConfig"]
 
 
 def test_foreign_topics_are_not_adopted_and_declared_ones_are() -> None:
     current = reconcile(None, broker(topic("foreign"), topic("events")), infra(topic("events")))
     assert list(current.topics) == ["events"]
-    assert make_plan(PlanRequest(current=current, target=infra(topic("events")))).empty
+    assert make_plan(PlanRequest(current=current, target=infra(topic("events")), dialect=CLICKHOUSE)).empty
 
 
 def test_stored_topics_that_are_gone_are_created_again() -> None:
@@ -245,12 +249,14 @@ def test_a_key_removed_from_the_code_is_deleted_then_forgotten() -> None:
     stored = infra(topic(configs={"cleanup.policy": "compact"}))
     declared = infra(topic())
     current = reconcile(stored, broker(topic(configs={"cleanup.policy": "compact"})), declared)
-    (operation,) = make_plan(PlanRequest(current=current, target=declared, approvals=YES)).operations
+    (operation,) = make_plan(PlanRequest(current=current, target=declared, approvals=YES,
+                                         dialect=CLICKHOUSE)).operations
     assert isinstance(operation, ModifyTopicConfig) and operation.removed() == ["cleanup.policy"]
     # after the DELETE the broker reports the default again; the stored state no longer manages the key
     after = applied_state(stored, broker(topic()), declared)
     assert after.topics["events"].configs == {}
-    assert make_plan(PlanRequest(current=reconcile(after, broker(topic()), declared), target=declared)).empty
+    assert make_plan(PlanRequest(current=reconcile(after, broker(topic()), declared), target=declared,
+                                 dialect=CLICKHOUSE)).empty
 
 
 def test_lifecycle_comes_from_the_code_when_it_declares_the_topic() -> None:
@@ -264,11 +270,11 @@ def test_an_out_of_band_config_change_is_drift_naming_the_topic() -> None:
     expected = reconcile(None, broker(topic()), infra(topic()))
     changed = reconcile(None, broker(topic(retention_ms=5000)), infra(topic()))
     target = infra(topic(partitions=2))
-    assert check_drift(expected, expected, target) is DriftOutcome.NO_DRIFT
-    assert check_drift(changed, expected, target) is DriftOutcome.DRIFT
-    assert drift_report(expected, changed) == ["~ topic events: retention.ms 604800000 → 5000"]
+    assert check_drift(expected, expected, target, CLICKHOUSE) is DriftOutcome.NO_DRIFT
+    assert check_drift(changed, expected, target, CLICKHOUSE) is DriftOutcome.DRIFT
+    assert drift_report(expected, changed, CLICKHOUSE) == ["~ topic events: retention.ms 604800000 → 5000"]
     gone = reconcile(None, broker(), infra(topic()))
-    assert drift_report(expected, gone) == ["- topic events (removed from the database)"]
+    assert drift_report(expected, gone, CLICKHOUSE) == ["- topic events (removed from the database)"]
 
 
 # -- routing ---------------------------------------------------------------------------------------------

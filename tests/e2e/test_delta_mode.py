@@ -22,6 +22,7 @@ from muskox.local import RunningServer
 from muskox.plan.reconcile import reconcile
 from muskox.plugin.manager import Plugins
 from muskox_clickhouse import ClickHouseBackend
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 HEADER = """\
 from datetime import datetime
@@ -108,7 +109,8 @@ def files(project: Path) -> list[Path]:
 
 def applied(project: Path) -> list[str]:
     config = load_config(project)
-    with Plugins.load().state_store(config.state_config.storage).from_config(config, project_dir=project) as store:
+    with Plugins.load().state_store(config.state_config.storage).from_config(
+            config, dialect=CLICKHOUSE, project_dir=project) as store:
         return store.applied_migrations()
 
 
@@ -117,7 +119,7 @@ def database_matches_code(project: Path) -> bool:
     database = config.clickhouse_config.db_name
     target = collect_project(project, default_database=database)
     with ClickHouseBackend.from_config(config) as backend:
-        return same_state(reconcile(None, backend.introspect(), target), target)
+        return same_state(reconcile(None, backend.introspect(), target), target, CLICKHOUSE)
 
 
 def sql(server: RunningServer, statement: str) -> None:
@@ -135,7 +137,7 @@ def test_two_files_applied_in_one_migrate_and_recorded(project: Path, capsys: py
     assert re.search(r"^\s+2\. AddTableColumn: add column country", out, re.M), out
     assert "CreateView" in out and len(files(project)) == 1
     generate(project, capsys, "--description", "Add country & recent view")
-    first, second = load_migrations(project / "migrations")
+    first, second = load_migrations(project / "migrations", CLICKHOUSE)
     assert second.id.endswith("_add_country_recent_view") and second.id > first.id
     assert [d.TYPE for d in first.deltas] == ["CreateTable"]
     assert first.parent_state_hash != second.parent_state_hash  # the second starts after the first

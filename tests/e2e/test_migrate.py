@@ -19,6 +19,7 @@ from muskox.local import RunningServer
 from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.redis import RedisServer
 from muskox_clickhouse import connect, parse_url
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 ROWS_MODEL = """
 from datetime import datetime
@@ -60,10 +61,10 @@ def spawn(project: Path, *args: str) -> subprocess.Popen[str]:
 def add_raw_sql(project: Path, position: int, *statements: str, description: str) -> None:
     """Hand-edit the plan: insert a RawSql operation (a supported edit)."""
     path = project / "migrations" / "plan.yaml"
-    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS)
+    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
     operations = list(plan.operations)
     operations.insert(position, RawSql(sql=tuple(statements), description=description))
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=tuple(operations))))
+    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=tuple(operations)), CLICKHOUSE))
 
 
 @pytest.fixture

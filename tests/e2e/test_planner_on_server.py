@@ -18,6 +18,7 @@ from muskox.plan.policies.approvals import Approvals
 from muskox.plan.reconcile import reconcile
 from muskox.testing.strategies import schema_pairs
 from muskox_clickhouse import ClickHouseBackend
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)
 _numbers = itertools.count()
@@ -38,11 +39,11 @@ def test_plan_applied_on_the_server_reaches_b(clickhouse_server: RunningServer,
             setup = execute([CreateTable(table=t) for t in before.tables.values()], backend.apply)
             assert setup.ok, setup.failed
             current = reconcile(before, backend.introspect(), after)
-            plan = make_plan(PlanRequest(current=current, target=after, approvals=YES))
+            plan = make_plan(PlanRequest(current=current, target=after, approvals=YES, dialect=CLICKHOUSE))
             report = execute(plan.operations, backend.apply)
             assert report.ok, [(plan.operations[f.index].describe(), str(f.error)) for f in report.failed]
             reality = reconcile(current, backend.introspect(), after)
-            assert same_state(reality, after)
-            assert make_plan(PlanRequest(current=reality, target=after, approvals=YES)).empty
+            assert same_state(reality, after, CLICKHOUSE)
+            assert make_plan(PlanRequest(current=reality, target=after, approvals=YES, dialect=CLICKHOUSE)).empty
         finally:
             backend.client.command(f"DROP DATABASE IF EXISTS `{database}`")

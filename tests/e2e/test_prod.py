@@ -25,6 +25,7 @@ from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
 from muskox.local import RunningServer
 from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.processes import free_port, wait_until
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 HEADER = """
 from datetime import datetime
@@ -320,9 +321,9 @@ def test_replicas_booting_together_migrate_once(clickhouse_server: RunningServer
     write_project(tmp_path, database, V1, storage="clickhouse")
     assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
     path = tmp_path / "migrations" / "plan.yaml"
-    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS)
+    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
     hold = RawSql(sql=("SELECT sleep(2)",), description="Holding the lock for the test")
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(hold, *plan.operations))))
+    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(hold, *plan.operations)), CLICKHOUSE))
 
     replicas = [Prod(tmp_path, url, sys.executable, "-c", "pass") for _ in range(3)]
     codes = [replica.wait() for replica in replicas]

@@ -24,6 +24,7 @@ from muskox.local import RunningServer
 from muskox.plan.reconcile import reconcile
 from muskox.plugin.manager import Plugins
 from muskox_clickhouse import ClickHouseBackend
+from muskox_clickhouse.dialect import CLICKHOUSE
 from tests.e2e.scenarios import HEADER, SCENARIOS, Scenario
 
 
@@ -65,7 +66,7 @@ def test_scenario(scenario: Scenario, clickhouse_server: RunningServer, tmp_path
     code, out, err = cli(project, "generate", "migration", "--clickhouse-url", url, "--save", *scenario.flags,
                          capsys=capsys)
     assert code == ExitCode.OK, err
-    plan = plan_from_yaml((project / "migrations" / "plan.yaml").read_text(), Plugins.load().operations())
+    plan = plan_from_yaml((project / "migrations" / "plan.yaml").read_text(), Plugins.load().operations(), CLICKHOUSE)
     assert tuple(type(op).__name__ for op in plan.operations) == scenario.expect
     assert err.count("  x ") == scenario.blocked, err
 
@@ -77,7 +78,7 @@ def test_scenario(scenario: Scenario, clickhouse_server: RunningServer, tmp_path
     with ClickHouseBackend.from_config(config) as backend:
         reality = reconcile(None, backend.introspect(), target)
     if not scenario.blocked:
-        assert same_state(reality, target), json.dumps([t.name for t in reality.tables.values()])
+        assert same_state(reality, target, CLICKHOUSE), json.dumps([t.name for t in reality.tables.values()])
 
     code, out, err = cli(project, "plan", "--clickhouse-url", url, "--exit-code", capsys=capsys)
     assert code == ExitCode.OK, out + err

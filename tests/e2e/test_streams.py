@@ -24,6 +24,7 @@ from muskox.local import RunningServer
 from muskox.plugin.manager import Plugins
 from muskox.testing.kafka import KafkaBroker
 from muskox.testing.processes import free_port
+from muskox_clickhouse.dialect import CLICKHOUSE
 
 HEADER = """\
 from datetime import datetime
@@ -82,7 +83,8 @@ class Project:
     def generate(self, *flags: str) -> list[str]:
         self.ok("generate", "migration", "--save", *flags)
         path = self.root / "migrations" / "plan.yaml"
-        return [type(op).__name__ for op in plan_from_yaml(path.read_text(), Plugins.load().operations()).operations]
+        return [type(op).__name__ for op in plan_from_yaml(path.read_text(), Plugins.load().operations(),
+                                                           CLICKHOUSE).operations]
 
     def topic(self, name: str) -> str:
         return f"{self.namespace}.{name}"
@@ -270,7 +272,7 @@ def test_delta_mode_files_carry_topics(clickhouse_server: RunningServer, kafka_b
     project.ok("generate", "migration", "--save")
     project.code(table("events") + stream("events", parallelism=2, retention_period=60))
     project.ok("generate", "migration", "--save")
-    first, second = load_migrations(project.root / "migrations")
+    first, second = load_migrations(project.root / "migrations", CLICKHOUSE)
     assert [d.TYPE for d in first.deltas] == ["CreateTable", "CreateTopic"]
     assert [d.TYPE for d in second.deltas] == ["ModifyTopicConfig"]
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from muskox.config import ClickHouseConfig, Config
-from muskox.dialect.quoting import quote_string
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.local import RunningServer
@@ -21,6 +20,8 @@ from muskox.model import Column, InfraMap, Table
 from muskox.model.types import Simple
 from muskox.state import LockHeld, StateError
 from muskox.state.encoding import COMPRESS_OVER, GZIP_PREFIX
+from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.dialect.quoting import quote_string
 from muskox_state_keeper import KeeperStateStore
 from muskox_state_keeper.store import LOCK_KEY
 from tests.core.test_state_contract import capture_state_warnings
@@ -34,7 +35,7 @@ def database() -> str:
 @pytest.fixture
 def store(clickhouse_server: RunningServer, database: str) -> Iterator[KeeperStateStore]:
     config = Config(clickhouse_config=ClickHouseConfig(url=f"{clickhouse_server.http_url}/{database}"))
-    with KeeperStateStore.from_config(config) as opened:
+    with KeeperStateStore.from_config(config, dialect=CLICKHOUSE) as opened:
         yield opened
 
 
@@ -222,7 +223,7 @@ def _race(count: int, action: Any) -> list[Any]:
 def test_strict_mode_insert_and_update_are_compare_and_set(clickhouse_server: RunningServer, database: str) -> None:
     """The primitives under the lock, raced by separate connections: exactly one insert and one update win."""
     config = Config(clickhouse_config=ClickHouseConfig(url=f"{clickhouse_server.http_url}/{database}"))
-    stores = [KeeperStateStore.from_config(config) for _ in range(8)]
+    stores = [KeeperStateStore.from_config(config, dialect=CLICKHOUSE) for _ in range(8)]
     try:
         for s in stores:
             s.lock_status()

@@ -12,6 +12,7 @@ from muskox.cli.main import run
 from muskox.config import ClickHouseConfig, Config
 from muskox.exit_codes import ExitCode
 from muskox.local import RunningServer
+from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_state_keeper import KeeperStateStore
 
 
@@ -19,7 +20,7 @@ def test_status_and_release_through_the_cli(clickhouse_server: RunningServer, tm
                                             capsys: pytest.CaptureFixture[str]) -> None:
     url = f"{clickhouse_server.http_url}/cli_{uuid.uuid4().hex[:8]}"
     cli = ["--project", str(tmp_path), "lock"]
-    with KeeperStateStore.from_config(Config(clickhouse_config=ClickHouseConfig(url=url))) as store:
+    with KeeperStateStore.from_config(Config(clickhouse_config=ClickHouseConfig(url=url)), dialect=CLICKHOUSE) as store:
         lock = store.acquire_lock("deploy-box:31", ttl=300)
         assert run([*cli, "status", "--clickhouse-url", url, "--json"]) == ExitCode.OK
         data = json.loads(capsys.readouterr().out)

@@ -12,6 +12,7 @@ from muskox.cli.main import run
 from muskox.config import Config, RedisConfig
 from muskox.exit_codes import ExitCode
 from muskox.testing.redis import RedisServer
+from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_state_redis import RedisStateStore
 
 
@@ -23,7 +24,7 @@ def test_status_and_release_through_the_cli_per_tenant(redis_server: RedisServer
         f'[state_config]\nstorage = "redis"\n[redis_config]\nkey_prefix = "{prefix}"\nurl = "{unreachable}"\n'
         f'[tenants.acme.redis_config]\nkey_prefix = "{prefix}_acme"\n')
     config = Config(redis_config=RedisConfig(url=redis_server.url, key_prefix=f"{prefix}_acme"))
-    with RedisStateStore.from_config(config) as store:
+    with RedisStateStore.from_config(config, dialect=CLICKHOUSE) as store:
         store.acquire_lock("acme-ci:5", ttl=300)
         base = ["--project", str(tmp_path), "lock"]
         assert run([*base, "status", "--redis-url", redis_server.url, "--json"]) == ExitCode.OK

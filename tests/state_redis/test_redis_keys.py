@@ -14,6 +14,7 @@ from muskox.model import InfraMap
 from muskox.state import LockHeld
 from muskox.state.lock_info import LockInfo, encode_record
 from muskox.testing.redis import RedisServer
+from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_state_redis import RedisStateStore
 from tests.core.test_state_contract import capture_state_warnings
 
@@ -32,7 +33,8 @@ def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
 
 def open_store(redis_server: RedisServer, key_prefix: str, last_key_prefix: str | None = None) -> RedisStateStore:
     return RedisStateStore.from_config(Config(redis_config=RedisConfig(
-        url=redis_server.url, key_prefix=key_prefix, last_key_prefix=last_key_prefix or key_prefix)))
+        url=redis_server.url, key_prefix=key_prefix, last_key_prefix=last_key_prefix or key_prefix)),
+        dialect=CLICKHOUSE)
 
 
 def test_state_is_json_under_muskox_key_never_moose_key(redis_server: RedisServer, client: redis.Redis,

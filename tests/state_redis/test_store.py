@@ -13,6 +13,7 @@ from muskox.config import Config, RedisConfig
 from muskox.errors import ConfigError, ConnectionFailed
 from muskox.testing.processes import free_port
 from muskox.testing.redis import RedisServer
+from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_state_redis.store import RedisStateStore
 
 SECRET = "S3cr3tPw"
@@ -36,7 +37,7 @@ def acl_user(redis_server: RedisServer) -> Iterator[str]:
 
 
 def test_ping_set_get_through_the_store(redis_server: RedisServer) -> None:
-    with RedisStateStore.from_config(config_for(redis_server.url)) as store:
+    with RedisStateStore.from_config(config_for(redis_server.url), dialect=CLICKHOUSE) as store:
         store.ping()
         key = store.key(f"test_{uuid.uuid4().hex}")
         store.client.set(key, b"state", ex=60)
@@ -46,23 +47,24 @@ def test_ping_set_get_through_the_store(redis_server: RedisServer) -> None:
 
 def test_keys_use_the_configured_prefixes(redis_server: RedisServer) -> None:
     config = config_for(redis_server.url, key_prefix="tenant_a", last_key_prefix="previous")
-    with RedisStateStore.from_config(config) as store:
+    with RedisStateStore.from_config(config, dialect=CLICKHOUSE) as store:
         assert store.key("infrastructure_map") == "tenant_a::infrastructure_map"
         assert store.last_key("infrastructure_map") == "previous::infrastructure_map"
-    with RedisStateStore.from_config(config_for(redis_server.url)) as store:
+    with RedisStateStore.from_config(config_for(redis_server.url), dialect=CLICKHOUSE) as store:
         assert store.key("migration_lock") == "MS::migration_lock"
 
 
 def test_right_password_of_an_acl_user(redis_server: RedisServer, acl_user: str) -> None:
     url = f"redis://{acl_user}:{SECRET}@127.0.0.1:{redis_server.port}/0"
-    with RedisStateStore.from_config(config_for(url)) as store:
+    with RedisStateStore.from_config(config_for(url), dialect=CLICKHOUSE) as store:
         store.ping()
 
 
 def test_wrong_password_is_connection_failed_without_the_password(redis_server: RedisServer,
                                                                   acl_user: str) -> None:
     url = f"redis://{acl_user}:{SECRET}-wrong@127.0.0.1:{redis_server.port}"
-    with RedisStateStore.from_config(config_for(url)) as store, pytest.raises(ConnectionFailed) as info:
+    with RedisStateStore.from_config(config_for(url), dialect=CLICKHOUSE) as store, \
+            pytest.raises(ConnectionFailed) as info:
         store.ping()
     message = str(info.value)
     assert "refused the credentials" in message
@@ -74,7 +76,7 @@ def test_wrong_password_is_connection_failed_without_the_password(redis_server: 
 
 def test_connection_refused_is_connection_failed_quickly() -> None:
     url = f"redis://user:{SECRET}@127.0.0.1:{free_port()}"
-    store = RedisStateStore.from_config(config_for(url))
+    store = RedisStateStore.from_config(config_for(url), dialect=CLICKHOUSE)
     started = time.monotonic()
     with pytest.raises(ConnectionFailed) as info:
         store.ping()
@@ -90,7 +92,7 @@ def test_connection_refused_is_connection_failed_quickly() -> None:
 @pytest.mark.parametrize("url", [f"http://user:{SECRET}@h:6379", "no-scheme-at-all"])
 def test_unreadable_url_is_a_config_error(url: str) -> None:
     with pytest.raises(ConfigError) as info:
-        RedisStateStore.from_config(config_for(url))
+        RedisStateStore.from_config(config_for(url), dialect=CLICKHOUSE)
     assert "is not a valid Redis URL" in str(info.value)
     assert SECRET not in str(info.value)
 

@@ -35,6 +35,7 @@ from muskox.plan.differ import DiffOptions, diff
 from muskox.plan.fold import FoldError
 from muskox.plan.reconcile import reconcile
 from muskox.plan.workspace import load_target
+from muskox.plugin.dialect import Dialect
 from muskox.plugin.interfaces import Lock, StateStore
 
 log = logging.getLogger("muskox.apply.snapshot")
@@ -65,7 +66,8 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
     """Apply every committed, unapplied migration file in id order (the caller holds the lock); ``advanced``
     receives each file's count of finished operations (see :func:`muskox.apply.executor.execute`)."""
     directory = project_dir / config.migration_config.dir
-    migrations = load_migrations(directory)
+    dialect = backend.dialect
+    migrations = load_migrations(directory, dialect)
     applied = store.applied_migrations()
     by_id = {m.id: m for m in migrations}
     for missing in (i for i in applied if i not in by_id):
@@ -76,7 +78,7 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
         progress(f"No migration files to apply ({len(migrations)} committed, all applied)")
         return DeltaMigrateResult(applied=())
 
-    target = load_target(config, project_dir, backend.database)
+    target = load_target(config, project_dir, backend.database, dialect)
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target), target)
     applied_log = [m for m in migrations if m.id in done]
@@ -88,9 +90,9 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
             if lock is not None:
                 lock.check()
             expected = migration.parent_state_hash
-            actual = state_hash(state)
+            actual = state_hash(state, dialect)
             if expected != actual:
-                raise _diverged(migration, expected, actual, applied_log, state, stored, applied)
+                raise _diverged(migration, expected, actual, applied_log, state, stored, applied, dialect)
             lowered, after = lower_migration(migration, state)
             progress(f"Applying migration {number}/{len(unapplied)}: {migration.id} "
                      f"({len(migration.deltas)} delta(s), {len(lowered.operations)} operation(s))")
@@ -115,11 +117,11 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
 
 
 def _diverged(migration: MigrationFile, expected: str, actual: str, applied_log: Sequence[MigrationFile],
-              live: InfraMap, stored: InfraMap | None, applied_ids: Sequence[str]) -> StateDiverged:
+              live: InfraMap, stored: InfraMap | None, applied_ids: Sequence[str], dialect: Dialect) -> StateDiverged:
     lines = [f"Migration '{migration.id}' cannot be applied: the database state has diverged from the state it "
              f"was generated against (parent_state_hash {expected[:12]}…, the database with the files before it: "
              f"{actual[:12]}…); nothing of it was executed."]
-    lines += forensic_report(applied_log, live, stored)
+    lines += forensic_report(applied_log, live, stored, dialect)
     later = [i for i in applied_ids if i > migration.id]
     if later:
         lines.append(f"Note: it sorts before files already applied ({', '.join(later[:3])}): it was probably "
@@ -131,7 +133,8 @@ def _diverged(migration: MigrationFile, expected: str, actual: str, applied_log:
     return StateDiverged("\n".join(lines), fix)
 
 
-def forensic_report(applied_log: Sequence[MigrationFile], live: InfraMap, stored: InfraMap | None) -> list[str]:
+def forensic_report(applied_log: Sequence[MigrationFile], live: InfraMap, stored: InfraMap | None,
+                    dialect: Dialect) -> list[str]:
     """What the applied files say versus what the database has, per category: ``+`` in the database but not in
     the files, ``-`` in the files but not in the database, ``~`` different."""
     empty = InfraMap(default_database=live.default_database)
@@ -141,7 +144,7 @@ def forensic_report(applied_log: Sequence[MigrationFile], live: InfraMap, stored
     except FoldError as exc:
         expected = stored or empty
         basis = (f"the last stored state (the applied files do not fold from an empty database: {exc.problem})")
-    changes = diff(expected, live, DiffOptions())
+    changes = diff(expected, live, dialect, DiffOptions())
     lines = [f"Compared with {basis}, the database has:" if changes else
              f"The database matches {basis}: the file was generated against another state (another branch's "
              f"files, or a database this deployment never saw)."]
@@ -201,7 +204,7 @@ def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: Stat
     """Record ``migration_id`` as applied without running it (after finishing it by hand); False when it
     already was. Every file before it must be applied already."""
     directory = project_dir / config.migration_config.dir
-    migrations = load_migrations(directory)
+    migrations = load_migrations(directory, backend.dialect)
     ids = [m.id for m in migrations]
     if migration_id not in ids:
         raise PlanInvalid(f"there is no migration file {migration_id}.yaml in {directory}",
@@ -215,7 +218,7 @@ def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: Stat
         raise PlanInvalid(f"{migration_id} comes after unapplied file(s) {', '.join(earlier)}",
                           "apply them (muskox migrate) or mark them applied first, in order")
     store.record_applied(migration_id)
-    target = load_target(config, project_dir, backend.database)
+    target = load_target(config, project_dir, backend.database, backend.dialect)
     stored = store.load_state()
     known = stored
     if stored is not None:

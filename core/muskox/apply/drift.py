@@ -1,8 +1,9 @@
 """Drift detection (spec 5): has the database changed since the plan was generated?
 
 Three states meet: *current* (the database now, reconciled), *expected* (``remote_state.json``: the database
-when the plan was made) and *target* (the code now). Everything is compared through the one normalization
-module, and — unlike Moose, which checks tables only — views, materialized views and topics take part too.
+when the plan was made) and *target* (the code now). Everything is compared through the one normalization,
+the OLAP backend's dialect's, and — unlike Moose, which checks tables only — views, materialized views and
+topics take part too.
 
 1. current == expected → no drift (then the code must still match ``local_infra_map.json``);
 2. current == target → already at target (a re-run, or someone applied it by hand): nothing to execute;
@@ -16,7 +17,6 @@ from collections.abc import Collection
 
 import attrs
 
-from muskox.dialect import normalize
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap
@@ -34,6 +34,7 @@ from muskox.plan.changes import (
     TopicAltered,
 )
 from muskox.plan.differ import DiffOptions, diff
+from muskox.plugin.dialect import Dialect
 
 
 class DriftOutcome(enum.Enum):
@@ -50,11 +51,11 @@ class DriftDetected(MuskoxError):
     exit_code = ExitCode.DRIFT
 
 
-def _comparable(infra: InfraMap, ignore: Collection[str]) -> InfraMap:
+def _comparable(infra: InfraMap, dialect: Dialect, ignore: Collection[str]) -> InfraMap:
     """``infra`` as the differ sees it: normalized, keyed by physical name, without lifecycles, and with each
     table's columns in name order (the differ leaves the order of columns alone, e.g. after a rename, so a
     comparison that counted it would call a database drifted that no plan could change)."""
-    normalized = normalize.normalize_infra_map(infra, ignore_operations=ignore)
+    normalized = dialect.normalize_infra_map(infra, ignore_operations=ignore)
     by_physical_name = {  # lifecycle is a rule for muskox, not a property of the database
         f"{table.database or infra.default_database}.{table.name}": attrs.evolve(
             table, life_cycle=LifeCycle.FULLY_MANAGED, version=None,
@@ -63,17 +64,17 @@ def _comparable(infra: InfraMap, ignore: Collection[str]) -> InfraMap:
     return attrs.evolve(normalized, default_database="", tables=dict(sorted(by_physical_name.items())))
 
 
-def same_state(left: InfraMap, right: InfraMap, ignore: Collection[str] = ()) -> bool:
-    """Equal after normalization (map keys and metadata do not matter, physical identity does)."""
-    return _comparable(left, ignore) == _comparable(right, ignore)
+def same_state(left: InfraMap, right: InfraMap, dialect: Dialect, ignore: Collection[str] = ()) -> bool:
+    """Equal after ``dialect``'s normalization (map keys and metadata do not matter, physical identity does)."""
+    return _comparable(left, dialect, ignore) == _comparable(right, dialect, ignore)
 
 
-def check_drift(current: InfraMap, expected: InfraMap, target: InfraMap,
+def check_drift(current: InfraMap, expected: InfraMap, target: InfraMap, dialect: Dialect,
                 ignore: Collection[str] = ()) -> DriftOutcome:
     """Which of the three outcomes applies."""
-    if same_state(current, expected, ignore):
+    if same_state(current, expected, dialect, ignore):
         return DriftOutcome.NO_DRIFT
-    if same_state(current, target, ignore):
+    if same_state(current, target, dialect, ignore):
         return DriftOutcome.ALREADY_AT_TARGET
     return DriftOutcome.DRIFT
 
@@ -121,14 +122,16 @@ def topic_differences(before: Topic, after: Topic) -> str:
     return ", ".join(details) or "configuration changed"
 
 
-def drift_report(expected: InfraMap, current: InfraMap, ignore: Collection[str] = ()) -> list[str]:
+def drift_report(expected: InfraMap, current: InfraMap, dialect: Dialect,
+                 ignore: Collection[str] = ()) -> list[str]:
     """What changed in the database since ``expected`` was recorded, one line each."""
-    return [describe(change) for change in diff(expected, current, DiffOptions(frozenset(ignore)))]
+    return [describe(change) for change in diff(expected, current, dialect, DiffOptions(frozenset(ignore)))]
 
 
-def raise_drift(expected: InfraMap, current: InfraMap, regenerate: str, ignore: Collection[str] = ()) -> None:
+def raise_drift(expected: InfraMap, current: InfraMap, regenerate: str, dialect: Dialect,
+                ignore: Collection[str] = ()) -> None:
     """Raise :class:`DriftDetected` with the report and the command that regenerates the plan."""
-    lines = drift_report(expected, current, ignore)
+    lines = drift_report(expected, current, dialect, ignore)
     raise DriftDetected(
         "the database changed since the migration plan was generated (another deploy, a manual change, or a "
         "stale plan); nothing was executed:\n" + "\n".join(f"  {line}" for line in lines),
@@ -136,11 +139,12 @@ def raise_drift(expected: InfraMap, current: InfraMap, regenerate: str, ignore: 
     )
 
 
-def check_code_consistency(plan_target: InfraMap, code: InfraMap, ignore: Collection[str] = ()) -> None:
+def check_code_consistency(plan_target: InfraMap, code: InfraMap, dialect: Dialect,
+                           ignore: Collection[str] = ()) -> None:
     """The plan's ``local_infra_map.json`` must still describe today's code."""
-    if same_state(plan_target, code, ignore):
+    if same_state(plan_target, code, dialect, ignore):
         return
-    lines = [describe(change) for change in diff(plan_target, code, DiffOptions(frozenset(ignore)))]
+    lines = [describe(change) for change in diff(plan_target, code, dialect, DiffOptions(frozenset(ignore)))]
     raise PlanInvalid(
         "the plan's desired state (local_infra_map.json) differs from the current code; the plan is for "
         "other code:\n" + "\n".join(f"  {line}" for line in lines),

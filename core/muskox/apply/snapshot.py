@@ -75,21 +75,22 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
     :func:`muskox.apply.executor.execute`)."""
     backend.prefetch()  # under the lock: the server reads its schema while the plan, code and state are read
     directory = project_dir / config.migration_config.dir
-    snapshot = read_snapshot(directory, plugins.operations())
+    dialect = backend.dialect
+    snapshot = read_snapshot(directory, plugins.operations(), dialect)
     ignore = frozenset(config.migration_config.ignore_operations)
     database: str = backend.database
-    target = load_target(config, project_dir, database)
+    target = load_target(config, project_dir, database, dialect)
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target, snapshot.remote_state), target)
 
-    outcome = check_drift(current, snapshot.remote_state, target, ignore)
+    outcome = check_drift(current, snapshot.remote_state, target, dialect, ignore)
     if outcome is DriftOutcome.DRIFT:
-        raise_drift(snapshot.remote_state, current, REGENERATE, ignore)
+        raise_drift(snapshot.remote_state, current, REGENERATE, dialect, ignore)
     if outcome is DriftOutcome.ALREADY_AT_TARGET:
         progress("Database already matches the target state - skipping migration")
         _save(store, stored, _applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.ALREADY_AT_TARGET)
-    check_code_consistency(snapshot.local_infra_map, target, ignore)
+    check_code_consistency(snapshot.local_infra_map, target, dialect, ignore)
     if not snapshot.plan.operations:
         progress("No operations to apply - the database is already up to date")
         _save(store, stored, _applied_state(backend, stored, target))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from muskox.config import Config
     from muskox.model.infra_map import InfraMap
     from muskox.plan.policies.version_bumps import BumpDecision, VersionBump
+    from muskox.plugin.dialect import Dialect
 
 
 @click.group("generate")
@@ -54,9 +55,11 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     from muskox.plan.planner import PlanRequest, make_plan
     from muskox.plan.policies.approvals import Approvals
     from muskox.plan.workspace import gather, open_backend
+    from muskox.plugin.backends import olap_dialect
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
-    remote = fetch_remote(url, token, clickhouse_url)
+    dialect = olap_dialect(app.plugins)
+    remote = fetch_remote(url, token, clickhouse_url, dialect)
     if config.features.migrate_with_deltas:
         from muskox.cli.generate_delta import generate_delta_migration
 
@@ -70,13 +73,14 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     if remote is not None:
         from muskox.plan.remote_state import remote_inputs
 
-        inputs = remote_inputs(config, app.project_dir, remote)
+        inputs = remote_inputs(config, app.project_dir, remote, dialect)
     else:
         with open_backend(app.plugins, config) as backend:
             inputs = gather(app.plugins, config, app.project_dir, backend)
     approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
                                      no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
-    result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, approvals=approvals,
+    result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,
+                                   approvals=approvals,
                                    interactive=output.is_terminal(),
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)),
                        TerminalPrompter())
@@ -84,11 +88,12 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     plan = Plan(created_at=utc_timestamp(), operations=result.operations)
     if not save:
         click.echo("Changes:" if not result.empty else "No changes.")
-        click.echo(plan_to_yaml(plan))
+        click.echo(plan_to_yaml(plan, inputs.dialect))
         return
-    target, retained = _write_retained(app, config, result.bumps, inputs.target)
+    target, retained = _write_retained(app, config, result.bumps, inputs.target, inputs.dialect)
     directory = app.project_dir / config.migration_config.dir
-    written = write_snapshot(directory, Snapshot(plan=plan, remote_state=inputs.current, local_infra_map=target))
+    written = write_snapshot(directory, Snapshot(plan=plan, remote_state=inputs.current, local_infra_map=target),
+                             inputs.dialect)
     schema_path = directory / SCHEMA_FILE
     write_atomically(schema_path, json.dumps(plan_schema(app.plugins.operations()), indent=2) + "\n")
     for path in [*retained, *written, schema_path]:
@@ -96,25 +101,26 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
 
 
 def _write_retained(app: AppContext, config: Config, bumps: Sequence[tuple[VersionBump, BumpDecision]],
-                    target: InfraMap) -> tuple[InfraMap, list[Path]]:
+                    target: InfraMap, dialect: Dialect) -> tuple[InfraMap, list[Path]]:
     """For each old table a version bump keeps: its ``retained_<db_>table.py`` module, imported from the main
     module (spec 7.3). Returns the code's declarations read again (they now include the kept tables, as
     ``local_infra_map.json`` must for ``migrate``'s code check) and the files written."""
-    paths = write_kept(app, config, bumps)
+    paths = write_kept(app, config, bumps, dialect)
     if not paths:
         return target, []
     from muskox.plan.workspace import load_target
 
-    return load_target(config, app.project_dir, target.default_database), paths
+    return load_target(config, app.project_dir, target.default_database, dialect), paths
 
 
-def write_kept(app: AppContext, config: Config, bumps: Sequence[tuple[VersionBump, BumpDecision]]) -> list[Path]:
+def write_kept(app: AppContext, config: Config, bumps: Sequence[tuple[VersionBump, BumpDecision]],
+               dialect: Dialect) -> list[Path]:
     """Write the modules of the old tables version bumps keep (and say so); the files written."""
     if not any(bump.in_place and decision.retain_old for bump, decision in bumps):
         return []
     from muskox.files.retained import write_kept_tables
 
-    paths = write_kept_tables(bumps, project_dir=app.project_dir, source_dir=config.project.source_dir,
+    paths = write_kept_tables(bumps, dialect, project_dir=app.project_dir, source_dir=config.project.source_dir,
                               main_module=config.project.main_module)
     main = Path(config.project.source_dir, config.project.main_module).as_posix()
     click.echo(f"kept {len(paths)} old table(s) as EXTERNALLY_MANAGED declarations, imported from {main}", err=True)

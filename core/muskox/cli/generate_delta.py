@@ -33,21 +33,23 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
     from muskox.plan.planner import PlanRequest, make_plan
     from muskox.plan.policies.approvals import Approvals
     from muskox.plan.workspace import gather, open_backend
+    from muskox.plugin.backends import olap_dialect
+    from muskox.state import open_state_store
 
     directory = app.project_dir / config.migration_config.dir
-    committed = load_migrations(directory)
+    dialect = olap_dialect(app.plugins)
+    committed = load_migrations(directory, dialect)
     if remote is not None:
         from muskox.plan.remote_state import remote_applied, remote_inputs
 
-        inputs = remote_inputs(config, app.project_dir, remote)
+        inputs = remote_inputs(config, app.project_dir, remote, dialect)
         applied = remote_applied(remote)
     else:
         with open_backend(app.plugins, config) as backend:
             inputs = gather(app.plugins, config, app.project_dir, backend)
-        with app.plugins.state_store(config.state_config.storage).from_config(config,
-                                                                              project_dir=app.project_dir) as store:
+        with open_state_store(config, app.plugins, project_dir=app.project_dir, dialect=dialect) as store:
             applied = store.applied_migrations()
-    pending = pending_state(inputs.current, committed, applied)
+    pending = pending_state(inputs.current, committed, applied, dialect)
     for line in pending.warnings:
         output.warning(line)
     if pending.unapplied:
@@ -55,7 +57,7 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
                     + ", ".join(m.id for m in pending.unapplied))
     approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
                                      no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
-    result = make_plan(PlanRequest(current=pending.state, target=inputs.target, approvals=approvals,
+    result = make_plan(PlanRequest(current=pending.state, target=inputs.target, dialect=dialect, approvals=approvals,
                                    interactive=output.is_terminal(),
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)),
                        TerminalPrompter())
@@ -69,8 +71,8 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
         return
     from muskox.cli.generate_cmd import write_kept
 
-    kept = write_kept(app, config, result.bumps)  # later plans see them declared: no delta needed for them
-    path = write_migration(directory, migration)
+    kept = write_kept(app, config, result.bumps, dialect)  # later plans see them declared: no delta needed
+    path = write_migration(directory, migration, dialect)
     for written in [*kept, path]:
         click.echo(f"wrote {_relative(written, app.project_dir)}")
 

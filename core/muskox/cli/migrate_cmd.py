@@ -26,7 +26,7 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
     """Apply migrations/plan.yaml (delta mode: the unapplied migration files) if the database has not drifted."""
     from muskox.apply.snapshot import migrate_snapshot  # the planner and drivers load only when it runs
     from muskox.plan.workspace import open_backend
-    from muskox.state import default_owner
+    from muskox.state import default_owner, open_state_store
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     deltas = config.features.migrate_with_deltas
@@ -39,7 +39,7 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
 
     status = StatusLines.for_stderr(verbosity=app.verbosity)
     progress = status.line
-    store = app.plugins.state_store(config.state_config.storage).from_config(config, project_dir=app.project_dir)
+    store = open_state_store(config, app.plugins, project_dir=app.project_dir)
     with store, open_backend(app.plugins, config) as backend, store.acquire_lock(default_owner()) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
         if deltas:

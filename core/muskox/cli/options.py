@@ -11,6 +11,7 @@ from muskox.config import Override
 
 if TYPE_CHECKING:
     from muskox.plan.remote_state import RemoteState
+    from muskox.plugin.dialect import Dialect
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,12 +70,14 @@ def remote_options(command: F) -> F:
                              "reports instead of reading the database.")(command)
 
 
-def fetch_remote(url: str | None, token: str | None, clickhouse_url: str | None) -> RemoteState | None:
-    """The :class:`~muskox.plan.remote_state.RemoteState` at ``--url``, or None without ``--url``."""
+def fetch_remote(url: str | None, token: str | None, clickhouse_url: str | None,
+                 dialect: Dialect) -> RemoteState | None:
+    """The :class:`~muskox.plan.remote_state.RemoteState` at ``--url`` (read in the OLAP backend's ``dialect``), or
+    None without ``--url``."""
     if url is None:
         return None
     if clickhouse_url:
         raise click.UsageError("give either --url (a muskox prod Admin API) or --clickhouse-url, not both")
     from muskox.plan.remote_state import fetch_remote_state
 
-    return fetch_remote_state(url, token)
+    return fetch_remote_state(url, token, dialect)

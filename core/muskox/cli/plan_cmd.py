@@ -25,20 +25,23 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     from muskox.cli.plan_output import plan_json, render_listing  # the planner loads only when it runs
     from muskox.plan.planner import PlanRequest, make_plan
     from muskox.plan.workspace import gather, open_backend
+    from muskox.plugin.backends import olap_dialect
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
-    remote = fetch_remote(url, token, clickhouse_url)
+    dialect = olap_dialect(app.plugins)
+    remote = fetch_remote(url, token, clickhouse_url, dialect)
     if remote is not None:
         from muskox.plan.remote_state import remote_inputs
 
-        inputs = remote_inputs(config, app.project_dir, remote)
+        inputs = remote_inputs(config, app.project_dir, remote, dialect)
     else:
         with open_backend(app.plugins, config) as backend:
             inputs = gather(app.plugins, config, app.project_dir, backend)
-    result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, gate=False,
+    result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,
+                                   gate=False,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)))
     if as_json:
-        output.emit_json(plan_json(result, inputs.target))
+        output.emit_json(plan_json(result, inputs.target, inputs.dialect))
     else:
         click.echo(render_listing(result, inputs.target.recorded.values()))
     if exit_code and not result.empty:

@@ -8,11 +8,12 @@ from typing import Any
 import click
 
 from muskox.files.operation_codec import operation_to_json
-from muskox.model.codec import to_json
+from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation
 from muskox.model.recorded import RecordedResource
 from muskox.plan.planner import PlanResult
+from muskox.plugin.dialect import Dialect
 
 
 def symbol(operation: Operation) -> str:
@@ -58,14 +59,15 @@ def render_listing(result: PlanResult, recorded: Iterable[RecordedResource] = ()
     return "\n".join(lines)
 
 
-def plan_json(result: PlanResult, target: InfraMap) -> dict[str, Any]:
-    """The machine view of a plan."""
+def plan_json(result: PlanResult, target: InfraMap, dialect: Dialect) -> dict[str, Any]:
+    """The machine view of a plan (types Moose cannot encode written in ``dialect``)."""
+    codec = model_codec(dialect)
     return {
         "changes": not result.empty,
-        "operations": [operation_to_json(op) for op in result.operations],
+        "operations": [operation_to_json(op, codec) for op in result.operations],
         "destructive": [finding.description for finding in result.destructive],
         "risky": [finding.description for finding in result.risky],
         "blocked": [blocked.reason for blocked in result.blocked],
         "recorded": [{"kind": r.kind, "name": r.name, "status": r.status.value} for r in target.recorded.values()],
-        "target_infra_map": to_json(target),
+        "target_infra_map": codec.to_json(target),
     }

@@ -46,7 +46,7 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     from muskox.server.boot import LiveState, boot, startup_failure
     from muskox.server.http_server import ProdServer
     from muskox.server.supervise import run_child, wait_for_stop
-    from muskox.state import default_owner
+    from muskox.state import default_owner, open_state_store
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
 
@@ -57,8 +57,7 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     try:
         server.reserve()
         try:
-            store = app.plugins.state_store(config.state_config.storage).from_config(
-                config, project_dir=app.project_dir)
+            store = open_state_store(config, app.plugins, project_dir=app.project_dir)
             with _sigterm_interrupts(), store, open_backend(app.plugins, config) as backend:
                 result = boot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
                               store=store, owner=default_owner(), lock_wait=lock_wait, progress=progress)

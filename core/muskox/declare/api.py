@@ -91,8 +91,9 @@ class Api(ModelTyped[U], Generic[U]):
 
     def to_recorded(self, *, project_dir: Path | None = None, **_: Any) -> RecordedResource:
         """The API as Moose's infra map writes it under ``api_endpoints``."""
-        from muskox.model.codec import unstructure_column
+        from muskox.declare.registry import declaring_codec
 
+        unstructure_column = declaring_codec().unstructure_column
         version = self.config.version
         path = consumption_path(self.name, self.config.path, version)
         params = [unstructure_column(c) for c in columns_of(self.model_type)]

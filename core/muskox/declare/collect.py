@@ -25,16 +25,19 @@ from muskox.declare.moose_compat import moose_lib_aliased
 from muskox.declare.registry import Registry, collecting
 from muskox.errors import MuskoxError
 from muskox.model.infra_map import InfraMap
+from muskox.plugin.dialect import Dialect
 
 _IMPORT_LOCK = threading.Lock()
 """``sys.modules`` and ``sys.path`` are process-wide: one collection imports at a time."""
 
 
 def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app", main_module: str = "main.py",
-                    default_database: str, topic_namespace: str | None = None) -> InfraMap:
+                    default_database: str, topic_namespace: str | None = None,
+                    dialect: Dialect | None = None) -> InfraMap:
     """Import ``<project_dir>/<source_dir>/<main_module>`` and return every table, view, materialized view and
     stream it declares (directly or in modules it imports) as an :class:`InfraMap`; ``topic_namespace``
-    (``redpanda_config.namespace``) prefixes topic names.
+    (``redpanda_config.namespace``) prefixes topic names; ``dialect`` (the OLAP backend's; None: the installed
+    plugins') reads exact column types and quotes view sources.
 
     The code is imported afresh every time (no collection is reused, and project modules are compiled from
     their source, never from bytecode files, whose validation by modification time can miss a quick edit).
@@ -57,13 +60,14 @@ def collect_project(project_dir: str | PathLike[str], *, source_dir: str = "app"
         raise DeclarationError(f"cannot import {main_path} as a module",
                                "use a source_dir and main_module that are Python identifiers (e.g. app/main.py)")
     module_name = ".".join((*parts, main_path.stem))
-    return _collect(project, module_name, package_dir, parts[0], default_database, topic_namespace)
+    return _collect(project, module_name, package_dir, parts[0], default_database, topic_namespace, dialect)
 
 
 def _collect(project: Path, module_name: str, package_dir: Path, package: str, default_database: str,
-             topic_namespace: str | None) -> InfraMap:
+             topic_namespace: str | None, dialect: Dialect | None) -> InfraMap:
     """Import the main module in isolation and return what it declared."""
-    registry = Registry(default_database=default_database, project_dir=project, topic_namespace=topic_namespace)
+    registry = Registry(default_database=default_database, project_dir=project, topic_namespace=topic_namespace,
+                        dialect=dialect)
     with _IMPORT_LOCK, moose_lib_aliased(), _isolated_import(project, package), collecting(registry):
         _import(module_name, project, package_dir)
     return registry.infra_map()

@@ -469,12 +469,15 @@ class OlapDictionary(ModelTyped[T], Generic[T]):
     def to_recorded(self, *, project_dir: Path | None = None, **_: Any) -> RecordedResource:
         """The dictionary as Moose's infra map writes it under ``olap_dictionaries`` (passwords hidden)."""
         from muskox.declare.olap_table import source_metadata
-        from muskox.model.codec import to_json
+        from muskox.declare.registry import declaring_codec, declaring_dialect
+
+        to_json = declaring_codec().to_json
 
         config = self.config
         invalidate_query = None
         if config.invalidate is not None and self.source_tables:
-            invalidate_query = f"SELECT {config.invalidate.fn}({config.invalidate.column}) FROM {self.source_tables[0]}"
+            invalidate_query = declaring_dialect().aggregate_query_sql(config.invalidate.fn, config.invalidate.column,
+                                                                       self.source_tables[0])
         value = {
             "name": self.name, "database": config.database, "clusterName": config.cluster,
             "source": self._source(invalidate_query), "primaryKey": list(config.primary_key),
@@ -507,8 +510,10 @@ class OlapDictionary(ModelTyped[T], Generic[T]):
         return result
 
     def _columns(self) -> list[dict[str, Any]]:
-        from muskox.model.codec import unstructure_column
-        from muskox.model.types import render_type
+        from muskox.declare.registry import declaring_codec, declaring_dialect
+
+        unstructure_column = declaring_codec().unstructure_column
+        render_type = declaring_dialect().render_type
 
         overrides = self.config.columns or {}
         result = []

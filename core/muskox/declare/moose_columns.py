@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from muskox.declare.config_checks import config_class
-from muskox.dialect.quoting import quote_identifier
+from muskox.declare.registry import declaring_codec, quote_identifier
 from muskox.model import table as model
 
 
@@ -38,9 +38,7 @@ class Column:
     @classmethod
     def of(cls, column: model.Column) -> Column:
         """The Moose description of a model column."""
-        from muskox.model.codec import unstructure_column
-
-        encoded = unstructure_column(column)
+        encoded = declaring_codec().unstructure_column(column)
         fields: dict[str, Any] = {a.name: encoded.get(a.name) for a in attrs.fields(cls) if a.name in encoded}
         return cls(**fields)
 

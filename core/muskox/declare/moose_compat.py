@@ -36,6 +36,9 @@ _ANNOTATIONS = "muskox.declare.annotations"
 _ENGINES = "muskox.declare.engines"
 _DICTIONARY = "muskox.declare.dictionary"
 _STREAM = "muskox.declare.stream"
+DIALECT = "<dialect>"
+"""The source of the names the OLAP backend's dialect provides (:meth:`muskox.plugin.dialect.Dialect.moose_api`):
+functions that only write that backend's SQL text."""
 
 
 def _names(module: str, names: str) -> dict[str, str]:
@@ -84,9 +87,9 @@ SOURCES: dict[str, str] = {
     **_names("muskox.declare.moose_blocks", "TableConfig S3QueueEngineConfig TableCreateOptions "
                                             "AggregationCreateOptions AggregationDropOptions "
                                             "MaterializedViewCreateOptions PopulateTableOptions Blocks "
-                                            "is_new_config migrate_legacy_config normalize_config drop_table "
-                                            "drop_view drop_aggregation create_table create_materialized_view "
-                                            "populate_table create_aggregation"),
+                                            "is_new_config migrate_legacy_config normalize_config"),
+    **_names(DIALECT, "drop_table drop_view drop_aggregation create_table create_materialized_view populate_table "
+                      "create_aggregation clickhouse_param_type_for_value"),
     **_names(_ANNOTATIONS, "Key JWT Int8 Int16 Int32 Int64 UInt8 UInt16 UInt32 UInt64 Float32 Float64 "
                            "ClickhousePrecision ClickhouseSize ClickhouseFixedStringSize ClickhouseDefault "
                            "clickhouse_default ClickHouseTTL ClickHouseCodec ClickHouseMaterialized ClickHouseAlias "
@@ -104,11 +107,11 @@ SOURCES: dict[str, str] = {
                        "ConsumptionApiResult JWTPayload QueryClient WorkflowClient MooseClient MooseCache ApiUtil "
                        "get_moose_utils get_moose_dependency StreamingFunction StorageConfig DataModelConfig "
                        "moose_data_model sigterm_handler Sql CustomEncoder ColumnRef Predicate OrderDirection "
-                       "OrderExpr OrderItem Params Query col to_column and_ or_ clickhouse_param_type_for_value "
+                       "OrderExpr OrderItem Params Query col to_column and_ or_ "
                        "get MooseRuntimeEnv moose_runtime_env MooseEnvSecrets moose_env_secrets "
                        "MOOSE_RUNTIME_ENV_PREFIX MOOSE_ENV_SECRET_PREFIX StructuredLogContext "
                        "setup_structured_logging"),
-    "quote_identifier": "muskox.dialect.quoting",
+    "quote_identifier": "muskox.declare.registry",
 }
 """Every name of the compatible API → the muskox module that defines it."""
 
@@ -178,6 +181,8 @@ def compat_module(module_name: str, names: Iterable[str], *, foreign: bool = Fal
     available = set(exported)
 
     def attribute(name: str) -> Any:
+        if name in available and SOURCES[name] == DIALECT:
+            return _from_dialect(moose_path, name, _importing(sys._getframe(1)))  # not kept: the dialect decides
         if name in available:
             value = getattr(importlib.import_module(SOURCES[name]), name)
         elif foreign and name in FOREIGN:
@@ -194,6 +199,17 @@ def compat_module(module_name: str, names: Iterable[str], *, foreign: bool = Fal
     module.__getattr__ = attribute  # type: ignore[method-assign]
     module.__dir__ = lambda: sorted(set(vars(module)) | available)  # type: ignore[method-assign]
     module.__all__ = [*exported, *(sorted(FOREIGN) if foreign else [])]  # type: ignore[attr-defined]
+
+
+def _from_dialect(moose_path: str, name: str, importing: bool) -> Any:
+    from muskox.declare.registry import declaring_dialect
+
+    dialect = declaring_dialect()
+    function = dialect.moose_api().get(name)
+    if function is None:
+        raise _missing(f"{moose_path}.{name} writes SQL, and the {dialect.name} backend does not provide it",
+                       f"build the SQL text in the project instead of calling {name}", importing=importing)
+    return function
 
 
 def _foreign(moose_path: str, name: str, importing: bool) -> Any:

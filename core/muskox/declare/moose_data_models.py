@@ -89,10 +89,10 @@ DataType = str | DataEnum | ArrayType | Nested | NamedTupleType | MapType | Json
 
 def moose_data_type(annotation: Any) -> Any:
     """A Python annotation's type in Moose's encoding (``"Int64"``, ``{"elementType": …}``, …)."""
-    from muskox.model.codec_types import encode_type
+    from muskox.declare.registry import declaring_codec
 
     data_type, _optional = data_type_of(annotation)
-    return encode_type(data_type)
+    return declaring_codec().types.encode(data_type)
 
 
 def py_type_to_column_type(t: Any, mds: list[Any]) -> tuple[bool, list[Any], Any]:

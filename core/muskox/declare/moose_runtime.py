@@ -615,24 +615,6 @@ def or_(*predicates_or_exprs: Any) -> Predicate:
     return Predicate("OR", *predicates_or_exprs)
 
 
-def clickhouse_param_type_for_value(value: Any) -> str:
-    """The ClickHouse type of a query parameter holding ``value``."""
-    if isinstance(value, bool):
-        return "Bool"
-    if isinstance(value, int):
-        return "Int64"
-    if isinstance(value, float):
-        return "Float64"
-    if isinstance(value, _datetime.datetime):
-        return "DateTime"
-    if isinstance(value, _datetime.date):
-        return "Date"
-    if isinstance(value, list | tuple):
-        inner = clickhouse_param_type_for_value(value[0]) if value else "String"
-        return f"Array({inner})"
-    return "String"
-
-
 # -- results of inserts (the application's) -----------------------------------------------------------
 
 

@@ -206,10 +206,10 @@ class OlapTable(ModelTyped[T], Generic[T]):
             if not engine.supports_order_by else attrs.evolve(self.config, engine=None)
         table = attrs.evolve(self._model_table(placeholder, project_dir, MergeTree()), settings=hide_secret_settings(
             dict(self.config.settings or {}), mode_default=engine.moose_name == "S3Queue"))
-        from muskox.model.codec import unstructure_table
+        from muskox.declare.registry import declaring_codec
         from muskox.model.infra_map import table_id
 
-        value = unstructure_table(table)
+        value = declaring_codec().unstructure_table(table)
         value["engine"] = engine.moose_encoding()
         value["constraints"] = [_constraint(c) for c in self.config.constraints]
         return RecordedResource(section="tables", key=table_id(table, default_database),

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from muskox.declare.olap_table import OlapTable
     from muskox.declare.stream import Stream
     from muskox.declare.view import View
+    from muskox.model.codec import ModelCodec
+    from muskox.plugin.dialect import Dialect
 
 _CURRENT: ContextVar[Registry | None] = ContextVar("muskox_declare_registry", default=None)
 
@@ -30,12 +32,15 @@ _CURRENT: ContextVar[Registry | None] = ContextVar("muskox_declare_registry", de
 class Registry:
     """The tables, views, materialized views and streams declared during one collection, in declaration order.
 
-    ``topic_namespace`` (``redpanda_config.namespace``) prefixes the physical name of every stream's topic.
+    ``topic_namespace`` (``redpanda_config.namespace``) prefixes the physical name of every stream's topic;
+    ``dialect`` (the OLAP backend's) reads exact types (``clickhouse_type("…")``) and quotes view sources.
     """
 
     def __init__(self, default_database: str, project_dir: Path | None = None,
-                 topic_namespace: str | None = None) -> None:
+                 topic_namespace: str | None = None, dialect: Dialect | None = None) -> None:
         self.default_database = default_database
+        self.dialect = dialect
+        """None: the dialect of the OLAP backend the installed plugins provide (see :func:`declaring_dialect`)."""
         self.project_dir = None if project_dir is None else project_dir.resolve()
         self.topic_namespace = topic_namespace or None
         self.tables: list[OlapTable[Any]] = []
@@ -139,6 +144,30 @@ class Registry:
 def active_registry() -> Registry | None:
     """The registry of the collection running in this context, if any."""
     return _CURRENT.get()
+
+
+def declaring_dialect() -> Dialect:
+    """The SQL dialect declarations made now are read in: the running collection's, else (a declaration made
+    outside a collection, in a test say) the OLAP backend's of the installed plugins."""
+    registry = _CURRENT.get()
+    if registry is not None and registry.dialect is not None:
+        return registry.dialect
+    from muskox.plugin.backends import olap_dialect
+    from muskox.plugin.manager import Plugins
+
+    return olap_dialect(Plugins.load())
+
+
+def declaring_codec() -> ModelCodec:
+    """The model codec of :func:`declaring_dialect` (Moose's JSON encoding, as declarations record it)."""
+    from muskox.model.codec import model_codec
+
+    return model_codec(declaring_dialect())
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` quoted as the declaring dialect quotes identifiers (moose-lib's ``quote_identifier``)."""
+    return declaring_dialect().quote_identifier(name)
 
 
 def display_base() -> Path | None:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Union
 from muskox.declare import annotations as marks
 from muskox.declare.errors import DeclarationError
 from muskox.declare.fields import FieldSpec, allows_extra, is_schema_class, schema_fields
+from muskox.declare.registry import declaring_dialect
 from muskox.model import types as ch
 from muskox.model.table import Column
 
@@ -44,7 +45,8 @@ _COLUMNS_CACHE: weakref.WeakKeyDictionary[type, tuple[Column, ...]] = weakref.We
 
 
 def columns_of(model: type) -> tuple[Column, ...]:
-    """The columns of a schema class, in field order (mapped once per class)."""
+    """The columns of a schema class, in field order (mapped once per class, unless the mapping read an exact
+    type with the declaring dialect, which may differ between collections)."""
     try:
         cached = _COLUMNS_CACHE.get(model)
     except TypeError:  # not weak-referenceable (a typing alias, say): map it, the error names the problem
@@ -52,8 +54,11 @@ def columns_of(model: type) -> tuple[Column, ...]:
     if cached is None:
         if len(_INTERNED) >= 1 << 14:
             _INTERNED.clear()
-        columns = _Mapper().columns(model, ())
-        cached = _COLUMNS_CACHE[model] = tuple(_INTERNED.setdefault(column, column) for column in columns)
+        mapper = _Mapper()
+        columns = tuple(_INTERNED.setdefault(column, column) for column in mapper.columns(model, ()))
+        if mapper.read_type_text:
+            return columns
+        cached = _COLUMNS_CACHE[model] = columns
     return cached
 
 
@@ -155,6 +160,10 @@ def _type_name(annotation: Any) -> str:
 class _Mapper:
     """One mapping run; ``stack`` holds the models being expanded (to reject recursive models)."""
 
+    def __init__(self) -> None:
+        self.read_type_text = False
+        """True once an exact type (``clickhouse_type``) was read with the declaring dialect."""
+
     def columns(self, model: type, stack: tuple[type, ...]) -> tuple[Column, ...]:
         if model in stack:
             chain = " → ".join(m.__name__ for m in (*stack, model))
@@ -229,6 +238,7 @@ class _Mapper:
              stack: tuple[type, ...]) -> tuple[ch.DataType, bool]:
         exact = _first(extras, marks.ClickHouseType)
         if exact is not None:
+            self.read_type_text = True
             return _exact_type(exact.type_text, where)
         geo = next((e for e in extras if isinstance(e, str) and e in marks.GEO_TYPES), None)
         if geo is not None:
@@ -314,10 +324,10 @@ class _Mapper:
 
 
 def _exact_type(text: str, where: str) -> tuple[ch.DataType, bool]:
-    """``clickhouse_type(text)``: the parsed type (a top-level ``Nullable`` is turned into an optional column by
-    :meth:`_Mapper.resolve_with_extras`)."""
+    """``clickhouse_type(text)``: the type the declaring dialect reads (a top-level ``Nullable`` is turned into an
+    optional column by :meth:`_Mapper.resolve_with_extras`)."""
     try:
-        data_type = ch.parse_type(text)
+        data_type = declaring_dialect().parse_type(text)
     except ValueError as exc:
         raise DeclarationError(f"{where}: clickhouse_type({text!r}) is not a ClickHouse type: {exc}",
                                "write the type as ClickHouse prints it, e.g. 'Array(Nullable(String))'") from None

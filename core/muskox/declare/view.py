@@ -12,15 +12,15 @@ from muskox.declare.config_checks import config_class, optional_string
 from muskox.declare.errors import DeclarationError
 from muskox.declare.location import caller_location, placed
 from muskox.declare.olap_table import OlapTable, source_metadata
-from muskox.declare.registry import active_registry, display_base
-from muskox.dialect.quoting import quote_identifier
+from muskox.declare.registry import active_registry, declaring_dialect, display_base
 from muskox.model import resources as model
 
 
 def table_reference(source: Any) -> str:
-    """How a view names what it reads: `` `db`.`table` `` or `` `table` `` (physical names, version included)."""
+    """How a view names what it reads: `` `db`.`table` `` or `` `table` `` (physical names, version included),
+    quoted by the declaring dialect."""
     if isinstance(source, str):
-        return quote_identifier(source)
+        return declaring_dialect().quote_identifier(source)
     if isinstance(source, OlapTable):
         name, database = source.physical_name, source.config.database
     elif isinstance(getattr(source, "name", None), str):
@@ -28,7 +28,7 @@ def table_reference(source: Any) -> str:
     else:
         raise DeclarationError(f"cannot use {source!r} as a source table",
                                "list OlapTable, View or MaterializedView objects (or table names)")
-    return f"{quote_identifier(database)}.{quote_identifier(name)}" if database else quote_identifier(name)
+    return declaring_dialect().qualified_name(database or None, name)
 
 
 @config_class

@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import yaml
@@ -30,9 +30,12 @@ import yaml
 from muskox.errors import PlanInvalid
 from muskox.files.delta_codec import read_delta_fields
 from muskox.files.plan_yaml import PLAN_FILE, dump_yaml, utc_timestamp, yaml_timestamp
-from muskox.model.codec import to_json
+from muskox.model.codec import ModelCodec, model_codec
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
+
+if TYPE_CHECKING:
+    from muskox.plugin.dialect import Dialect
 
 PENDING_FILE = "pending.yaml"
 """The dev-session draft Moose writes next to the committed files; never applied."""
@@ -438,7 +441,7 @@ def new_migration(deltas: tuple[Delta, ...], parent_state_hash: str, *, descript
 # -- writing ------------------------------------------------------------------------------------------------
 
 
-def delta_to_json(delta: Delta) -> dict[str, Any]:
+def delta_to_json(delta: Delta, codec: ModelCodec) -> dict[str, Any]:
     """``{type: Name, field: value, …}``: every field present (None as null), in declaration order."""
     body: dict[str, Any] = {"type": delta.TYPE}
     for field in attrs.fields(type(delta)):
@@ -450,9 +453,9 @@ def delta_to_json(delta: Delta) -> dict[str, Any]:
         elif isinstance(value, dict):
             body[field.name] = dict(value)
         elif isinstance(value, Table):
-            body[field.name] = _in_moose_order(to_json(value))
+            body[field.name] = _in_moose_order(codec.to_json(value))
         else:
-            body[field.name] = to_json(value)
+            body[field.name] = codec.to_json(value)
     return body
 
 
@@ -467,13 +470,15 @@ def _in_moose_order(table: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(table.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
-def migration_to_yaml(migration: MigrationFile) -> str:
-    """The text of ``migrations/<id>.yaml``: fields in Moose's order (not sorted), plain YAML (no tags)."""
+def migration_to_yaml(migration: MigrationFile, dialect: Dialect) -> str:
+    """The text of ``migrations/<id>.yaml``: fields in Moose's order (not sorted), plain YAML (no tags); types
+    Moose cannot encode written in ``dialect``."""
+    codec = model_codec(dialect)
     body = {
         "id": migration.id,
         "description": migration.description,
         "parent_state_hash": migration.parent_state_hash,
-        "deltas": [delta_to_json(delta) for delta in migration.deltas],
+        "deltas": [delta_to_json(delta, codec) for delta in migration.deltas],
         "created_at": yaml_timestamp(migration.created_at),
     }
     return dump_yaml(body, sort_keys=False)
@@ -511,8 +516,9 @@ _TOP_LEVEL = ("id", "description", "parent_state_hash", "deltas", "created_at")
 _FIX = "correct the file, or delete it and run `muskox generate migration --save` again"
 
 
-def migration_from_yaml(text: str, where: str) -> MigrationFile:
-    """Read a migration file; every problem is reported with its path (``<where>: deltas[2].column: …``)."""
+def migration_from_yaml(text: str, where: str, dialect: Dialect) -> MigrationFile:
+    """Read a migration file (types outside Moose's vocabulary in ``dialect``); every problem is reported with its
+    path (``<where>: deltas[2].column: …``)."""
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -533,8 +539,9 @@ def migration_from_yaml(text: str, where: str) -> MigrationFile:
         problems.append(f"{where}: deltas: expected a list")
         raw = []
     deltas: list[Delta] = []
+    codec = model_codec(dialect)
     for index, item in enumerate(raw):
-        delta, errors = delta_from_json(item, f"{where}: deltas[{index}]")
+        delta, errors = delta_from_json(item, f"{where}: deltas[{index}]", codec)
         problems += errors
         if delta is not None:
             deltas.append(delta)
@@ -545,7 +552,7 @@ def migration_from_yaml(text: str, where: str) -> MigrationFile:
                          created_at=text_fields["created_at"])
 
 
-def delta_from_json(value: Any, where: str) -> tuple[Delta | None, list[str]]:
+def delta_from_json(value: Any, where: str, codec: ModelCodec) -> tuple[Delta | None, list[str]]:
     """Read one delta; returns it, or None with one problem line per error."""
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         return None, [f"{where}: each delta must be a mapping with a `type`"]
@@ -553,7 +560,8 @@ def delta_from_json(value: Any, where: str) -> tuple[Delta | None, list[str]]:
     cls = DELTA_TYPES.get(tag)
     if cls is None:
         return None, [f"{where}: unknown delta type '{tag}' (muskox reads: {', '.join(DELTA_TYPES)})"]
-    fields, problems = read_delta_fields(cls, {k: v for k, v in value.items() if k != "type"}, f"{where} ({tag})")
+    fields, problems = read_delta_fields(cls, {k: v for k, v in value.items() if k != "type"}, f"{where} ({tag})",
+                                         codec)
     if problems:
         return None, problems
     try:
@@ -574,13 +582,14 @@ def migration_paths(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def load_migrations(directory: Path) -> list[MigrationFile]:
-    """Every committed migration file, sorted by id; all problems of all files are reported together."""
+def load_migrations(directory: Path, dialect: Dialect) -> list[MigrationFile]:
+    """Every committed migration file, sorted by id (types outside Moose's vocabulary in ``dialect``); all problems
+    of all files are reported together."""
     migrations: list[MigrationFile] = []
     problems: list[str] = []
     for path in migration_paths(directory):
         try:
-            migration = migration_from_yaml(path.read_text(encoding="utf-8"), path.name)
+            migration = migration_from_yaml(path.read_text(encoding="utf-8"), path.name, dialect)
         except PlanInvalid as exc:
             problems += exc.problems or [exc.problem]
             continue
@@ -598,12 +607,12 @@ def load_migrations(directory: Path) -> list[MigrationFile]:
     return sorted(migrations, key=lambda m: m.id)
 
 
-def write_migration(directory: Path, migration: MigrationFile) -> Path:
-    """Write ``<directory>/<id>.yaml`` (never over an existing file); returns its path."""
+def write_migration(directory: Path, migration: MigrationFile, dialect: Dialect) -> Path:
+    """Write ``<directory>/<id>.yaml`` (never over an existing file, types in ``dialect``); returns its path."""
     from muskox.files.snapshot import write_atomically
 
     path = directory / migration.file_name
     if path.exists():
         raise PlanInvalid(f"{path} already exists", "run the command again (ids carry the millisecond)")
-    write_atomically(path, migration_to_yaml(migration))
+    write_atomically(path, migration_to_yaml(migration, dialect))
     return path

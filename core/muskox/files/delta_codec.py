@@ -1,7 +1,7 @@
 """Reading a delta's fields from YAML data, each checked against its declared type, problems reported by path.
 
-Model values (tables, columns, views, materialized views, indexes, projections) go through the one converter
-of :mod:`muskox.model.codec`; the rest are strings, optional strings, string maps, string lists and small
+Model values (tables, columns, views, materialized views, indexes, projections) go through the model codec
+(:class:`muskox.model.codec.ModelCodec`); the rest are strings, optional strings, string maps, string lists and small
 attrs records (a delta's ``policy``).
 """
 
@@ -15,14 +15,15 @@ from typing import Any
 import attrs
 import cattrs
 
-from muskox.model.codec import from_json
+from muskox.model.codec import ModelCodec
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 
 _MODEL_TYPES = (Table, Column, View, MaterializedView, TableIndex, TableProjection, Topic)
 
 
-def read_delta_fields(cls: type, body: Mapping[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
+def read_delta_fields(cls: type, body: Mapping[str, Any], where: str,
+                      codec: ModelCodec) -> tuple[dict[str, Any], list[str]]:
     """The constructor arguments of delta class ``cls`` from ``body``, or the problems found (one per line)."""
     fields = attrs.fields(attrs.resolve_types(cls))
     names = {field.name for field in fields}
@@ -34,7 +35,7 @@ def read_delta_fields(cls: type, body: Mapping[str, Any], where: str) -> tuple[d
                 problems.append(f"{where}.{field.name}: required field missing")
             continue
         try:
-            values[field.name] = structure_value(body[field.name], field.type)
+            values[field.name] = structure_value(body[field.name], field.type, codec)
         except (ValueError, TypeError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
             problems.append(f"{where}.{field.name}: {_message(exc)}")
     return values, problems
@@ -48,7 +49,7 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
-def structure_value(value: Any, tp: Any) -> Any:
+def structure_value(value: Any, tp: Any, codec: ModelCodec) -> Any:
     """``value`` read as type ``tp`` (raises ValueError/TypeError on a mismatch)."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):
@@ -57,9 +58,9 @@ def structure_value(value: Any, tp: Any) -> Any:
             return None
         if len(options) != 1:
             raise TypeError(f"cannot read a value of type {tp}")
-        return structure_value(value, options[0])
+        return structure_value(value, options[0], codec)
     if tp in _MODEL_TYPES:
-        return from_json(value, tp)
+        return codec.from_json(value, tp)
     if tp is str:
         if not isinstance(value, str):
             raise ValueError(f"expected a string, got {value!r}")
@@ -75,17 +76,17 @@ def structure_value(value: Any, tp: Any) -> Any:
             return (value,)
         if not isinstance(value, list):
             raise ValueError(f"expected a list, got {value!r}")
-        return tuple(structure_value(v, args[0]) for v in value)
+        return tuple(structure_value(v, args[0], codec) for v in value)
     if isinstance(tp, type) and attrs.has(tp):
         if not isinstance(value, dict):
             raise ValueError(f"expected a mapping, got {value!r}")
-        return tp(**read_record(tp, value))
+        return tp(**read_record(tp, value, codec))
     raise TypeError(f"cannot read a value of type {tp}")
 
 
-def read_record(cls: type, value: Mapping[str, Any]) -> dict[str, Any]:
+def read_record(cls: type, value: Mapping[str, Any], codec: ModelCodec) -> dict[str, Any]:
     """Constructor arguments of a small attrs record (strings and optional strings)."""
-    fields, problems = read_delta_fields(cls, value, "")
+    fields, problems = read_delta_fields(cls, value, "", codec)
     if problems:
         raise ValueError("; ".join(p.lstrip(": .") for p in problems))
     return fields

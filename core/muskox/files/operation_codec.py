@@ -11,16 +11,15 @@ from typing import Any
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn
 
-from muskox.model.codec import converter
+from muskox.model.codec import ModelCodec
 from muskox.model.operations import Operation
 
 
-def operation_to_json(operation: Operation) -> dict[str, Any]:
+def operation_to_json(operation: Operation, codec: ModelCodec) -> dict[str, Any]:
     """``{Name: {field: value, …}}`` with every field present (None as null)."""
     fields = attrs.fields(type(operation))
-    body = {field.name: converter.unstructure(getattr(operation, field.name)) for field in fields}
+    body = {field.name: codec.converter.unstructure(getattr(operation, field.name)) for field in fields}
     return {type(operation).__name__: body}
 
 
@@ -34,20 +33,8 @@ def _format_problem(exc: BaseException, _type: Any) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-_STRUCTURE_FNS: dict[type[Operation], Any] = {}
-
-
-def _structure_fn(cls: type[Operation]) -> Any:
-    """The structuring function of ``cls``, generated on first use (generating one compiles code)."""
-    function = _STRUCTURE_FNS.get(cls)
-    if function is None:
-        function = _STRUCTURE_FNS[cls] = make_dict_structure_fn(
-            cls, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True)
-    return function
-
-
-def operation_from_json(value: Any, types: Mapping[str, type[Operation]], where: str) -> tuple[Operation | None,
-                                                                                               list[str]]:
+def operation_from_json(value: Any, types: Mapping[str, type[Operation]], where: str,
+                        codec: ModelCodec) -> tuple[Operation | None, list[str]]:
     """Read one operation; returns it, or None with one problem line per error (each prefixed by its path)."""
     if not isinstance(value, dict) or len(value) != 1:
         return None, [f"{where}: each operation must be a mapping with exactly one key (the operation's name)"]
@@ -61,7 +48,7 @@ def operation_from_json(value: Any, types: Mapping[str, type[Operation]], where:
     if not isinstance(body, dict):
         return None, [f"{where}.{name}: the operation's fields must be a mapping"]
     try:
-        operation: Operation = _structure_fn(cls)(body, cls)
+        operation: Operation = codec.structure_fn(cls)(body, cls)
     except cattrs.BaseValidationError as exc:
         problems = cattrs.transform_error(exc, path=f"{where}.{name}", format_exception=_format_problem)
         return None, [_path_first(p) for p in problems]

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import yaml
 
 from muskox.errors import PlanInvalid
 from muskox.files.operation_codec import operation_from_json, operation_to_json
+from muskox.model.codec import model_codec
 from muskox.model.operations import Operation
+
+if TYPE_CHECKING:
+    from muskox.plugin.dialect import Dialect
 
 PLAN_FILE = "plan.yaml"
 SCHEMA_FILE = "plan.schema.json"
@@ -72,10 +76,11 @@ def yaml_timestamp(text: str) -> str:
     return _Timestamp(text)
 
 
-def plan_to_yaml(plan: Plan, schema: str = SCHEMA_FILE) -> str:
-    """The text of ``plan.yaml``."""
+def plan_to_yaml(plan: Plan, dialect: Dialect, schema: str = SCHEMA_FILE) -> str:
+    """The text of ``plan.yaml`` (types Moose cannot encode written in ``dialect``)."""
+    codec = model_codec(dialect)
     body = {"created_at": _Timestamp(plan.created_at),
-            "operations": [operation_to_json(op) for op in plan.operations]}
+            "operations": [operation_to_json(op, codec) for op in plan.operations]}
     return _HEADER.format(schema=schema) + dump_yaml(body)
 
 
@@ -166,8 +171,9 @@ def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
-def plan_from_yaml(text: str, types: Mapping[str, type[Operation]], where: str = PLAN_FILE) -> Plan:
-    """Read ``plan.yaml`` text; every problem (syntax, unknown operation, bad field) is reported, each with its path."""
+def plan_from_yaml(text: str, types: Mapping[str, type[Operation]], dialect: Dialect, where: str = PLAN_FILE) -> Plan:
+    """Read ``plan.yaml`` text (types outside Moose's vocabulary in ``dialect``); every problem (syntax, unknown
+    operation, bad field) is reported, each with its path."""
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -191,8 +197,9 @@ def plan_from_yaml(text: str, types: Mapping[str, type[Operation]], where: str =
         problems.append(f"{where}: operations: expected a list")
         raw_operations = []
     operations: list[Operation] = []
+    codec = model_codec(dialect)
     for index, raw in enumerate(raw_operations):
-        operation, errors = operation_from_json(raw, types, f"{where}: operations[{index}]")
+        operation, errors = operation_from_json(raw, types, f"{where}: operations[{index}]", codec)
         problems += errors
         if operation is not None:
             operations.append(operation)

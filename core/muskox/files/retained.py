@@ -2,9 +2,10 @@
 module declaring it ``EXTERNALLY_MANAGED`` (spec 7.3) and imports it from the main module.
 
 Without that declaration the next plan would see the old table gone from the code and plan its ``DROP``. Every
-column keeps its exact type through :func:`muskox.clickhouse_type`, so the declaration reads back as the table
-itself; an engine the declaration API has no class for is left to the server (the table is never changed
-anyway, and a comment says so).
+column keeps its exact type through :func:`muskox.clickhouse_type` (the type's text in the OLAP backend's
+dialect, which also reads it back), so the declaration reads back as the table itself; an engine the
+declaration API has no class for is left to the server (the table is never changed anyway, and a comment says
+so).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from muskox.model import engines
 from muskox.model.table import Column, Table
-from muskox.model.types import render_type
 from muskox.plan.policies.version_bumps import BumpDecision, VersionBump, logical_name
+from muskox.plugin.dialect import Dialect
 
 __all__ = ["import_line", "retained_module_name", "retained_source", "write_kept_tables", "write_retained"]
 
@@ -65,8 +66,8 @@ def _field_name(column: Column, index: int, taken: set[str]) -> str:
     return chosen
 
 
-def _column_line(column: Column, index: int, taken: set[str]) -> str:
-    markers = [f"clickhouse_type({render_type(column.data_type)!r})"]
+def _column_line(column: Column, index: int, taken: set[str], dialect: Dialect) -> str:
+    markers = [f"clickhouse_type({dialect.render_type(column.data_type)!r})"]
     for value, function in ((column.default, "clickhouse_default"), (column.materialized, "ClickHouseMaterialized"),
                             (column.alias, "ClickHouseAlias"), (column.ttl, "ClickHouseTTL"),
                             (column.codec, "clickhouse_codec")):
@@ -89,10 +90,10 @@ def _column_line(column: Column, index: int, taken: set[str]) -> str:
     return f"    {field}: {annotation}{default}"
 
 
-def _engine(engine: engines.Engine) -> tuple[str | None, str | None]:
+def _engine(engine: engines.Engine, dialect: Dialect) -> tuple[str | None, str | None]:
     """``(constructor source, comment)`` for the declaration's ``engine=``."""
     if isinstance(engine, engines.OtherEngine):
-        return None, f"engine {engines.render_engine(engine)} has no declaration class: left as the server has it"
+        return None, f"engine {dialect.render_engine(engine)} has no declaration class: left as the server has it"
     name = _ENGINE_CLASSES[type(engine)]
     arguments: list[str] = []
     if engine.replication is not None:
@@ -142,12 +143,14 @@ def _config(table: Table, engine: str | None) -> list[str]:
     return options
 
 
-def retained_source(table: Table, replaced_by: str) -> str:
-    """The module declaring ``table`` as ``EXTERNALLY_MANAGED`` (``replaced_by``: the new table's name)."""
+def retained_source(table: Table, replaced_by: str, dialect: Dialect) -> str:
+    """The module declaring ``table`` as ``EXTERNALLY_MANAGED`` (``replaced_by``: the new table's name; types and
+    engines written in the OLAP backend's ``dialect``)."""
     model = "Retained" + "".join(part.capitalize() for part in _slug(table.name).split("_"))
-    engine, engine_note = _engine(table.engine)
+    engine, engine_note = _engine(table.engine, dialect)
     taken: set[str] = set()
-    fields = [_column_line(column, index, taken) for index, column in enumerate(table.columns)] or ["    pass"]
+    fields = [_column_line(column, index, taken, dialect)
+              for index, column in enumerate(table.columns)] or ["    pass"]
     options = _config(table, engine)
     config = ",\n        ".join(options)
     body = "\n".join((*fields, *options))
@@ -182,13 +185,13 @@ def retained_source(table: Table, replaced_by: str) -> str:
     return "\n".join(lines)
 
 
-def write_retained(table: Table, replaced_by: str, *, project_dir: Path, source_dir: str,
+def write_retained(table: Table, replaced_by: str, dialect: Dialect, *, project_dir: Path, source_dir: str,
                    main_module: str) -> Path:
     """Write ``<source_dir>/retained_<db_>table.py`` and add its import to the main module (once)."""
     module = retained_module_name(table)
     directory = project_dir / source_dir
     path = directory / f"{module}.py"
-    path.write_text(retained_source(table, replaced_by), encoding="utf-8")
+    path.write_text(retained_source(table, replaced_by, dialect), encoding="utf-8")
     main = directory / main_module
     line = import_line(source_dir, module)
     text = main.read_text(encoding="utf-8")
@@ -198,9 +201,9 @@ def write_retained(table: Table, replaced_by: str, *, project_dir: Path, source_
 
 
 
-def write_kept_tables(bumps: Sequence[tuple[VersionBump, BumpDecision]], *, project_dir: Path, source_dir: str,
-                      main_module: str) -> list[Path]:
+def write_kept_tables(bumps: Sequence[tuple[VersionBump, BumpDecision]], dialect: Dialect, *, project_dir: Path,
+                      source_dir: str, main_module: str) -> list[Path]:
     """:func:`write_retained` for every in-place bump whose old table is kept; the files written."""
-    return [write_retained(bump.old, bump.new.name, project_dir=project_dir, source_dir=source_dir,
+    return [write_retained(bump.old, bump.new.name, dialect, project_dir=project_dir, source_dir=source_dir,
                            main_module=main_module)
             for bump, decision in bumps if bump.in_place and decision.retain_old]

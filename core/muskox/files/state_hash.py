@@ -1,11 +1,12 @@
 """The state hash of delta mode: ``parent_state_hash`` of a migration file, and the check before applying it.
 
-``state_hash(infra)`` is the SHA-256 (hex) of the JSON — keys sorted, compact separators — of the OLAP part of
+``state_hash(infra, dialect)`` is the SHA-256 (hex) of the JSON — keys sorted, compact separators — of the OLAP part of
 the state: ``tables``, ``views`` and ``materialized_views`` (plus Moose's ``dmv1_views``, ``olap_dictionaries``,
 ``select_row_policies`` and ``sql_resources``, always empty for muskox). Before hashing, the state goes through
 :func:`hashable_state`:
 
-* :func:`muskox.dialect.normalize.normalize_infra_map` — the one normalization the differ and drift checks use — so
+* the dialect's :meth:`~muskox.plugin.dialect.Dialect.normalize_infra_map` — the one normalization the differ and
+  drift checks use — so
   the same schema hashes the same whether it was declared in code (a file generated before the previous file
   was applied folds the code's tables) or read back from the server (which reformats expressions, adds
   default settings, expands codecs …);
@@ -25,23 +26,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from muskox.dialect.normalize import normalize_infra_map
-from muskox.model.codec import to_json
+from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import LifeCycle
+
+if TYPE_CHECKING:
+    from muskox.plugin.dialect import Dialect
 
 #: Moose's other OLAP sections, part of its hashed JSON; always empty in muskox.
 _MOOSE_EMPTY_SECTIONS = ("dmv1_views", "olap_dictionaries", "select_row_policies", "sql_resources")
 
 
-def hashable_state(infra: InfraMap) -> dict[str, Any]:
-    """The JSON value that is hashed (see the module documentation)."""
-    normalized = normalize_infra_map(infra)
+def hashable_state(infra: InfraMap, dialect: Dialect) -> dict[str, Any]:
+    """The JSON value that is hashed (see the module documentation), normalized and encoded in ``dialect``."""
+    to_json = model_codec(dialect).to_json
+    normalized = dialect.normalize_infra_map(infra)
     default = infra.default_database
     tables: dict[str, Any] = {}
     for table in normalized.tables.values():
@@ -60,9 +64,9 @@ def hashable_state(infra: InfraMap) -> dict[str, Any]:
     return value
 
 
-def state_hash(infra: InfraMap) -> str:
+def state_hash(infra: InfraMap, dialect: Dialect) -> str:
     """SHA-256 hex of :func:`hashable_state` as compact JSON with sorted keys."""
-    text = json.dumps(hashable_state(infra), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(hashable_state(infra, dialect), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

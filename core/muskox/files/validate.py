@@ -38,6 +38,7 @@ from muskox.model.operations import Operation
 from muskox.plan.differ import DiffOptions, diff
 from muskox.plan.fold import FoldError, apply
 from muskox.plan.policies.lifecycle import apply_lifecycle
+from muskox.plugin.dialect import Dialect
 
 
 @attrs.frozen
@@ -58,9 +59,10 @@ class ValidationReport:
 # -- delta mode ---------------------------------------------------------------------------------------------
 
 
-def validate_deltas(directory: Path, default_database: str) -> ValidationReport:
-    """Validate the committed migration files of ``directory`` (parse errors raise :class:`PlanInvalid`)."""
-    migrations = load_migrations(directory)
+def validate_deltas(directory: Path, default_database: str, dialect: Dialect) -> ValidationReport:
+    """Validate the committed migration files of ``directory`` (parse errors raise :class:`PlanInvalid`); states
+    are hashed in the OLAP backend's ``dialect``."""
+    migrations = load_migrations(directory, dialect)
     if not migrations:
         return ValidationReport(checked=f"no migration files in {directory}")
     problems: list[str] = []
@@ -69,7 +71,7 @@ def validate_deltas(directory: Path, default_database: str) -> ValidationReport:
     state = empty
     hashes: list[str] = []
     for migration in migrations:
-        hashes.append(state_hash(state))
+        hashes.append(state_hash(state, dialect))
         try:
             state = fold_migration(state, migration)
         except FoldError as exc:
@@ -167,10 +169,10 @@ def _conflict(obj: str, first: MigrationFile, one: set[str], second: MigrationFi
 # -- snapshot mode ------------------------------------------------------------------------------------------
 
 
-def validate_snapshot(directory: Path, types: Mapping[str, type[Operation]],
+def validate_snapshot(directory: Path, types: Mapping[str, type[Operation]], dialect: Dialect,
                       ignore: Collection[str] = ()) -> ValidationReport:
-    """Fold ``plan.yaml`` over ``remote_state.json`` and compare with ``local_infra_map.json``."""
-    snapshot = read_snapshot(directory, types)
+    """Fold ``plan.yaml`` over ``remote_state.json`` and compare with ``local_infra_map.json`` (in ``dialect``)."""
+    snapshot = read_snapshot(directory, types, dialect)
     state = snapshot.remote_state
     for index, operation in enumerate(snapshot.plan.operations):
         try:
@@ -181,7 +183,7 @@ def validate_snapshot(directory: Path, types: Mapping[str, type[Operation]],
                 f"{REMOTE_STATE_FILE} with the operations before it: {exc.problem}",))
     local = snapshot.local_infra_map
     reached = _with_lifecycles(state, local)
-    allowed, blocked = apply_lifecycle(diff(reached, local, DiffOptions(frozenset(ignore))))
+    allowed, blocked = apply_lifecycle(diff(reached, local, dialect, DiffOptions(frozenset(ignore))))
     problems = tuple(f"{PLAN_FILE} does not reach {LOCAL_INFRA_MAP_FILE}: {describe(change)}" for change in allowed)
     notes = tuple(f"not reached, as the lifecycle rules say: {item.reason}" for item in blocked)
     return ValidationReport(checked=f"{PLAN_FILE} ({len(snapshot.plan.operations)} operation(s)) with "

@@ -73,6 +73,14 @@ class Topic:
                             configs=dict(sorted(rest.items())))
 
 
+def normalize_topic(topic: Topic) -> Topic:
+    """What a topic is on the broker: its name, partitions and configuration (lifecycle, version and metadata
+    are muskox's rules and notes, not properties of the topic). The comparable form the differ and drift
+    checks use."""
+    canonical = topic.with_managed_configs(topic.managed_configs())
+    return attrs.evolve(canonical, metadata=None, life_cycle=LifeCycle.FULLY_MANAGED, version=None)
+
+
 def _as_int(configs: dict[str, str], key: str) -> int | None:
     """Take ``key`` out of ``configs`` as an integer; a value that is not one stays in ``configs``."""
     value = configs.get(key)

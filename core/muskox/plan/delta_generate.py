@@ -20,6 +20,7 @@ from muskox.files.state_hash import state_hash
 from muskox.model.infra_map import InfraMap
 from muskox.plan.fold import FoldError
 from muskox.plan.planner import PlanResult
+from muskox.plugin.dialect import Dialect
 
 
 @attrs.frozen
@@ -33,7 +34,8 @@ class PendingState:
     warnings: tuple[str, ...] = ()
 
 
-def pending_state(current: InfraMap, committed: Sequence[MigrationFile], applied: Sequence[str]) -> PendingState:
+def pending_state(current: InfraMap, committed: Sequence[MigrationFile], applied: Sequence[str],
+                  dialect: Dialect) -> PendingState:
     """Fold the unapplied files over ``current``; warn about each one whose parent hash already does not match
     (``muskox migrate`` would stop at it)."""
     done = set(applied)
@@ -41,7 +43,7 @@ def pending_state(current: InfraMap, committed: Sequence[MigrationFile], applied
     warnings: list[str] = []
     state = current
     for migration in unapplied:
-        if migration.parent_state_hash != state_hash(state):
+        if migration.parent_state_hash != state_hash(state, dialect):
             warnings.append(f"{migration.file_name} was generated against another state than the database's now "
                             f"(with the files before it applied); `muskox migrate` will stop at it")
         try:
@@ -50,7 +52,7 @@ def pending_state(current: InfraMap, committed: Sequence[MigrationFile], applied
             raise FoldError(f"a committed, unapplied migration file does not apply to the database as it is now "
                             f"(did a failed `muskox migrate` leave it part-applied?): {exc.problem}",
                             "finish or revert that file first (`muskox migrate` reports how), or correct it") from None
-    return PendingState(state=state, parent_hash=state_hash(state), committed=tuple(committed),
+    return PendingState(state=state, parent_hash=state_hash(state, dialect), committed=tuple(committed),
                         unapplied=unapplied, warnings=tuple(warnings))
 
 

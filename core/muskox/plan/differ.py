@@ -1,8 +1,9 @@
 """The differ: current state vs target state → semantic changes (spec section 6).
 
-Identity is the map key (database + name + version). Both sides are compared after the ONE normalization of
-:mod:`muskox.dialect.normalize`; changes carry the original values. The ClickHouse rules decide ALTER versus
-drop-and-create. Pure: no I/O, deterministic for equal inputs.
+Identity is the map key (database + name + version). Both sides are compared after the ONE normalization, the
+OLAP backend's dialect's (:class:`muskox.plugin.dialect.Dialect`); changes carry the original values. The
+dialect's rules decide ALTER versus drop-and-create, and which type changes convert in place. Pure: no I/O,
+deterministic for equal inputs.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from typing import TypeVar
 
 import attrs
 
-from muskox.dialect import normalize
-from muskox.dialect.type_conversions import convertible
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.model.engines import OtherEngine, render_engine
 from muskox.model.infra_map import InfraMap
+from muskox.model.resources import normalize_topic
 from muskox.model.table import Table
 from muskox.plan.changes import (
     Added,
@@ -33,17 +32,9 @@ from muskox.plan.changes import (
     TableAltered,
     TopicAltered,
 )
+from muskox.plugin.dialect import Dialect, TableName
 
 R = TypeVar("R", bound=Resource)
-
-#: Settings ClickHouse cannot change on an existing MergeTree table (changing one means recreating it).
-READONLY_SETTINGS = frozenset({
-    "index_granularity", "index_granularity_bytes", "enable_mixed_granularity_parts",
-    "add_minmax_index_for_numeric_columns", "add_minmax_index_for_string_columns", "table_disk",
-})
-#: Engines whose tables are recreated on any column or settings change.
-_RECREATE_ON_ANY_CHANGE = frozenset({"Kafka", "S3Queue"})
-
 
 class DatabaseMoveError(MuskoxError):
     """A table's ``database`` changed: muskox will not move data between databases on its own."""
@@ -58,31 +49,32 @@ class DiffOptions:
     ignore_operations: frozenset[str] = frozenset()
 
 
-def diff(current: InfraMap, target: InfraMap, options: DiffOptions = DiffOptions()) -> list[Change]:
-    """Every change that turns ``current`` into ``target``, tables first, in key order."""
-    _check_database_moves(current, target)
-    table_norm = _normalizer(options, target.default_database)
+def diff(current: InfraMap, target: InfraMap, dialect: Dialect, options: DiffOptions = DiffOptions()) -> list[Change]:
+    """Every change that turns ``current`` into ``target``, tables first, in key order, compared in ``dialect``."""
+    _check_database_moves(current, target, dialect)
+    table_norm = _normalizer(dialect, options, target.default_database)
     changes: list[Change] = []
-    changes += _diff_keyed("table", current.tables, target.tables, lambda k, b, a: _diff_table(k, b, a, table_norm))
+    changes += _diff_keyed("table", current.tables, target.tables,
+                           lambda k, b, a: _diff_table(k, b, a, table_norm, dialect))
     db = target.default_database
     changes += _diff_keyed("view", current.views, target.views,
-                           lambda k, b, a: None if normalize.normalize_view(b, default_database=db)
-                           == normalize.normalize_view(a, default_database=db)
+                           lambda k, b, a: None if dialect.normalize_view(b, default_database=db)
+                           == dialect.normalize_view(a, default_database=db)
                            else Recreated("view", k, b, a, "view definition changed"))
     changes += _diff_keyed("materialized_view", current.materialized_views, target.materialized_views,
-                           lambda k, b, a: None if normalize.normalize_materialized_view(b, default_database=db)
-                           == normalize.normalize_materialized_view(a, default_database=db)
+                           lambda k, b, a: None if dialect.normalize_materialized_view(b, default_database=db)
+                           == dialect.normalize_materialized_view(a, default_database=db)
                            else Recreated("materialized_view", k, b, a, "materialized view definition changed"))
     changes += _diff_keyed("topic", current.topics, target.topics,
-                           lambda k, b, a: None if normalize.normalize_topic(b) == normalize.normalize_topic(a)
+                           lambda k, b, a: None if normalize_topic(b) == normalize_topic(a)
                            else TopicAltered(k, b, a))
     return changes
 
 
-def _normalizer(options: DiffOptions, default_database: str) -> Callable[[Table], Table]:
+def _normalizer(dialect: Dialect, options: DiffOptions, default_database: str) -> Callable[[Table], Table]:
     def run(table: Table) -> Table:
-        return normalize.normalize_table(table, default_database=default_database,
-                                         ignore_operations=options.ignore_operations)
+        return dialect.normalize_table(table, default_database=default_database,
+                                       ignore_operations=options.ignore_operations)
 
     return run
 
@@ -102,7 +94,7 @@ def _diff_keyed(kind: ResourceKind, before: Mapping[str, R], after: Mapping[str,
     return changes
 
 
-def _check_database_moves(current: InfraMap, target: InfraMap) -> None:
+def _check_database_moves(current: InfraMap, target: InfraMap, dialect: Dialect) -> None:
     """A table (same name and version) only in another database on each side is a move: refuse it."""
     removed = {(t.name, t.version): t for k, t in current.tables.items() if k not in target.tables}
     for key, table in sorted(target.tables.items()):
@@ -117,24 +109,26 @@ def _check_database_moves(current: InfraMap, target: InfraMap) -> None:
             f"table '{table.name}' moved from database '{old_db}' to '{new_db}'; muskox does not move tables "
             f"between databases because it would drop the data",
             f"do it by hand: (1) declare the new table under a new name or version in '{new_db}', "
-            f"(2) migrate to create it, (3) copy the data: INSERT INTO `{new_db}`.`{table.name}` SELECT * FROM "
-            f"`{old_db}`.`{old.name}`, (4) remove the old declaration (or mark it EXTERNALLY_MANAGED) and migrate",
+            f"(2) migrate to create it, (3) copy the data: "
+            f"{dialect.copy_rows_sql(TableName(old_db, old.name), TableName(new_db, table.name))}, "
+            f"(4) remove the old declaration (or mark it EXTERNALLY_MANAGED) and migrate",
         )
 
 
-def _diff_table(key: str, before: Table, after: Table, norm: Callable[[Table], Table]) -> Change | None:
+def _diff_table(key: str, before: Table, after: Table, norm: Callable[[Table], Table],
+                dialect: Dialect) -> Change | None:
     b, a = norm(before), norm(after)
     if b == a:
         return None
-    reason = _recreate_reason(b, a)
+    reason = dialect.recreate_reason(b, a)
     if reason is not None:
         return Recreated("table", key, before, after, reason)
     altered = TableAltered(
         key=key, before=before, after=after,
-        columns=tuple(_column_changes(b, a, before, after)),
+        columns=tuple(_column_changes(b, a, before, after, dialect)),
         settings_changed=b.settings != a.settings,
-        settings_before={k: v for k, v in b.settings.items() if k not in READONLY_SETTINGS},
-        settings_after={k: v for k, v in a.settings.items() if k not in READONLY_SETTINGS},
+        settings_before={k: v for k, v in b.settings.items() if k not in dialect.readonly_settings},
+        settings_after={k: v for k, v in a.settings.items() if k not in dialect.readonly_settings},
         ttl_changed=b.ttl != a.ttl,
         indexes_added=tuple(i for i in after.indexes if _index(a, i.name) != _index(b, i.name)),
         indexes_dropped=tuple(i for i in before.indexes if _index(b, i.name) != _index(a, i.name)),
@@ -146,26 +140,7 @@ def _diff_table(key: str, before: Table, after: Table, norm: Callable[[Table], T
     return None if altered.is_empty() else altered  # e.g. only the column order differs: left as it is
 
 
-def _recreate_reason(b: Table, a: Table) -> str | None:
-    """The first ClickHouse rule (spec 6.2) that makes this change a drop-and-create, if any."""
-    if b.order_by != a.order_by:
-        return "ORDER BY changed"
-    if b.partition_by != a.partition_by:
-        return "PARTITION BY changed"
-    if b.primary_key_expression != a.primary_key_expression:
-        return "PRIMARY KEY changed"
-    if b.engine != a.engine:
-        return f"engine changed ({render_engine(b.engine)} → {render_engine(a.engine)})"
-    readonly = sorted(k for k in READONLY_SETTINGS if b.settings.get(k) != a.settings.get(k))
-    if readonly:
-        return f"read-only setting(s) changed: {', '.join(readonly)}"
-    if isinstance(a.engine, OtherEngine) and a.engine.name in _RECREATE_ON_ANY_CHANGE and (
-            b.columns != a.columns or b.settings != a.settings):
-        return f"{a.engine.name} tables cannot be altered"
-    return None
-
-
-def _column_changes(b: Table, a: Table, before: Table, after: Table) -> Iterable[ColumnChange]:
+def _column_changes(b: Table, a: Table, before: Table, after: Table, dialect: Dialect) -> Iterable[ColumnChange]:
     """Removed columns first (current order), then added and modified ones in target order."""
     originals_before = {c.name: c for c in before.columns}
     originals_after = {c.name: c for c in after.columns}
@@ -179,8 +154,8 @@ def _column_changes(b: Table, a: Table, before: Table, after: Table) -> Iterable
         old = normalized_before.get(column.name)
         if old is None:
             yield ColumnAdded(originals_after[column.name], previous)
-        elif old != column and not convertible(old.data_type, column.data_type):
-            # ClickHouse cannot convert this type in place: the column is dropped and added again
+        elif old != column and not dialect.convertible(old.data_type, column.data_type):
+            # the database cannot convert this type in place: the column is dropped and added again
             yield ColumnRemoved(originals_before[column.name])
             yield ColumnAdded(originals_after[column.name], previous)
         elif old != column:

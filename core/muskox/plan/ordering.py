@@ -23,6 +23,7 @@ from muskox.model.operations import (
     Operation,
 )
 from muskox.plan.lowering import Lowered
+from muskox.plugin.dialect import Dialect
 
 _VIEW_CREATES = (CreateView, CreateMaterializedView)
 _VIEW_DROPS = (DropView, DropMaterializedView)
@@ -34,23 +35,18 @@ class CyclicDependencyError(MuskoxError):
     exit_code = ExitCode.PLAN_INVALID
 
 
-def bare_name(reference: str) -> str:
-    """``"`db`.`events`"`` or ``"events"`` → ``"events"`` (how source tables are written varies)."""
-    last = reference.rsplit(".", 1)[-1].strip()
-    return last[1:-1].replace("``", "`") if len(last) >= 2 and last[0] == last[-1] == "`" else last
-
-
-def dependencies(infra: InfraMap) -> dict[str, set[str]]:
-    """Object name → names it depends on, for every view and materialized view in ``infra``."""
+def dependencies(infra: InfraMap, dialect: Dialect) -> dict[str, set[str]]:
+    """Object name → names it depends on, for every view and materialized view in ``infra`` (source-table
+    references, however quoted or qualified, read by ``dialect``)."""
     deps: dict[str, set[str]] = {}
     for view in infra.views.values():
-        deps[view.name] = {bare_name(s) for s in view.source_tables}
+        deps[view.name] = {dialect.referenced_name(s) for s in view.source_tables}
     for mv in infra.materialized_views.values():
-        deps[mv.name] = {bare_name(s) for s in mv.source_tables} | {mv.target_table}
+        deps[mv.name] = {dialect.referenced_name(s) for s in mv.source_tables} | {mv.target_table}
     return deps
 
 
-def order(lowered: Lowered, current: InfraMap, target: InfraMap) -> list[Operation]:
+def order(lowered: Lowered, current: InfraMap, target: InfraMap, dialect: Dialect) -> list[Operation]:
     """The final operation list: ordered teardown, then ordered setup."""
     teardown_views = [op for op in lowered.teardown if isinstance(op, _VIEW_DROPS)]
     teardown_rest = [op for op in lowered.teardown if not isinstance(op, _VIEW_DROPS)]
@@ -58,10 +54,10 @@ def order(lowered: Lowered, current: InfraMap, target: InfraMap) -> list[Operati
     setup_rest = [op for op in lowered.setup if not isinstance(op, _VIEW_CREATES)]
     drops_last = sorted(teardown_rest, key=lambda op: isinstance(op, DropTableColumn | DropTable))
     return [
-        *reversed(_topological(teardown_views, dependencies(current))),
+        *reversed(_topological(teardown_views, dependencies(current, dialect))),
         *drops_last,
         *setup_rest,
-        *_topological(setup_views, dependencies(target)),
+        *_topological(setup_views, dependencies(target, dialect)),
     ]
 
 

@@ -32,16 +32,19 @@ from muskox.plan.policies.version_bumps import (
     detect_bumps,
     next_version,
 )
+from muskox.plugin.dialect import Dialect
 
 log = logging.getLogger("muskox.plan.planner")
 
 
 @attrs.frozen
 class PlanRequest:
-    """What to plan and how: ``gate`` False for read-only previews (``muskox plan``)."""
+    """What to plan and how: ``gate`` False for read-only previews (``muskox plan``); ``dialect`` is the OLAP
+    backend's, through which tables are compared."""
 
     current: InfraMap
     target: InfraMap
+    dialect: Dialect
     ignore_operations: frozenset[str] = frozenset()
     approvals: Approvals = Approvals()
     interactive: bool = False
@@ -81,7 +84,8 @@ class _NoPrompter:
 def make_plan(request: PlanRequest, prompter: Prompter | None = None) -> PlanResult:
     """Plan ``current`` → ``target`` (spec sections 6-8)."""
     ask: Prompter = prompter if (prompter is not None and request.interactive) else _NoPrompter()  # type: ignore[assignment]
-    changes = diff(request.current, request.target, DiffOptions(ignore_operations=request.ignore_operations))
+    changes = diff(request.current, request.target, request.dialect,
+                   DiffOptions(ignore_operations=request.ignore_operations))
 
     accepted, approved_drops = _decide_renames(detect_renames(changes), request, ask)
     changes = apply_renames(changes, accepted)
@@ -99,7 +103,7 @@ def make_plan(request: PlanRequest, prompter: Prompter | None = None) -> PlanRes
                                    f"Table '{bump.old.name}' is {bump.old.life_cycle.value} - DROP after the "
                                    f"version bump blocked; the old table is kept"))
             decision = attrs.evolve(decision, retain_old=True)
-        setup, cleanup = bump_operations(bump, decision, request.target.default_database)
+        setup, cleanup = bump_operations(bump, decision, request.target.default_database, request.dialect)
         bump_setup += setup
         bump_cleanup += cleanup
 
@@ -109,10 +113,10 @@ def make_plan(request: PlanRequest, prompter: Prompter | None = None) -> PlanRes
         auto_approved = _gate(findings, request, ask)
 
     lowered = lower(allowed) + Lowered(setup=tuple(bump_setup))
-    operations = [*order(lowered, request.current, request.target), *bump_cleanup]
+    operations = [*order(lowered, request.current, request.target, request.dialect), *bump_cleanup]
     return PlanResult(
         operations=tuple(operations), changes=tuple(allowed), blocked=tuple(blocked),
-        destructive=tuple(destructive_findings(allowed)), risky=tuple(risky_findings(allowed)),
+        destructive=tuple(destructive_findings(allowed)), risky=tuple(risky_findings(allowed, request.dialect)),
         renames=tuple(accepted), bumps=tuple(bumps), auto_approved=auto_approved,
     )
 

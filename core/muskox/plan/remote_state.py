@@ -12,7 +12,7 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -20,10 +20,13 @@ from muskox.config import Config
 from muskox.errors import ConnectionFailed, MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.masking import mask_url
-from muskox.model.codec import from_json
+from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.plan.workspace import PlanningInputs, load_target
 from muskox.server.admin_api import INFRAMAP_PATH
+
+if TYPE_CHECKING:
+    from muskox.plugin.dialect import Dialect
 
 TOKEN_ENV = ("MUSKOX_ADMIN_TOKEN", "MOOSE_ADMIN_TOKEN")
 """Environment variables ``--token`` is read from when not given (Moose's name second)."""
@@ -60,8 +63,10 @@ def inframap_url(url: str) -> str:
     return base + INFRAMAP_PATH
 
 
-def fetch_remote_state(url: str, token: str | None, *, timeout: float = DEFAULT_TIMEOUT) -> RemoteState:
-    """``GET /admin/inframap`` with the bearer token; raises a one-line :class:`MuskoxError` on any failure."""
+def fetch_remote_state(url: str, token: str | None, dialect: Dialect, *,
+                       timeout: float = DEFAULT_TIMEOUT) -> RemoteState:
+    """``GET /admin/inframap`` with the bearer token (the map read in the OLAP backend's ``dialect``); raises a
+    one-line :class:`MuskoxError` on any failure."""
     endpoint = inframap_url(url)
     shown = mask_url(endpoint)
     headers = {"Accept": "application/json"}
@@ -78,7 +83,7 @@ def fetch_remote_state(url: str, token: str | None, *, timeout: float = DEFAULT_
         raise ConnectionFailed(f"cannot reach the Admin API at {shown}: {reason}",
                                "check the URL (http://host:port of `muskox prod`, [http_server_config] port) and "
                                "that the server is running and reachable from here") from None
-    return _parse(raw, shown)
+    return _parse(raw, shown, dialect)
 
 
 def _http_error(exc: urllib.error.HTTPError, shown: str, token: str | None) -> MuskoxError:
@@ -112,7 +117,7 @@ def _message(exc: urllib.error.HTTPError) -> str:
     return str(exc.reason)
 
 
-def _parse(raw: bytes, shown: str) -> RemoteState:
+def _parse(raw: bytes, shown: str, dialect: Dialect) -> RemoteState:
     fix = "point --url at `muskox prod` (or a Moose server) and check its version"
     try:
         data: Any = json.loads(raw)
@@ -121,7 +126,7 @@ def _parse(raw: bytes, shown: str) -> RemoteState:
     if not isinstance(data, dict) or not isinstance(data.get("infra_map"), dict):
         raise RemoteStateError(f"the Admin API at {shown} answered without an infra_map", fix)
     try:
-        infra_map = from_json(data["infra_map"], InfraMap)
+        infra_map = model_codec(dialect).from_json(data["infra_map"], InfraMap)
     except Exception as exc:  # ValueError, KeyError, or cattrs' exception groups
         raise RemoteStateError(f"the Admin API at {shown} sent an infra_map muskox cannot read: {exc}", fix) \
             from None
@@ -130,12 +135,13 @@ def _parse(raw: bytes, shown: str) -> RemoteState:
                        applied_migrations=tuple(str(i) for i in applied) if isinstance(applied, list) else None)
 
 
-def remote_inputs(config: Config, project_dir: Path, remote: RemoteState) -> PlanningInputs:
-    """The planning inputs with the server's state as *current* (the code loaded for its database)."""
+def remote_inputs(config: Config, project_dir: Path, remote: RemoteState, dialect: Dialect) -> PlanningInputs:
+    """The planning inputs with the server's state as *current* (the code loaded for its database), compared in
+    the OLAP backend's ``dialect``."""
     database = remote.infra_map.default_database
-    target = load_target(config, project_dir, database)
+    target = load_target(config, project_dir, database, dialect)
     return PlanningInputs(target=target, stored=None, reality=remote.infra_map, current=remote.infra_map,
-                          database=database)
+                          database=database, dialect=dialect)
 
 
 def remote_applied(remote: RemoteState) -> list[str]:

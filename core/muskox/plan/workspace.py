@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -17,26 +17,33 @@ from muskox.model.infra_map import InfraMap
 from muskox.plan.reconcile import reconcile
 from muskox.plugin.backends import Backends, open_backends
 from muskox.plugin.manager import Plugins
+from muskox.state import open_state_store
+
+if TYPE_CHECKING:
+    from muskox.plugin.dialect import Dialect
 
 
 @attrs.frozen
 class PlanningInputs:
-    """Everything the planner compares, with the database the plan applies to."""
+    """Everything the planner compares, with the database the plan applies to and the OLAP backend's dialect
+    they are compared in."""
 
     target: InfraMap
     stored: InfraMap | None
     reality: InfraMap
     current: InfraMap
     database: str
+    dialect: Dialect
 
 
-def load_target(config: Config, project_dir: Path, default_database: str) -> InfraMap:
-    """The code's declarations (``<project>/<source_dir>/<main_module>``) as an :class:`InfraMap`."""
+def load_target(config: Config, project_dir: Path, default_database: str, dialect: Dialect) -> InfraMap:
+    """The code's declarations (``<project>/<source_dir>/<main_module>``) as an :class:`InfraMap` (exact column
+    types given as text, ``clickhouse_type("…")``, read by the OLAP backend's ``dialect``)."""
     from muskox.declare.collect import collect_project
 
     target = collect_project(project_dir, source_dir=config.project.source_dir,
                              main_module=config.project.main_module, default_database=default_database,
-                             topic_namespace=config.redpanda_config.namespace)
+                             topic_namespace=config.redpanda_config.namespace, dialect=dialect)
     if not config.features.streaming_engine:  # topics are not managed: the code's streams are left out
         target = attrs.evolve(target, topics={})
     return target
@@ -51,13 +58,12 @@ def open_backend(plugins: Plugins, config: Config) -> Backends:
 def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) -> PlanningInputs:
     """Read the code, the state store and the database, and reconcile them (spec section 1, step 2)."""
     database: str = backend.database
+    dialect: Dialect = backend.dialect
     backend.prefetch()  # the server reads its schema while the code and the state are read here
-    target = load_target(config, project_dir, database)
-    store = plugins.state_store(config.state_config.storage).from_config(config, project_dir=project_dir)
-    try:
+    target = load_target(config, project_dir, database, dialect)
+    with open_state_store(config, plugins, project_dir=project_dir, dialect=dialect) as store:
         stored: InfraMap | None = store.load_state()
-    finally:
-        store.close()
     reality: InfraMap = backend.introspect(stored, target)
     current = reconcile(stored, reality, target)
-    return PlanningInputs(target=target, stored=stored, reality=reality, current=current, database=database)
+    return PlanningInputs(target=target, stored=stored, reality=reality, current=current, database=database,
+                          dialect=dialect)

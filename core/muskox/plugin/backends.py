@@ -21,6 +21,7 @@ from muskox.plugin.interfaces import StreamBackend
 
 if TYPE_CHECKING:
     from muskox.config import Config
+    from muskox.plugin.dialect import Dialect
     from muskox.plugin.manager import Plugins
 
 OLAP_BACKEND = "clickhouse"
@@ -51,6 +52,12 @@ class Backends:
         """The OLAP backend's primary database."""
         database: str = self.olap.database
         return database
+
+    @property
+    def dialect(self) -> Dialect:
+        """The OLAP backend's SQL dialect (see :meth:`muskox.plugin.interfaces.OlapBackend.dialect`)."""
+        dialect: Dialect = self.olap.dialect()
+        return dialect
 
     @property
     def stream(self) -> StreamBackend:
@@ -99,6 +106,11 @@ class Backends:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def olap_dialect(plugins: Plugins) -> Dialect:
+    """The dialect of the OLAP backend muskox uses (no connection is made)."""
+    return plugins.olap_backend(OLAP_BACKEND).dialect()
 
 
 def open_backends(plugins: Plugins, config: Config) -> Backends:

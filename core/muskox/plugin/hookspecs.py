@@ -55,7 +55,7 @@ def muskox_register_operations(register: Callable[[str, type[Operation]], None])
 
     :param register: call ``register(name, operation_class)`` with a frozen attrs subclass of
         :class:`muskox.model.operations.Operation` (its fields must be JSON-representable through
-        :data:`muskox.model.codec.converter`).
+        the converter of :class:`muskox.model.codec.ModelCodec`).
     """
 
 

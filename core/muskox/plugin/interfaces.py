@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from muskox.model import InfraMap
     from muskox.model.operations import Operation
     from muskox.model.resources import Topic
+    from muskox.plugin.dialect import Dialect
     from muskox.state.errors import LockLost
     from muskox.state.heartbeat import Heartbeat
     from muskox.state.lock_info import LockInfo
@@ -48,6 +49,13 @@ class OlapBackend(_Connection):
 
     #: A short description shown by ``muskox plugins``.
     description: ClassVar[str] = ""
+
+    @classmethod
+    @abc.abstractmethod
+    def dialect(cls) -> Dialect:
+        """The backend's SQL dialect (:class:`muskox.plugin.dialect.Dialect`): how it quotes, writes types and
+        engines, and which values it considers the same. Needs no connection; import it here, not at module
+        level, so the CLI starts without it."""
 
     @classmethod
     @abc.abstractmethod
@@ -112,9 +120,11 @@ class StateStore(_Connection):
 
     @classmethod
     @abc.abstractmethod
-    def from_config(cls, config: Config, *, project_dir: Path | None = None) -> Self:
+    def from_config(cls, config: Config, *, dialect: Dialect, project_dir: Path | None = None) -> Self:
         """Open the store described by ``config`` (section ``[state_config]`` and the store's own section).
 
+        :param dialect: the OLAP backend's dialect; the stored map encodes types through it
+            (:func:`muskox.state.encoding.encode_state`).
         :param project_dir: the project directory; stores keeping files resolve relative paths against it
             (default: the directory of the config file that was read, else the current directory).
         Nothing needs to be contacted yet; :meth:`ping` checks the store.

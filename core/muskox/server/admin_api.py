@@ -15,15 +15,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
 from muskox.errors import MuskoxError
 from muskox.masking import mask_text
-from muskox.model.codec import from_json, to_json
+from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.server.tokens import verify_bearer_token
+
+if TYPE_CHECKING:
+    from muskox.plugin.dialect import Dialect
 
 log = logging.getLogger("muskox.server.admin_api")
 
@@ -53,6 +56,10 @@ def error_reply(status: int, message: str) -> Reply:
 
 class AdminState(Protocol):
     """What the Admin API reads; ``muskox prod`` implements it with the state store and the database."""
+
+    @property
+    def dialect(self) -> Dialect:
+        """The OLAP backend's dialect, which maps are encoded in."""
 
     def current_state(self) -> InfraMap:
         """The stored state reconciled with the database (the deployed code's ids adopt unmapped objects)."""
@@ -109,7 +116,7 @@ class AdminApi:
 
     def _inframap(self) -> Reply:
         current = self.state.current_state()
-        return Reply(200, {"status": "success", "infra_map": to_json(current),
+        return Reply(200, {"status": "success", "infra_map": model_codec(self.state.dialect).to_json(current),
                            "applied_migrations": list(self.state.applied_migrations())})
 
     def _plan(self, raw: bytes) -> Reply:
@@ -122,7 +129,7 @@ class AdminApi:
         if not isinstance(document, dict):
             return error_reply(400, 'the request body must be a JSON InfraMap or {"infra_map": <InfraMap>}')
         try:
-            target = from_json(document, InfraMap)
+            target = model_codec(self.state.dialect).from_json(document, InfraMap)
         except Exception as exc:  # ValueError, KeyError, or cattrs' own exception groups
             return error_reply(400, f"the posted InfraMap is invalid: {exc}")
         return Reply(200, self.state.plan(target))

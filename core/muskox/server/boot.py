@@ -41,9 +41,11 @@ from muskox.plan.fold import FoldError
 from muskox.plan.planner import PlanRequest, PlanResult, make_plan
 from muskox.plan.reconcile import applied_state, reconcile
 from muskox.plan.workspace import load_target, open_backend
+from muskox.plugin.backends import olap_dialect
+from muskox.plugin.dialect import Dialect
 from muskox.plugin.interfaces import Lock, StateStore
 from muskox.plugin.manager import Plugins
-from muskox.state import LockHeld
+from muskox.state import LockHeld, open_state_store
 
 log = logging.getLogger("muskox.server.boot")
 
@@ -88,7 +90,8 @@ def boot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, s
     server must not start (drift, plan mismatch, migration error, destructive diff without a plan, lock)."""
     directory = project_dir / config.migration_config.dir
     ignore = frozenset(config.migration_config.ignore_operations)
-    target = load_target(config, project_dir, backend.database)
+    dialect = backend.dialect
+    target = load_target(config, project_dir, backend.database, dialect)
     if config.features.migrate_with_deltas:
         return _boot_deltas(config=config, project_dir=project_dir, backend=backend, store=store, owner=owner,
                             lock_wait=lock_wait, progress=progress, target=target, directory=directory)
@@ -98,8 +101,8 @@ def boot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, s
         from muskox.apply.snapshot import migrate_snapshot
         from muskox.files.snapshot import read_snapshot
 
-        snapshot = read_snapshot(directory, plugins.operations())  # load the plan
-        check_code_consistency(snapshot.local_infra_map, target, ignore)  # then: was it made for this code?
+        snapshot = read_snapshot(directory, plugins.operations(), dialect)  # load the plan
+        check_code_consistency(snapshot.local_infra_map, target, dialect, ignore)  # then: made for this code?
         progress(f"Applying the reviewed plan {directory / PLAN_FILE} ({len(snapshot.plan.operations)} "
                  f"operation(s)) if the database has not drifted")
         with acquire_waiting(store, owner, lock_wait, progress) as lock:
@@ -121,17 +124,18 @@ def _boot_deltas(*, config: Config, project_dir: Path, backend: Any, store: Stat
     from muskox.files.delta import load_migrations
     from muskox.plan.delta_generate import pending_state
 
-    migrations = load_migrations(directory)  # load the plan: every committed file
+    migrations = load_migrations(directory, backend.dialect)  # load the plan: every committed file
     with acquire_waiting(store, owner, lock_wait, progress) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
         stored = store.load_state()
         current = reconcile(stored, backend.introspect(stored, target), target)
         try:
-            pending = pending_state(current, migrations, store.applied_migrations())
+            pending = pending_state(current, migrations, store.applied_migrations(), backend.dialect)
         except FoldError:
             pending = None  # a file does not apply to the database: migrate_deltas reports which, and why
         # when a parent hash does not match, migrate_deltas stops at that file with the drift report
-        uncovered = _plan(pending.state, target, config) if pending and not pending.warnings else None
+        uncovered = _plan(pending.state, target, config, backend.dialect) if pending and not pending.warnings \
+            else None
         if uncovered is not None and not uncovered.empty:
             raise PlanInvalid(
                 "the code needs changes that no committed migration file covers (with the unapplied files "
@@ -150,7 +154,7 @@ def _boot_without_plan(*, config: Config, backend: Any, store: StateStore, targe
     """No reviewed plan: apply the diff unless it is destructive (and the gate is on)."""
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target), target)
-    result = _plan(current, target, config)
+    result = _plan(current, target, config, backend.dialect)
     findings = destructive_operations(result)
     if findings and not config.migration_config.prod_auto_allow_destructive:
         raise refusal(findings)
@@ -208,8 +212,8 @@ def refusal(findings: Sequence[str]) -> DestructiveRefused:
     )
 
 
-def _plan(current: InfraMap, target: InfraMap, config: Config) -> PlanResult:
-    return make_plan(PlanRequest(current=current, target=target, gate=False,
+def _plan(current: InfraMap, target: InfraMap, config: Config, dialect: Dialect) -> PlanResult:
+    return make_plan(PlanRequest(current=current, target=target, dialect=dialect, gate=False,
                                  ignore_operations=frozenset(config.migration_config.ignore_operations)))
 
 
@@ -274,6 +278,11 @@ class LiveState:
     project_dir: Path
     target: InfraMap
 
+    @property
+    def dialect(self) -> Dialect:
+        """The OLAP backend's dialect."""
+        return olap_dialect(self.plugins)
+
     def current_state(self) -> InfraMap:
         """The stored state reconciled with the database; the deployed code's ids adopt unmapped objects."""
         return self._current(self.target)
@@ -288,13 +297,11 @@ class LiveState:
         from muskox.cli.plan_output import plan_json
 
         target = on_database(target, self.target.default_database)
-        result = _plan(self._current(target), target, self.config)
-        return plan_json(result, target)
+        result = _plan(self._current(target), target, self.config, self.dialect)
+        return plan_json(result, target, self.dialect)
 
     def _store(self) -> StateStore:
-        store: StateStore = self.plugins.state_store(self.config.state_config.storage).from_config(
-            self.config, project_dir=self.project_dir)
-        return store
+        return open_state_store(self.config, self.plugins, project_dir=self.project_dir, dialect=self.dialect)
 
     def _current(self, target: InfraMap) -> InfraMap:
         with self._store() as store, open_backend(self.plugins, self.config) as backend:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from muskox.config import Config
+    from muskox.plugin.dialect import Dialect
     from muskox.plugin.interfaces import StateStore
     from muskox.plugin.manager import Plugins
 
@@ -33,10 +34,15 @@ __all__ = [
 ]
 
 
-def open_state_store(config: Config, plugins: Plugins, *, project_dir: Path | None = None) -> StateStore:
-    """Open the store ``[state_config] storage`` names (after tenant overrides), through the loaded plugins.
+def open_state_store(config: Config, plugins: Plugins, *, project_dir: Path | None = None,
+                     dialect: Dialect | None = None) -> StateStore:
+    """Open the store ``[state_config] storage`` names (after tenant overrides), through the loaded plugins, for
+    ``dialect`` (None: the OLAP backend's, :func:`muskox.plugin.backends.olap_dialect`).
 
-    Raises :class:`muskox.errors.PluginError` listing the installed stores when none has that name.
+    Raises :class:`muskox.errors.PluginError` listing the installed stores when none has that name (or no OLAP
+    backend is installed).
     """
+    from muskox.plugin.backends import olap_dialect
+
     store_class = plugins.state_store(config.state_config.storage)
-    return store_class.from_config(config, project_dir=project_dir)
+    return store_class.from_config(config, dialect=dialect or olap_dialect(plugins), project_dir=project_dir)

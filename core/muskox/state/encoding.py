@@ -24,6 +24,7 @@ from muskox.state.lock_info import utc_now
 
 if TYPE_CHECKING:
     from muskox.model import InfraMap
+    from muskox.plugin.dialect import Dialect
 
 FORMAT = "muskox-state"
 VERSION = 1
@@ -32,13 +33,15 @@ GZIP_PREFIX = "gzip:"
 COMPRESS_OVER = 256 * 1024
 
 
-def encode_state(infra: InfraMap, *, compress_over: int | None = None) -> str:
-    """The stored form of ``infra``; gzipped and base64-encoded when longer than ``compress_over``."""
+def encode_state(infra: InfraMap, dialect: Dialect, *, compress_over: int | None = None) -> str:
+    """The stored form of ``infra`` (types Moose cannot encode written in the OLAP backend's ``dialect``); gzipped
+    and base64-encoded when longer than ``compress_over``."""
     from muskox._version import __version__
-    from muskox.model.codec import to_json
+    from muskox.model.codec import model_codec
 
     envelope = {"format": FORMAT, "version": VERSION, "muskox_version": __version__,
-                "saved_at": utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "infra_map": to_json(infra)}
+                "saved_at": utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "infra_map": model_codec(dialect).to_json(infra)}
     text = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     if compress_over is not None and len(text) > compress_over:
         packed = gzip.compress(text.encode(), mtime=0)
@@ -46,10 +49,11 @@ def encode_state(infra: InfraMap, *, compress_over: int | None = None) -> str:
     return text
 
 
-def decode_state(text: str, *, where: str) -> InfraMap:
-    """Read a stored state; :class:`StateError` (naming ``where``) when it is not one muskox wrote."""
+def decode_state(text: str, dialect: Dialect, *, where: str) -> InfraMap:
+    """Read a stored state (types in ``dialect``); :class:`StateError` (naming ``where``) when it is not one muskox
+    wrote."""
     from muskox.model import InfraMap
-    from muskox.model.codec import from_json
+    from muskox.model.codec import model_codec
 
     if text.startswith(GZIP_PREFIX):
         try:
@@ -70,7 +74,7 @@ def decode_state(text: str, *, where: str) -> InfraMap:
             "upgrade muskox (continuing with an older one could plan changes from a state it misreads)",
         )
     try:
-        return from_json(envelope.get("infra_map"), InfraMap)
+        return model_codec(dialect).from_json(envelope.get("infra_map"), InfraMap)
     except Exception as exc:  # cattrs raises several exception types
         raise _unreadable(where, f"its map is invalid ({type(exc).__name__}: {exc})") from None
 

@@ -32,6 +32,7 @@ from muskox.state.lock_info import DEFAULT_LOCK_TTL, LockInfo, decode_record, en
 if TYPE_CHECKING:
     from muskox.config import Config
     from muskox.model import InfraMap
+    from muskox.plugin.dialect import Dialect
 
 logger = logging.getLogger("muskox.state")
 
@@ -46,11 +47,13 @@ class FileStateStore(StateStore):
 
     description = "files in a local directory ([state_config] path, default <project>/.muskox/state)"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, dialect: Dialect) -> None:
         self.directory = directory
+        self.dialect = dialect
+        """The OLAP backend's dialect, which the stored map's types are written in."""
 
     @classmethod
-    def from_config(cls, config: Config, *, project_dir: Path | None = None) -> Self:
+    def from_config(cls, config: Config, *, dialect: Dialect, project_dir: Path | None = None) -> Self:
         """The directory ``[state_config] path``; a relative path is resolved against ``project_dir``
         (default: the config file's directory, else the current directory)."""
         path = Path(config.state_config.path).expanduser()
@@ -58,7 +61,7 @@ class FileStateStore(StateStore):
             if project_dir is None:
                 project_dir = Path(config.source).parent if config.source else Path.cwd()
             path = project_dir / path
-        return cls(path)
+        return cls(path, dialect=dialect)
 
     def where(self) -> str:
         """``directory <path>``."""
@@ -82,13 +85,13 @@ class FileStateStore(StateStore):
         path = self.directory / STATE_FILE
         with self._io("read the stored state"):
             text = _read(path)
-        return None if text is None else decode_state(text, where=str(path))
+        return None if text is None else decode_state(text, self.dialect, where=str(path))
 
     def save_state(self, infra: InfraMap) -> None:
         """Replace ``infra_map.json`` atomically."""
         with self._io("save the state"):
             self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self.directory / STATE_FILE, encode_state(infra))
+            _write_atomically(self.directory / STATE_FILE, encode_state(infra, self.dialect))
 
     def applied_migrations(self) -> list[str]:
         """The ids in ``applied_migrations.json`` (empty when the file does not exist)."""

@@ -7,7 +7,7 @@ a mutation. Statements carry no trailing semicolon.
 
 CREATE statements and column, index and setting clauses come from :mod:`muskox_clickhouse.ddl`, so a column
 added by ``ADD COLUMN`` reads exactly as it would in ``CREATE TABLE``. Every identifier goes through
-:func:`muskox.dialect.quoting.quote_identifier` and every literal through :func:`muskox.dialect.quoting.quote_string`;
+``quote_identifier`` and every literal through ``quote_string`` (:mod:`muskox_clickhouse.dialect.quoting`);
 expressions (defaults, TTLs, index expressions, projection bodies, view queries) are the user's SQL, emitted
 as written. ``database`` None means ``default_database``; ``cluster_name`` adds ``ON CLUSTER``.
 
@@ -26,8 +26,6 @@ from typing import Any
 
 import attrs
 
-from muskox.dialect.quoting import quote_identifier, quote_string
-from muskox.dialect.sql_lexer import tokenize
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
 from muskox.model.operations import (
@@ -67,6 +65,8 @@ from muskox_clickhouse.ddl import (
     render_index,
     render_settings,
 )
+from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
+from muskox_clickhouse.dialect.sql_lexer import tokenize
 
 __all__ = ["Statement", "UnsupportedOperation", "alter_target", "render_operation", "render_statements"]
 

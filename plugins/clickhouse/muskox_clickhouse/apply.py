@@ -27,7 +27,6 @@ from typing import Any, Self
 
 import attrs
 
-from muskox.dialect.quoting import quote_identifier, quote_string
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.model.operations import CreateMaterializedView, CreateTable, CreateView, ModifyTableColumn, Operation
@@ -39,6 +38,7 @@ from muskox_clickhouse.client import (
     connect,
 )
 from muskox_clickhouse.ddl import DDL_SETTINGS
+from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.errors import ClickHouseServerError, clean_server_message
 from muskox_clickhouse.sql_masking import mask_sql
 from muskox_clickhouse.url import ClickHouseUrl

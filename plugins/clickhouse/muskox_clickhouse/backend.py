@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from muskox.config import Config
     from muskox.model import InfraMap
     from muskox.model.operations import Operation
+    from muskox.plugin.dialect import Dialect
     from muskox_clickhouse.apply import ClickHouseApplier
 
 
@@ -49,6 +50,13 @@ class ClickHouseBackend(OlapBackend):
         """A second connection for introspection: its other queries run beside the tables query."""
         self._applier: ClickHouseApplier | None = None
         self._prefetched: concurrent.futures.Future[InfraMap] | None = None
+
+    @classmethod
+    def dialect(cls) -> Dialect:
+        """ClickHouse's SQL dialect (:class:`muskox_clickhouse.dialect.ClickHouseDialect`), imported on first use."""
+        from muskox_clickhouse.dialect import CLICKHOUSE
+
+        return CLICKHOUSE
 
     @classmethod
     def from_config(cls, config: Config, *, url: str | None = None) -> Self:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 import attrs
 
-from muskox.dialect.sql_lexer import Token, matching_close, source_text, split_top_level, tokenize
 from muskox.model.engines import (
     AggregatingMergeTree,
     CollapsingMergeTree,
@@ -28,6 +27,7 @@ from muskox.model.engines import (
     SummingMergeTree,
     VersionedCollapsingMergeTree,
 )
+from muskox_clickhouse.dialect.sql_lexer import Token, matching_close, source_text, split_top_level, tokenize
 
 __all__ = ["ParsedColumn", "ParsedCreate", "ParsedIndex", "TableClauses", "parse_create", "parse_engine",
            "parse_engine_full"]

@@ -1,8 +1,8 @@
 """ClickHouse DDL text for the schema model: pure functions, model values in, SQL text out.
 
 Every identifier (database, table, column, index, projection, engine column parameter) goes through
-:func:`muskox.dialect.quoting.quote_identifier` and every string literal through
-:func:`muskox.dialect.quoting.quote_string`;
+:func:`muskox_clickhouse.dialect.quoting.quote_identifier` and every string literal through
+:func:`muskox_clickhouse.dialect.quoting.quote_string`;
 expressions (defaults, keys, TTLs, index expressions, view queries) are the user's SQL and are emitted as
 written. Statements carry no trailing semicolon.
 
@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from muskox.dialect.normalize import nullable_allowed
-from muskox.dialect.quoting import quote_identifier, quote_string
-from muskox.model.engines import is_merge_tree, render_engine
+from muskox.model.engines import is_merge_tree
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
-from muskox.model.types import LowCardinality, Nullable, render_type
+from muskox.model.types import LowCardinality, Nullable
+from muskox_clickhouse.dialect.engine_sql import render_engine
+from muskox_clickhouse.dialect.normalize import nullable_allowed
+from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
+from muskox_clickhouse.dialect.type_text import render_type
 
 __all__ = [
     "DDL_SETTINGS",

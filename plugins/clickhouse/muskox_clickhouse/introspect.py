@@ -14,7 +14,8 @@ still whatever the number of tables) that the server answers in parallel.
 Costs on the embedded ClickHouse 26.9: for 2,000 tables of 10 columns about 0.8 s in all, of which about 0.4 s
 is the server producing ``create_table_query``/``engine_full`` (a per-table cost no query shape avoids).
 
-The values are the server's own text; comparing them with declarations is :mod:`muskox.dialect.normalize`'s job.
+The values are the server's own text; comparing them with declarations is the job of
+:mod:`muskox_clickhouse.dialect.normalize`.
 Internal tables (names starting with ``.``, such as a materialized view's ``.inner_id.…`` table, and Moose's
 ``_MOOSE_STATE``) are skipped, as are dictionaries, materialized views without ``TO`` (muskox does not model
 inner-engine views) and ``EPHEMERAL`` column expressions. A database that does not exist contributes nothing.
@@ -29,14 +30,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from muskox.dialect.quoting import quote_string
-from muskox.dialect.sql_lexer import matching_close, source_text, split_top_level, tokenize
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
-from muskox.model.types import DataType, LowCardinality, Nullable, Raw, TypeSyntaxError, parse_type
+from muskox.model.types import DataType, LowCardinality, Nullable, Raw, TypeSyntaxError
 from muskox_clickhouse.client import ClickHouseClient
 from muskox_clickhouse.create_parser import ParsedCreate, parse_create, parse_engine, parse_engine_full
+from muskox_clickhouse.dialect.quoting import quote_string
+from muskox_clickhouse.dialect.sql_lexer import matching_close, source_text, split_top_level, tokenize
+from muskox_clickhouse.dialect.type_text import parse_type
 from muskox_clickhouse.errors import ClickHouseServerError
 
 __all__ = ["STATE_TABLE", "introspect", "is_internal_table", "split_nullable"]

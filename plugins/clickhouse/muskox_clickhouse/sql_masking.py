@@ -16,8 +16,8 @@ It errs on the side of masking too much: the text is for people to read, never t
 
 from __future__ import annotations
 
-from muskox.dialect.sql_lexer import Token, matching_close, split_top_level, tokenize
 from muskox.masking import MASK, mask_text
+from muskox_clickhouse.dialect.sql_lexer import Token, matching_close, split_top_level, tokenize
 
 __all__ = ["mask_sql"]
 

@@ -27,7 +27,6 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Self
 
-from muskox.dialect.quoting import quote_identifier, quote_string
 from muskox.errors import MuskoxError
 from muskox.plugin.interfaces import Lock, StateStore
 from muskox.state.encoding import (
@@ -47,6 +46,7 @@ from muskox.state.lock_info import (
     warn_stale_deleted,
 )
 from muskox_clickhouse.backend import ClickHouseBackend
+from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.errors import ClickHouseServerError
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from muskox.config import Config
     from muskox.model import InfraMap
+    from muskox.plugin.dialect import Dialect
 
 logger = logging.getLogger("muskox.state")
 
@@ -76,15 +77,19 @@ class KeeperStateStore(StateStore):
 
     description = "ClickHouse KeeperMap table _MOOSE_STATE in the primary database"
 
-    def __init__(self, backend: ClickHouseBackend) -> None:
+    def __init__(self, backend: ClickHouseBackend, *, dialect: Dialect) -> None:
+        """Keep the state on ``backend``'s server; the stored map's types are written in ``dialect`` (the OLAP
+        backend's, which need not be ClickHouse's)."""
         self.backend = backend
+        self.dialect = dialect
         self._ready = False
         self._mutex = threading.RLock()  # the client is not thread-safe; the lock heartbeat shares it
 
     @classmethod
-    def from_config(cls, config: Config, *, project_dir: Path | None = None, url: str | None = None) -> Self:
+    def from_config(cls, config: Config, *, dialect: Dialect, project_dir: Path | None = None,
+                    url: str | None = None) -> Self:
         """Open the store on the ClickHouse server of ``[clickhouse_config]`` (or ``url``)."""
-        return cls(ClickHouseBackend.from_config(config, url=url))
+        return cls(ClickHouseBackend.from_config(config, url=url), dialect=dialect)
 
     @property
     def table(self) -> str:
@@ -125,11 +130,11 @@ class KeeperStateStore(StateStore):
             value = self._get(key)
         if value is None:  # deleted in between
             return self.load_state()
-        return decode_state(value, where=f"{self.table} key {key}")
+        return decode_state(value, self.dialect, where=f"{self.table} key {key}")
 
     def save_state(self, infra: InfraMap) -> None:
         """Insert a new ``muskox_infra_map_<ms>`` row whose key is newer than every existing one."""
-        value = encode_state(infra, compress_over=COMPRESS_OVER)
+        value = encode_state(infra, self.dialect, compress_over=COMPRESS_OVER)
         with self._mutex:
             keys = self._state_keys()
             stamp = max(int(time.time() * 1000), keys[-1][0] + 1 if keys else 0)

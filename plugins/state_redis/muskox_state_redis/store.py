@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from muskox.config import Config
     from muskox.model import InfraMap
+    from muskox.plugin.dialect import Dialect
 
 logger = logging.getLogger("muskox.state")
 
@@ -77,16 +78,19 @@ class RedisStateStore(StateStore):
 
     description = "state and migration lock in Redis ([redis_config] url, key_prefix)"
 
-    def __init__(self, client: Any, *, url: str, key_prefix: str = "MS", last_key_prefix: str = "MS") -> None:
-        """Wrap an open ``redis.Redis`` ``client``; ``url`` is only used (masked) in messages."""
+    def __init__(self, client: Any, *, url: str, dialect: Dialect, key_prefix: str = "MS",
+                 last_key_prefix: str = "MS") -> None:
+        """Wrap an open ``redis.Redis`` ``client``; ``url`` is only used (masked) in messages; the stored map's
+        types are written in the OLAP backend's ``dialect``."""
         self.client = client
+        self.dialect = dialect
         self.url = url
         self.key_prefix = key_prefix
         self.last_key_prefix = last_key_prefix
         self._closed = False
 
     @classmethod
-    def from_config(cls, config: Config, *, project_dir: Path | None = None,
+    def from_config(cls, config: Config, *, dialect: Dialect, project_dir: Path | None = None,
                     timeout: float = DEFAULT_TIMEOUT) -> Self:
         """Open the store described by ``[redis_config]`` (url, key_prefix, last_key_prefix).
 
@@ -113,7 +117,7 @@ class RedisStateStore(StateStore):
                 f"redis_config.url '{mask_url(section.url)}' is not a valid Redis URL: {mask_text(str(exc))}",
                 "write it as redis://[user:password@]host:port[/db] (rediss:// for TLS, unix:///path.sock)",
             ) from None
-        return cls(client, url=section.url, key_prefix=section.key_prefix,
+        return cls(client, url=section.url, dialect=dialect, key_prefix=section.key_prefix,
                    last_key_prefix=section.last_key_prefix)
 
     def key(self, name: str) -> str:
@@ -147,11 +151,11 @@ class RedisStateStore(StateStore):
         if found is None:
             return None
         key, value = found
-        return decode_state(value, where=f"Redis key {key}")
+        return decode_state(value, self.dialect, where=f"Redis key {key}")
 
     def save_state(self, infra: InfraMap) -> None:
         """Write ``<key_prefix>::muskox_infrastructure_map``."""
-        value = encode_state(infra)
+        value = encode_state(infra, self.dialect)
         with self._errors("SET"):
             self.client.set(self.key(STATE_NAME), value.encode())
 

@@ -15,6 +15,12 @@ def hello() -> None:
 
 class SampleBackend(OlapBackend):
     @classmethod
+    def dialect(cls):
+        from muskox_clickhouse.dialect import CLICKHOUSE  # a ClickHouse-compatible sample database
+
+        return CLICKHOUSE
+
+    @classmethod
     def from_config(cls, config, *, url=None):
         return cls()
 
@@ -55,7 +61,7 @@ class SampleStream(StreamBackend):
 
 class SampleStore(StateStore):
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, *, dialect, project_dir=None):
         return cls()
 
     def ping(self) -> None:

@@ -3,7 +3,8 @@
 *In place*: the diff drops ``events`` (or ``events_1_0``) and creates ``events_2_0`` of the same logical table
 and database, with a higher version. *Alongside*: a newer version is added while the older one stays in the
 code. A backfill copies the rows when the insertable columns (not MATERIALIZED/ALIAS) of both tables are the
-same set of (name, type, nullability): ``INSERT INTO new (cols) SELECT cols FROM old``. The drop of the old
+same set of (name, type, nullability): the dialect's copy of those columns (``INSERT INTO new (cols) SELECT cols
+FROM old`` in SQL). The drop of the old
 table (in place, when not retained) runs after the backfill and is not gated again: it was decided here.
 """
 
@@ -13,11 +14,11 @@ import re
 
 import attrs
 
-from muskox.dialect.quoting import quote_identifier
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import CreateTable, DropTable, Operation, RawSql
 from muskox.model.table import Table, version_suffix
 from muskox.plan.changes import Added, Change, Removed
+from muskox.plugin.dialect import Dialect, TableName
 
 
 @attrs.frozen
@@ -108,22 +109,22 @@ def backfill_problem(bump: VersionBump) -> str | None:
     return "Not eligible (schema mismatch): " + "; ".join(problems)
 
 
-def backfill_sql(bump: VersionBump, default_database: str) -> str:
-    """``INSERT INTO db.new (c1, …) SELECT c1, … FROM db.old`` over the insertable columns."""
-    names = ", ".join(quote_identifier(c.name) for c in bump.new.columns if c.materialized is None and c.alias is None)
+def backfill_sql(bump: VersionBump, default_database: str, dialect: Dialect) -> str:
+    """The statement copying the insertable columns of the old table into the new one, in ``dialect``."""
+    columns = [c.name for c in bump.new.columns if c.materialized is None and c.alias is None]
 
-    def table(t: Table) -> str:
-        return f"{quote_identifier(t.database or default_database)}.{quote_identifier(t.name)}"
+    def address(table: Table) -> TableName:
+        return TableName(table.database or default_database, table.name)
 
-    return f"INSERT INTO {table(bump.new)} ({names}) SELECT {names} FROM {table(bump.old)}"
+    return dialect.copy_rows_sql(address(bump.old), address(bump.new), columns)
 
 
-def bump_operations(bump: VersionBump, decision: BumpDecision, default_database: str) -> tuple[list[Operation],
-                                                                                                  list[Operation]]:
+def bump_operations(bump: VersionBump, decision: BumpDecision, default_database: str,
+                    dialect: Dialect) -> tuple[list[Operation], list[Operation]]:
     """``(setup, cleanup)``: create the new table and backfill; then drop the old one unless it is retained."""
     setup: list[Operation] = [CreateTable(table=bump.new)]
     if decision.backfill:
-        setup.append(RawSql(sql=(backfill_sql(bump, default_database),),
+        setup.append(RawSql(sql=(backfill_sql(bump, default_database, dialect),),
                             description=f"Backfill {bump.new.name} from {bump.old.name}"))
     cleanup: list[Operation] = []
     if bump.in_place and not decision.retain_old:

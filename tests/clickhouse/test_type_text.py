@@ -1,4 +1,5 @@
-"""Data types: ClickHouse text and Moose JSON encodings round-trip exactly."""
+"""Data types: ClickHouse type text, and Moose's JSON encoding with ClickHouse text for the rest, round-trip
+exactly."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import pytest
 from hypothesis import given
 
-from muskox.model.codec_types import decode_type, encode_type
+from muskox.model.codec_types import TypeCodec
 from muskox.model.types import (
     Array,
     DateTime,
@@ -20,10 +21,12 @@ from muskox.model.types import (
     Raw,
     Simple,
     TypeSyntaxError,
-    parse_type,
-    render_type,
 )
 from muskox.testing.strategies import column_types
+from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.dialect.type_text import parse_type, render_type
+
+TYPES = TypeCodec(CLICKHOUSE)
 
 
 @given(column_types)
@@ -33,8 +36,8 @@ def test_clickhouse_text_round_trips(data_type: object) -> None:
 
 @given(column_types)
 def test_moose_json_round_trips(data_type: object) -> None:
-    encoded = json.loads(json.dumps(encode_type(data_type)))  # type: ignore[arg-type]
-    assert decode_type(encoded) == data_type
+    encoded = json.loads(json.dumps(TYPES.encode(data_type)))  # type: ignore[arg-type]
+    assert TYPES.decode(encoded) == data_type
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -64,7 +67,7 @@ def test_parse_examples(text: str, expected: object) -> None:
      "Enum8('x' = 1, 'y' = 2)"),
 ])
 def test_moose_encodings_mean_the_documented_clickhouse_types(moose: object, clickhouse: str) -> None:
-    assert render_type(decode_type(moose)) == clickhouse
+    assert render_type(TYPES.decode(moose)) == clickhouse
 
 
 @pytest.mark.parametrize("text", ["Array(", "Map(String)", "Enum8('a' = )", "Nested(String)", "Int32 Int32", "(("])
@@ -75,4 +78,4 @@ def test_malformed_types_are_one_clear_error(text: str) -> None:
 
 def test_unknown_json_encoding_names_its_path() -> None:
     with pytest.raises(ValueError, match=r"columns\[0\].data_type: unknown data type encoding"):
-        decode_type({"weird": 1}, "columns[0].data_type")
+        TYPES.decode({"weird": 1}, "columns[0].data_type")

@@ -1,6 +1,7 @@
-"""The one normalization: a declared resource and the introspected one of the same schema become equal values.
+"""ClickHouse's normalization: a declared resource and the introspected one of the same schema become equal values.
 
-The differ and the drift checks compare only normalized values, and they normalize only through this module.
+The core's differ and drift checks compare only normalized values, and for ClickHouse tables and views they
+normalize only through this module (called as :class:`muskox_clickhouse.dialect.ClickHouseDialect` methods).
 Every function here is pure and offline: model values in, model values out. The normalized values are
 comparison keys; muskox executes the original declarations, never these.
 
@@ -11,8 +12,8 @@ server behaviour                            rule
 ==========================================  =====================================================================
 expressions come back re-formatted from     every expression (keys, TTLs, defaults, index expressions,
 their syntax tree (``INTERVAL 30 DAY`` →    projection bodies, view queries) goes through
-``toIntervalDay(30)``, ``a = 1 and b`` →    :mod:`muskox.dialect.sql_canonical`, which parses it as ClickHouse does and
-``(a = 1) AND b``, `` `order` `` →          prints it one fixed way
+``toIntervalDay(30)``, ``a = 1 and b`` →    the canonical SQL module, which parses it as ClickHouse does and
+``(a = 1) AND b``, `` `order` `` →          prints it one fixed way (module ``sql_canonical``)
 ``order``, ``'it''s'`` → ``'it\\'s'``)
 ``ORDER BY (a, b)`` reads back as           ``order_by``: a tuple of column names when every item is a plain
 ``sorting_key`` ``a, b``; ``tuple()`` as    column, else one canonical expression; ``tuple()`` ≡ ``()``
@@ -54,18 +55,9 @@ from collections.abc import Collection, Mapping
 
 import attrs
 
-from muskox.dialect.sql_canonical import (
-    canonical_expression,
-    canonical_expression_list,
-    canonical_identifier,
-    canonical_query,
-    canonical_ttl,
-)
-from muskox.dialect.sql_lexer import matching_close, split_top_level, tokenize
 from muskox.model.engines import Engine, OtherEngine, Replication, is_merge_tree
-from muskox.model.infra_map import InfraMap
-from muskox.model.resources import MaterializedView, Topic, View
-from muskox.model.table import Column, LifeCycle, Table, TableIndex, TableProjection
+from muskox.model.resources import MaterializedView, View
+from muskox.model.table import Column, Table, TableIndex, TableProjection
 from muskox.model.types import (
     AggregateFunction,
     Array,
@@ -86,6 +78,14 @@ from muskox.model.types import (
     Tuple,
     TupleElement,
 )
+from muskox_clickhouse.dialect.sql_canonical import (
+    canonical_expression,
+    canonical_expression_list,
+    canonical_identifier,
+    canonical_query,
+    canonical_ttl,
+)
+from muskox_clickhouse.dialect.sql_lexer import matching_close, split_top_level, tokenize
 
 __all__ = [
     "IGNORABLE_OPERATIONS",
@@ -93,7 +93,6 @@ __all__ = [
     "normalize_codec",
     "normalize_column",
     "normalize_engine",
-    "normalize_infra_map",
     "normalize_materialized_view",
     "normalize_settings",
     "normalize_table",
@@ -418,7 +417,7 @@ def normalize_table(table: Table, *, default_database: str | None = None,
     )
 
 
-# -- views, materialized views, topics, the whole map ---------------------------------------------------
+# -- views and materialized views ----------------------------------------------------------------------
 
 
 def normalize_view(view: View, *, default_database: str) -> View:
@@ -434,24 +433,3 @@ def normalize_materialized_view(view: MaterializedView, *, default_database: str
     return attrs.evolve(
         view, database=database, target_database=view.target_database or default_database,
         select_sql=canonical_query(view.select_sql, strip_qualifier=database), source_tables=(), metadata=None)
-
-
-def normalize_topic(topic: Topic) -> Topic:
-    """What a topic is on the broker: its name, partitions and configuration (lifecycle, version and metadata
-    are muskox's rules and notes, not properties of the topic)."""
-    canonical = topic.with_managed_configs(topic.managed_configs())
-    return attrs.evolve(canonical, metadata=None, life_cycle=LifeCycle.FULLY_MANAGED, version=None)
-
-
-def normalize_infra_map(infra_map: InfraMap, *, ignore_operations: Collection[str] = frozenset()) -> InfraMap:
-    """Every resource of ``infra_map`` normalized (same keys), with its ``default_database``."""
-    default = infra_map.default_database
-    return InfraMap(
-        default_database=default,
-        tables={key: normalize_table(t, default_database=default, ignore_operations=ignore_operations)
-                for key, t in infra_map.tables.items()},
-        views={key: normalize_view(v, default_database=default) for key, v in infra_map.views.items()},
-        materialized_views={key: normalize_materialized_view(m, default_database=default)
-                            for key, m in infra_map.materialized_views.items()},
-        topics={key: normalize_topic(t) for key, t in infra_map.topics.items()},
-    )

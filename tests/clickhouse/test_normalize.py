@@ -1,4 +1,4 @@
-"""The normalization rules, one by one, without a server (the server round trip is tests/clickhouse)."""
+"""ClickHouse's normalization rules, one by one, without a server (the server round trip is test_roundtrip)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from muskox.dialect.normalize import (
-    READONLY_SETTING_DEFAULTS,
-    normalize_codec,
-    normalize_column,
-    normalize_engine,
-    normalize_infra_map,
-    normalize_settings,
-    normalize_table,
-    normalize_type,
-    nullable_allowed,
-)
-from muskox.dialect.sql_canonical import canonical_expression, canonical_expression_list, canonical_query, canonical_ttl
 from muskox.model import (
     Column,
     InfraMap,
@@ -56,6 +44,25 @@ from muskox.model.types import (
     TupleElement,
 )
 from muskox.testing.strategies import tables
+from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.dialect.normalize import (
+    READONLY_SETTING_DEFAULTS,
+    normalize_codec,
+    normalize_column,
+    normalize_engine,
+    normalize_settings,
+    normalize_table,
+    normalize_type,
+    nullable_allowed,
+)
+from muskox_clickhouse.dialect.sql_canonical import (
+    canonical_expression,
+    canonical_expression_list,
+    canonical_query,
+    canonical_ttl,
+)
+
+normalize_infra_map = CLICKHOUSE.normalize_infra_map
 
 ID = Column(name="id", data_type=Simple("UInt64"))
 TS = Column(name="ts", data_type=DateTime())

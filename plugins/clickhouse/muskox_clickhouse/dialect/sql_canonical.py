@@ -1,4 +1,4 @@
-"""Canonical text of ClickHouse expressions, TTLs and queries: the expression layer of :mod:`muskox.dialect.normalize`.
+"""Canonical text of ClickHouse expressions, TTLs and queries: the expression layer of the normalization.
 
 ClickHouse stores every expression re-formatted from its syntax tree: ``INTERVAL 30 DAY`` comes back as
 ``toIntervalDay(30)``, ``a = 1 and b = 2`` as ``(a = 1) AND (b = 2)``, ``x || y`` as ``concat(x, y)``,
@@ -21,9 +21,10 @@ from collections.abc import Callable
 
 import attrs
 
-from muskox.dialect.quoting import quote_identifier, quote_string
-from muskox.dialect.sql_lexer import Token, matching_close, split_top_level, tokenize
-from muskox.model.types import TypeSyntaxError, parse_type, render_type
+from muskox.model.types import TypeSyntaxError
+from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
+from muskox_clickhouse.dialect.sql_lexer import Token, matching_close, split_top_level, tokenize
+from muskox_clickhouse.dialect.type_text import parse_type, render_type
 
 __all__ = [
     "canonical_expression",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["quote_identifier", "quote_string"]
+from muskox_clickhouse.dialect.sql_lexer import tokenize
+
+__all__ = ["quote_identifier", "quote_string", "referenced_name"]
 
 
 def quote_string(value: str) -> str:
@@ -13,3 +15,9 @@ def quote_string(value: str) -> str:
 def quote_identifier(name: str) -> str:
     """A ClickHouse back-quoted identifier."""
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def referenced_name(reference: str) -> str:
+    """The last part of a table reference: ``"`db`.`events`"``, ``"db.events"`` and ``"events"`` name ``events``."""
+    names = [token for token in tokenize(reference) if token.kind in ("word", "quoted")]
+    return names[-1].value if names else reference.strip()

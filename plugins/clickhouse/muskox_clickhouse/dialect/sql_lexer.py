@@ -1,6 +1,6 @@
 """The lexical layer of ClickHouse SQL: text to tokens, with literals and quoted identifiers decoded.
 
-Shared by :mod:`muskox.dialect.normalize` (canonical expressions) and the ClickHouse plugin's parser of
+Shared by :mod:`muskox_clickhouse.dialect.normalize` (canonical expressions) and the ClickHouse plugin's parser of
 ``create_table_query``. The lexer never fails: a character it does not know becomes an ``other`` token, so
 callers can always fall back to comparing token streams.
 """

@@ -1,1 +1,0 @@
-"""ClickHouse's SQL dialect: lexing, canonical forms for comparison, quoting and type conversions."""

@@ -1,0 +1,95 @@
+""":class:`ClickHouseDialect`: the :class:`muskox.plugin.dialect.Dialect` of ClickHouse, wired to the modules of this
+package (each has one job: quoting, type text, engine text, normalization, conversions, table rules, data copy)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, ClassVar
+
+from muskox.model.engines import Engine
+from muskox.model.resources import MaterializedView, View
+from muskox.model.table import Table
+from muskox.model.types import DataType
+from muskox.plugin.dialect import Dialect, TableName
+from muskox_clickhouse.dialect import data_copy, normalize, quoting, table_rules, type_conversions, type_text
+from muskox_clickhouse.dialect.engine_sql import render_engine
+
+__all__ = ["CANONICAL_VERSION", "ClickHouseDialect"]
+
+CANONICAL_VERSION = 1
+"""The version of what :mod:`muskox_clickhouse.dialect.normalize` produces; raise it when a rule there changes."""
+
+
+class ClickHouseDialect(Dialect):
+    """ClickHouse 26.x SQL: back-quoted identifiers, ``system.columns`` type text, the server's reformatting."""
+
+    name: ClassVar[str] = "clickhouse"
+    canonical_version: ClassVar[int] = CANONICAL_VERSION
+    readonly_settings: ClassVar[frozenset[str]] = table_rules.READONLY_SETTINGS
+    ignorable_operations: ClassVar[frozenset[str]] = normalize.IGNORABLE_OPERATIONS
+
+    def quote_identifier(self, name: str) -> str:
+        """`` `name` `` (backslash-escaped)."""
+        return quoting.quote_identifier(name)
+
+    def quote_string(self, value: str) -> str:
+        """``'value'`` (backslash-escaped)."""
+        return quoting.quote_string(value)
+
+    def referenced_name(self, reference: str) -> str:
+        """The last part of ``"`db`.`events`"``, ``"db.events"`` or ``"events"``."""
+        return quoting.referenced_name(reference)
+
+    def render_type(self, data_type: DataType) -> str:
+        """The type as ``system.columns`` prints it."""
+        return type_text.render_type(data_type)
+
+    def parse_type(self, text: str) -> DataType:
+        """ClickHouse type syntax, as in ``system.columns.type`` or a CREATE statement."""
+        return type_text.parse_type(text)
+
+    def render_engine(self, engine: Engine) -> str:
+        """What follows ``ENGINE =``."""
+        return render_engine(engine)
+
+    def normalize_table(self, table: Table, *, default_database: str | None = None,
+                        ignore_operations: Collection[str] = frozenset()) -> Table:
+        """See :func:`muskox_clickhouse.dialect.normalize.normalize_table`."""
+        return normalize.normalize_table(table, default_database=default_database,
+                                         ignore_operations=ignore_operations)
+
+    def normalize_view(self, view: View, *, default_database: str) -> View:
+        """See :func:`muskox_clickhouse.dialect.normalize.normalize_view`."""
+        return normalize.normalize_view(view, default_database=default_database)
+
+    def normalize_materialized_view(self, view: MaterializedView, *, default_database: str) -> MaterializedView:
+        """See :func:`muskox_clickhouse.dialect.normalize.normalize_materialized_view`."""
+        return normalize.normalize_materialized_view(view, default_database=default_database)
+
+    def recreate_reason(self, before: Table, after: Table) -> str | None:
+        """Keys, partitioning, engine and read-only settings cannot be altered; Kafka and S3Queue tables not at
+        all."""
+        return table_rules.recreate_reason(before, after)
+
+    def convertible(self, before: DataType, after: DataType) -> bool:
+        """Whether ``MODIFY COLUMN`` from ``before`` to ``after`` can succeed for some data."""
+        return type_conversions.convertible(before, after)
+
+    def widens(self, before: DataType, after: DataType) -> bool:
+        """Whether ClickHouse converts ``before`` to ``after`` without losing any value."""
+        return type_conversions.is_widening(before, after)
+
+    def copy_rows_sql(self, source: TableName, target: TableName, columns: Sequence[str] | None = None) -> str:
+        """``INSERT INTO target (…) SELECT … FROM source``."""
+        return data_copy.copy_rows_sql(source, target, columns)
+
+    def aggregate_query_sql(self, function: str, column: str, source: str) -> str:
+        """``SELECT function(column) FROM source``."""
+        return f"SELECT {function}({column}) FROM {source}"
+
+    def moose_api(self) -> Mapping[str, Callable[..., Any]]:
+        """``moose_lib.blocks``' DDL helpers and ``clickhouse_param_type_for_value``."""
+        from muskox_clickhouse.dialect.moose_api import MOOSE_API
+
+        return MOOSE_API
+
