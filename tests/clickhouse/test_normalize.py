@@ -371,7 +371,7 @@ def test_infra_map_keys_and_topics() -> None:
                         topics=[Topic(name="events", metadata=Metadata(description="x"))])
     normalized = normalize_infra_map(infra)
     assert sorted(normalized.tables) == sorted(infra.tables)
-    assert normalized.tables["local_t"].database == "local"
+    assert normalized.tables['"local"."t"'].database == "local"
     assert normalized.topics["events"].metadata is None
 
 

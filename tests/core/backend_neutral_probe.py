@@ -125,12 +125,12 @@ def planning() -> dict[str, Any]:
 def drift() -> dict[str, Any]:
     current, target = states()
     dialect = ToyBackend.dialect()
-    events = current.tables[f"{DB}_events"]
+    events = current.tables[f'"{DB}"."events"']
     shouting = attrs.evolve(events, columns=tuple(
         attrs.evolve(c, default="'X'") if c.name == "note" else c for c in events.columns))
     grown = attrs.evolve(events, columns=(*events.columns, Column(name="extra", data_type=Simple("Bool"))))
-    reformatted = attrs.evolve(current, tables={**current.tables, f"{DB}_events": shouting})
-    changed = attrs.evolve(current, tables={**current.tables, f"{DB}_events": grown})
+    reformatted = attrs.evolve(current, tables={**current.tables, f'"{DB}"."events"': shouting})
+    changed = attrs.evolve(current, tables={**current.tables, f'"{DB}"."events"': grown})
     return {
         "reformatted": check_drift(reformatted, current, target, dialect).value,
         "changed": check_drift(changed, current, target, dialect).value,
@@ -163,11 +163,11 @@ def collection() -> dict[str, Any]:
             recent = View("recent", ViewConfig(select_statement="SELECT id FROM rows", base_tables=[rows]))
         '''))
         infra = collect_project(project, default_database=DB, dialect=ToyBackend.dialect())
-    rows = infra.tables[f"{DB}_rows"]
+    rows = infra.tables[f'"{DB}"."rows"']
     return {
         "types_read_by_the_dialect": [c.data_type for c in rows.columns] == [
             Simple("Int64"), Array(LowCardinality(Simple("String")))],
-        "view_sources": list(infra.views["recent"].source_tables),
+        "view_sources": list(infra.views[f'"{DB}"."recent"'].source_tables),
     }
 
 

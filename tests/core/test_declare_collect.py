@@ -15,6 +15,7 @@ from muskox.declare import DeclarationError, collect_project
 from muskox.exit_codes import ExitCode
 from muskox.model.codec import model_codec
 from muskox_clickhouse.dialect import CLICKHOUSE
+from tests.keys import moose_keys
 
 CODEC = model_codec(CLICKHOUSE)
 
@@ -100,12 +101,12 @@ def test_declarations_in_imported_modules_are_collected(tmp_path: Path) -> None:
         """),
     })
     infra = collect_project(project, default_database="db")
-    assert list(infra.tables) == ["db_users_1_0_1_0"]
-    table = infra.tables["db_users_1_0_1_0"]
+    assert moose_keys(infra) == ["db_users_1_0_1_0"]
+    table = infra.tables['"db"."users_1_0"_1_0']
     assert table.name == "users_1_0"
     assert table.metadata is not None and table.metadata.source is not None
     assert table.metadata.source.file == "app/models.py"
-    assert infra.views["active_users"].source_tables == ("`users_1_0`",)
+    assert infra.views['"db"."active_users"'].source_tables == ("`users_1_0`",)
 
 
 def test_duplicate_table_names_both_places(tmp_path: Path) -> None:
@@ -146,7 +147,7 @@ def test_same_name_in_other_database_or_version_is_fine(tmp_path: Path) -> None:
         OlapTable[A]("events", OlapConfig(database="other"))
     """)})
     infra = collect_project(project, default_database="db")
-    assert sorted(infra.tables) == ["db_events", "db_events_2_2", "other_events"]
+    assert moose_keys(infra) == ["db_events", "db_events_2_2", "other_events"]
 
 
 def test_a_view_may_not_reuse_a_table_name(tmp_path: Path) -> None:
@@ -207,11 +208,11 @@ def test_two_collections_in_a_row_are_independent(tmp_path: Path) -> None:
     second = write_project(tmp_path / "two", {"app/main.py": body.replace("{name}", "beta_table")})
     modules_before = set(sys.modules)
     path_before = list(sys.path)
-    assert list(collect_project(first, default_database="db").tables) == ["db_alpha"]
-    assert list(collect_project(second, default_database="db").tables) == ["db_beta_table"]
-    assert list(collect_project(first, default_database="db").tables) == ["db_alpha"]  # no duplicate error
+    assert moose_keys(collect_project(first, default_database="db")) == ["db_alpha"]
+    assert moose_keys(collect_project(second, default_database="db")) == ["db_beta_table"]
+    assert moose_keys(collect_project(first, default_database="db")) == ["db_alpha"]  # no duplicate error
     write_project(first, {"app/main.py": body.replace("{name}", "gamma")})
-    assert list(collect_project(first, default_database="db").tables) == ["db_gamma"]
+    assert moose_keys(collect_project(first, default_database="db")) == ["db_gamma"]
     assert not {m for m in set(sys.modules) - modules_before if m == "app" or m.startswith("app.")}
     assert sys.path == path_before
     assert not list(first.rglob("__pycache__"))
@@ -234,8 +235,8 @@ def test_custom_source_dir_and_main_module(tmp_path: Path) -> None:
         OlapTable[A]("a")
     """)})
     infra = collect_project(project, source_dir="src/models", main_module="tables.py", default_database="db")
-    assert list(infra.tables) == ["db_a"]
-    assert infra.tables["db_a"].metadata.source.file == "src/models/tables.py"  # type: ignore[union-attr]
+    assert moose_keys(infra) == ["db_a"]
+    assert infra.tables['"db"."a"'].metadata.source.file == "src/models/tables.py"  # type: ignore[union-attr]
 
 
 def test_import_muskox_does_not_load_the_declaration_api() -> None:
@@ -272,11 +273,11 @@ def test_a_quick_rewrite_of_the_same_size_and_time_is_seen(tmp_path: Path) -> No
     """)
     project = write_project(tmp_path / "p", {"app/main.py": body.replace("{n}", "1"), "app/__init__.py": ""})
     main = project / "app" / "main.py"
-    assert list(collect_project(project, default_database="db").tables) == ["db_t_1"]
+    assert moose_keys(collect_project(project, default_database="db")) == ["db_t_1"]
     stat = main.stat()
     main.write_text(textwrap.dedent(body.replace("{n}", "2")))
     os.utime(main, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert list(collect_project(project, default_database="db").tables) == ["db_t_2"]
+    assert moose_keys(collect_project(project, default_database="db")) == ["db_t_2"]
     assert not list(project.rglob("__pycache__"))
 
 

@@ -92,7 +92,7 @@ def test_moose_first_file_folds_from_empty_and_lowers_to_plan_operations() -> No
     assert [type(op).__name__ for op in lowered.operations] == [
         "CreateTable", "CreateTable", "CreateTable", "CreateMaterializedView", "CreateView"]
     assert sorted(t.name for t in state.tables.values()) == ["events", "kind_counts", "users"]
-    assert state.views["big_events"].source_tables == ("`events`",)
+    assert state.views['"local"."big_events"'].source_tables == ("`events`",)
     assert state_hash(state, CLICKHOUSE) != MOOSE_EMPTY_HASH
 
 
@@ -260,9 +260,9 @@ def test_views_and_materialized_views_keep_their_whole_definition() -> None:
     operations = make_plan(PlanRequest(current=before, target=after, approvals=YES, dialect=CLICKHOUSE)).operations
     deltas = deltas_from_operations(operations, before, target=after)
     assert [type(x).__name__ for x in deltas] == ["DropView", "CreateView", "CreateMaterializedView"]
-    assert deltas[0] == d.DropView(view=before.views["recent"])
-    assert deltas[1] == d.CreateView(view=after.views["recent"])
-    assert deltas[2] == d.CreateMaterializedView(mv=after.materialized_views["to_counts"])
+    assert deltas[0] == d.DropView(view=before.views[f'"{DB}"."recent"'])
+    assert deltas[1] == d.CreateView(view=after.views[f'"{DB}"."recent"'])
+    assert deltas[2] == d.CreateMaterializedView(mv=after.materialized_views[f'"{DB}"."to_counts"'])
     assert lower_deltas(deltas, before) == list(operations)
     migration = new_migration(deltas, state_hash(before, CLICKHOUSE), now=NOW)
     assert migration_from_yaml(migration_to_yaml(migration, CLICKHOUSE), "x", CLICKHOUSE) == migration
@@ -329,7 +329,7 @@ def _declared() -> InfraMap:
 
 def test_hash_ignores_what_the_server_reformats_and_what_it_cannot_know() -> None:
     declared = _declared()
-    table = declared.tables["local_events"]
+    table = declared.tables['"local"."events"']
     as_read_back = InfraMap.of("local", tables=[attrs.evolve(
         table, database="local", ttl="ts + toIntervalDay(30)", life_cycle=LifeCycle.FULLY_MANAGED, metadata=None,
         settings={"index_granularity": "8192"})], views=[View(
@@ -342,7 +342,7 @@ def test_hash_ignores_what_the_server_reformats_and_what_it_cannot_know() -> Non
 
 def test_hash_sees_schema_changes() -> None:
     declared = _declared()
-    table = declared.tables["local_events"]
+    table = declared.tables['"local"."events"']
     wider = attrs.evolve(table, columns=(*table.columns, Column(name="x", data_type=Simple("String"))))
     assert state_hash(InfraMap.of("local", tables=[wider]), CLICKHOUSE) != state_hash(declared, CLICKHOUSE)
     assert state_hash(attrs.evolve(declared, views={}), CLICKHOUSE) != state_hash(declared, CLICKHOUSE)
@@ -363,7 +363,7 @@ def test_files_generated_before_a_deploy_chain_their_parent_hashes() -> None:
                                                      dialect=CLICKHOUSE)),
                                pending, first_state, now=NOW)
     assert first is not None and first.parent_state_hash == state_hash(empty, CLICKHOUSE)
-    second_state = InfraMap.of(DB, tables=[attrs.evolve(first_state.tables["db_t"], columns=(
+    second_state = InfraMap.of(DB, tables=[attrs.evolve(first_state.tables['"db"."t"'], columns=(
         Column(name="a", data_type=Simple("String")), Column(name="b", data_type=Simple("UInt8"))))])
     pending = pending_state(empty, [first], [], CLICKHOUSE)  # the first is committed, not applied
     assert pending.state.tables.keys() == first_state.tables.keys() and not pending.warnings

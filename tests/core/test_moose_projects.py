@@ -18,6 +18,7 @@ from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
 from muskox.model.recorded import RecordedStatus
 from muskox_clickhouse.dialect import CLICKHOUSE
+from tests.keys import moose_keys
 from tests.moose_projects import PROJECTS, MooseProject, project
 
 to_json = model_codec(CLICKHOUSE).to_json
@@ -36,8 +37,8 @@ def summary(infra: InfraMap) -> dict[str, Any]:
     return {
         "tables": sorted(f"{t.database or infra.default_database}.{t.name}" for t in infra.tables.values()),
         "topics": sorted(infra.topics),
-        "views": sorted(infra.views),
-        "materialized_views": sorted(infra.materialized_views),
+        "views": sorted(v.name for v in infra.views.values()),
+        "materialized_views": sorted(m.name for m in infra.materialized_views.values()),
         "recorded": sorted(f"{r.kind}: {r.name}" for r in infra.recorded.values()),
     }
 
@@ -138,7 +139,7 @@ def test_versioned_pipeline_parts_and_paths(tmp_path: Path) -> None:
             dead_letter_queue=StreamConfig(parallelism=2)))
     """)
     infra = collect_project(tmp_path, default_database="db")
-    table = infra.tables["db_orders_1_2_1_2"]
+    table = infra.tables['"db"."orders_1_2"_1_2']
     assert table.name == "orders_1_2" and table.life_cycle.value == "DELETION_PROTECTED"
     assert infra.topics["orders_1_2"].life_cycle.value == "DELETION_PROTECTED"
     dead_letters = infra.topics["ordersDeadLetterQueue_1_2"]
@@ -210,7 +211,7 @@ def test_collection_wins_over_an_installed_moose_lib_which_is_restored_afterward
         sys.path.remove(str(fake.parent))
         for name in [n for n in sys.modules if n == "moose_lib" or n.startswith("moose_lib.")]:
             del sys.modules[name]
-    assert list(infra.tables) == ["db_rows"]
+    assert moose_keys(infra) == ["db_rows"]
 
 
 def test_every_module_path_resolves(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from muskox.server.supervise import exit_status
 from muskox.state import LockHeld
 from muskox.state.file_store import FileStateStore
 from muskox_clickhouse.dialect import CLICKHOUSE
+from tests.keys import moose_keys
 
 
 def table(name: str, *columns: str, version: str | None = None, database: str | None = None) -> Table:
@@ -80,9 +81,9 @@ def test_a_map_moves_to_the_servers_database() -> None:
                                                              target_database="local")])
     moved = on_database(infra, "prod")
     assert moved.default_database == "prod"
-    assert sorted(moved.tables) == ["other_x", "prod_t", "prod_y"]
-    assert moved.tables["prod_y"].database is None and moved.tables["other_x"].database == "other"
-    assert moved.views["v"].database is None and moved.materialized_views["m"].target_database is None
+    assert moose_keys(moved) == ["other_x", "prod_t", "prod_y"]
+    assert moved.tables['"prod"."y"'].database is None and moved.tables['"other"."x"'].database == "other"
+    assert moved.views['"prod"."v"'].database is None and moved.materialized_views['"prod"."m"'].target_database is None
     assert on_database(infra, "local") is infra
 
 

@@ -207,12 +207,12 @@ class OlapTable(ModelTyped[T], Generic[T]):
         table = attrs.evolve(self._model_table(placeholder, project_dir, MergeTree()), settings=hide_secret_settings(
             dict(self.config.settings or {}), mode_default=engine.moose_name == "S3Queue"))
         from muskox.declare.registry import declaring_codec
-        from muskox.model.infra_map import table_id
+        from muskox.model.infra_map import moose_table_key
 
         value = declaring_codec().unstructure_table(table)
         value["engine"] = engine.moose_encoding()
         value["constraints"] = [_constraint(c) for c in self.config.constraints]
-        return RecordedResource(section="tables", key=table_id(table, default_database),
+        return RecordedResource(section="tables", key=moose_table_key(table, default_database),
                                 kind=f"{engine.moose_name} table", name=table.name,
                                 status=RecordedStatus.NOT_YET, value=value)
 

@@ -52,7 +52,6 @@ class Registry:
         ``SqlResource``, ``OlapDictionary``), in declaration order."""
         self._recorded_names: dict[tuple[str, str], SourceLocation | None] = {}
         self._names: dict[tuple[str, str], tuple[str, SourceLocation | None]] = {}
-        self._view_names: dict[str, tuple[str, SourceLocation | None]] = {}
         self._topic_names: dict[str, SourceLocation | None] = {}
 
     def _claim(self, kind: str, database: str | None, name: str, location: SourceLocation | None) -> None:
@@ -66,15 +65,6 @@ class Registry:
             )
         self._names[key] = (kind, location)
 
-    def _claim_view_name(self, kind: str, name: str, location: SourceLocation | None) -> None:
-        if name in self._view_names:
-            other_kind, other = self._view_names[name]
-            raise DeclarationError(
-                f"{name!r} is declared twice: {other_kind} at {self._place(other)} and {kind} at "
-                f"{self._place(location)}", "give views and materialized views names unique across databases",
-            )
-        self._view_names[name] = (kind, location)
-
     def _place(self, location: SourceLocation | None) -> str:
         return "an unknown place" if location is None else location.display(self.project_dir)
 
@@ -84,14 +74,12 @@ class Registry:
         self.tables.append(table)
 
     def add_view(self, view: View) -> None:
-        """Register a view; its name must be free."""
-        self._claim_view_name("view", view.name, view.location)
+        """Register a view; its name must be free in its database."""
         self._claim("view", view.database, view.name, view.location)
         self.views.append(view)
 
     def add_materialized_view(self, view: MaterializedView[Any]) -> None:
-        """Register a materialized view; its name must be free."""
-        self._claim_view_name("materialized view", view.name, view.location)
+        """Register a materialized view; its name must be free in the default database."""
         self._claim("materialized view", None, view.name, view.location)
         self.materialized_views.append(view)
 

@@ -24,7 +24,7 @@ import attrs
 from muskox.files import delta as d
 from muskox.model import operations as ops
 from muskox.model import topic_operations as topic_ops
-from muskox.model.infra_map import InfraMap
+from muskox.model.infra_map import InfraMap, moose_table_key, view_id
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
 from muskox.plan.fold import FoldError, apply
@@ -54,6 +54,30 @@ def _table(infra: InfraMap, database: str | None, name: str) -> tuple[str, Table
         raise FoldError(f"table '{database or infra.default_database}.{name}' does not exist",
                         "regenerate the migration against the current state")
     return found
+
+
+def delta_table_key(infra: InfraMap, key: str) -> str:
+    """The ``table_id`` a delta file gives the table ``infra.tables[key]``: Moose's key, unless another table of
+    ``infra`` has the same Moose key (then muskox's own key, which is unique; see :func:`file_keys`)."""
+    default = infra.default_database
+    moose_key = moose_table_key(infra.tables[key], default)
+    clashes = sum(1 for table in infra.tables.values() if moose_table_key(table, default) == moose_key)
+    return moose_key if clashes == 1 else key
+
+
+def _delta_table(infra: InfraMap, table_key: str) -> Table:
+    """The table a delta's ``table_id`` names: muskox's own key, or Moose's when exactly one table has it."""
+    if table_key in infra.tables:
+        return infra.tables[table_key]
+    default = infra.default_database
+    found = [table for table in infra.tables.values() if moose_table_key(table, default) == table_key]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise FoldError(f"table '{table_key}' does not exist", "regenerate the migration")
+    names = " and ".join(f"'{table.database or default}.{table.name}'" for table in found)
+    raise FoldError(f"table_id '{table_key}' names both {names}",
+                    "write the table_id as muskox writes it for such tables (regenerate the migration)")
 
 
 def _topic(infra: InfraMap, name: str) -> tuple[str, Topic]:
@@ -135,14 +159,14 @@ def delta_of(operation: ops.Operation, state: InfraMap, *, target: InfraMap | No
         case ops.CreateView():
             return d.CreateView(view=_created_view(operation, target))
         case ops.DropView(name=name):
-            view = state.views.get(name)
+            view = state.views.get(view_id(operation.database, name, state.default_database))
             if view is None:
                 raise FoldError(f"view '{name}' does not exist", "regenerate the migration")
             return d.DropView(view=view)
         case ops.CreateMaterializedView():
             return d.CreateMaterializedView(mv=_created_mv(operation, target))
         case ops.DropMaterializedView(name=name):
-            mv = state.materialized_views.get(name)
+            mv = state.materialized_views.get(view_id(operation.database, name, state.default_database))
             if mv is None:
                 raise FoldError(f"materialized view '{name}' does not exist", "regenerate the migration")
             return d.DropMaterializedView(mv=mv)
@@ -160,7 +184,7 @@ def delta_of(operation: ops.Operation, state: InfraMap, *, target: InfraMap | No
             return d.IncreaseTopicPartitions(topic_name=name, before=before, after=after)
         case ops.TableOperation():
             key = _table(state, operation.database, operation.table)[0]
-            return _table_delta(operation, key)
+            return _table_delta(operation, delta_table_key(state, key))
     raise DeltaConversionError(f"operation {type(operation).__name__} cannot be written to a migration file",
                                "use snapshot mode (features.migrate_with_deltas = false) for this change")
 
@@ -197,7 +221,8 @@ def _table_delta(operation: ops.TableOperation, key: str) -> d.Delta:
 
 def _created_view(operation: ops.CreateView, target: InfraMap | None) -> View:
     view = View(name=operation.name, select_sql=operation.select_sql, database=operation.database)
-    declared = target.views.get(operation.name) if target is not None else None
+    declared = None if target is None else target.views.get(
+        view_id(operation.database, operation.name, target.default_database))
     if declared is not None and (declared.select_sql, declared.database) == (view.select_sql, view.database):
         return declared
     return view
@@ -206,7 +231,8 @@ def _created_view(operation: ops.CreateView, target: InfraMap | None) -> View:
 def _created_mv(operation: ops.CreateMaterializedView, target: InfraMap | None) -> MaterializedView:
     mv = MaterializedView(name=operation.name, select_sql=operation.select_sql, target_table=operation.target_table,
                           database=operation.database, target_database=operation.target_database)
-    declared = target.materialized_views.get(operation.name) if target is not None else None
+    declared = None if target is None else target.materialized_views.get(
+        view_id(operation.database, operation.name, target.default_database))
     fields = ("select_sql", "target_table", "database", "target_database")
     if declared is not None and all(getattr(declared, f) == getattr(mv, f) for f in fields):
         return declared
@@ -266,10 +292,7 @@ def lower_delta(delta: d.Delta, infra: InfraMap) -> list[ops.Operation]:
             return [topic_ops.IncreaseTopicPartitions(topic=name, before_partitions=before_count,
                                                       after_partitions=after_count)]
         case d.TableDelta(table_id=key):
-            existing = infra.tables.get(key)
-            if existing is None:
-                raise FoldError(f"table '{key}' does not exist", "regenerate the migration")
-            return [_lower_table_delta(delta, existing, infra)]
+            return [_lower_table_delta(delta, _delta_table(infra, key), infra)]
     raise FoldError(f"muskox cannot lower delta {delta.TYPE}", "report this as a bug")
 
 
@@ -318,9 +341,11 @@ def fold_delta(infra: InfraMap, delta: d.Delta) -> InfraMap:
         infra = apply(infra, operation)
     match delta:
         case d.CreateView(view=view):
-            return attrs.evolve(infra, views={**infra.views, view.name: view})
+            key = view_id(view.database, view.name, infra.default_database)
+            return attrs.evolve(infra, views={**infra.views, key: view})
         case d.CreateMaterializedView(mv=mv):
-            return attrs.evolve(infra, materialized_views={**infra.materialized_views, mv.name: mv})
+            key = view_id(mv.database, mv.name, infra.default_database)
+            return attrs.evolve(infra, materialized_views={**infra.materialized_views, key: mv})
     return infra
 
 

@@ -33,7 +33,7 @@ from muskox.files.delta_operations import fold_migration
 from muskox.files.plan_yaml import PLAN_FILE
 from muskox.files.snapshot import LOCAL_INFRA_MAP_FILE, REMOTE_STATE_FILE, read_snapshot
 from muskox.files.state_hash import state_hash
-from muskox.model.infra_map import InfraMap, table_id
+from muskox.model.infra_map import InfraMap, moose_table_key
 from muskox.model.operations import Operation
 from muskox.plan.differ import DiffOptions, diff
 from muskox.plan.fold import FoldError, apply
@@ -109,11 +109,11 @@ def touched(migration: MigrationFile, default_database: str) -> dict[str, set[st
     for delta in migration.deltas:
         match delta:
             case d.CreateTable(table=table):
-                note(f"table {table_id(table, default_database)}", "create")
+                note(f"table {moose_table_key(table, default_database)}", "create")
             case d.DropTable(table=table):
-                note(f"table {table_id(table, default_database)}", "drop")
+                note(f"table {moose_table_key(table, default_database)}", "drop")
             case d.RecreateTable(before=before):
-                note(f"table {table_id(before, default_database)}", "drop")
+                note(f"table {moose_table_key(before, default_database)}", "drop")
             case d.TableDelta(table_id=key):
                 note(f"table {key}", "change")
             case d.CreateView(view=view):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import marshal
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import cattrs
@@ -31,7 +32,7 @@ from muskox.model.engines import (
     VersionedCollapsingMergeTree,
     engine_name,
 )
-from muskox.model.infra_map import InfraMap, table_id
+from muskox.model.infra_map import InfraMap, file_keys, moose_table_key, table_id, view_id
 from muskox.model.recorded import (
     CONSTRAINTS,
     SECTIONS,
@@ -395,17 +396,22 @@ class ModelCodec:
     def unstructure_infra_map(self, infra: InfraMap) -> dict[str, Any]:
         """The whole map, with Moose's other (empty, for muskox) sections so Moose can read it."""
         result: dict[str, Any] = {key: {} for key in _EMPTY_MOOSE_SECTIONS}
+        default = infra.default_database
+        table_keys = file_keys({key: moose_table_key(t, default) for key, t in infra.tables.items()})
+        view_keys = file_keys({key: v.name for key, v in infra.views.items()})
+        mv_keys = file_keys({key: m.name for key, m in infra.materialized_views.items()})
         result.update(
-            default_database=infra.default_database,
-            tables={key: self.unstructure_table(t) for key, t in infra.tables.items()},
-            views={key: self.unstructure_view(v) for key, v in infra.views.items()},
-            materialized_views={key: self.unstructure_materialized_view(m)
+            default_database=default,
+            tables={table_keys[key]: self.unstructure_table(t) for key, t in infra.tables.items()},
+            views={view_keys[key]: self.unstructure_view(v) for key, v in infra.views.items()},
+            materialized_views={mv_keys[key]: self.unstructure_materialized_view(m)
                                 for key, m in infra.materialized_views.items()},
             topics={key: self.unstructure_topic(t) for key, t in infra.topics.items()},
         )
         for recorded in infra.recorded.values():  # kept as Moose encodes them (see muskox.model.recorded)
             if recorded.section == CONSTRAINTS:
-                result["tables"][recorded.value["table"]]["constraints"].append(dict(recorded.value["constraint"]))
+                table_key = table_keys[recorded.value["table"]]
+                result["tables"][table_key]["constraints"].append(dict(recorded.value["constraint"]))
             else:
                 result[recorded.section][recorded.key] = dict(recorded.value)
         return result
@@ -430,9 +436,11 @@ class ModelCodec:
         return InfraMap(
             default_database=default_database,
             tables=tables,
-            views={k: self.structure_view(v) for k, v in (data.get("views") or {}).items()},
-            materialized_views={k: self.structure_materialized_view(v)
-                                for k, v in (data.get("materialized_views") or {}).items()},
+            views=_by_view_id((self.structure_view(v) for v in (data.get("views") or {}).values()),
+                              default_database),
+            materialized_views=_by_view_id((self.structure_materialized_view(v)
+                                            for v in (data.get("materialized_views") or {}).values()),
+                                           default_database),
             topics={k: self.structure_topic(v) for k, v in (data.get("topics") or {}).items()},
             recorded=by_map_key(recorded),
         )
@@ -471,3 +479,11 @@ def model_codec(dialect: TypeText) -> ModelCodec:
     """The codec of ``dialect`` (one per dialect: dialects are immutable, and the codec keeps no answers that
     depend on anything else)."""
     return ModelCodec(dialect)
+
+
+V = TypeVar("V", View, MaterializedView)
+
+
+def _by_view_id(views: Iterable[V], default_database: str) -> dict[str, V]:
+    """Views keyed as in an :class:`InfraMap` (the file's keys are Moose's bare names, which may clash)."""
+    return {view_id(v.database, v.name, default_database): v for v in views}

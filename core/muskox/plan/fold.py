@@ -13,7 +13,7 @@ import attrs
 
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.model.infra_map import InfraMap, table_id
+from muskox.model.infra_map import InfraMap, table_id, view_id
 from muskox.model.operations import (
     AddTableColumn,
     AddTableIndex,
@@ -93,25 +93,29 @@ def apply(infra: InfraMap, operation: Operation) -> InfraMap:
             key, _ = _find(infra, operation.database, operation.table)
             return attrs.evolve(infra, tables={k: t for k, t in infra.tables.items() if k != key})
         case CreateView(name=name):
-            if name in infra.views:
+            key = view_id(operation.database, name, infra.default_database)
+            if key in infra.views:
                 raise FoldError(f"view '{name}' already exists", "remove the duplicate CreateView")
             view = View(name=name, select_sql=operation.select_sql, database=operation.database)
-            return attrs.evolve(infra, views={**infra.views, name: view})
+            return attrs.evolve(infra, views={**infra.views, key: view})
         case DropView(name=name):
-            if name not in infra.views:
+            key = view_id(operation.database, name, infra.default_database)
+            if key not in infra.views:
                 raise FoldError(f"view '{name}' does not exist", "remove the DropView")
-            return attrs.evolve(infra, views={k: v for k, v in infra.views.items() if k != name})
+            return attrs.evolve(infra, views={k: v for k, v in infra.views.items() if k != key})
         case CreateMaterializedView(name=name):
-            if name in infra.materialized_views:
+            key = view_id(operation.database, name, infra.default_database)
+            if key in infra.materialized_views:
                 raise FoldError(f"materialized view '{name}' already exists", "remove the duplicate")
             mv = MaterializedView(name=name, select_sql=operation.select_sql, target_table=operation.target_table,
                                   database=operation.database, target_database=operation.target_database)
-            return attrs.evolve(infra, materialized_views={**infra.materialized_views, name: mv})
+            return attrs.evolve(infra, materialized_views={**infra.materialized_views, key: mv})
         case DropMaterializedView(name=name):
-            if name not in infra.materialized_views:
+            key = view_id(operation.database, name, infra.default_database)
+            if key not in infra.materialized_views:
                 raise FoldError(f"materialized view '{name}' does not exist", "remove the DropMaterializedView")
             return attrs.evolve(infra, materialized_views={
-                k: v for k, v in infra.materialized_views.items() if k != name})
+                k: v for k, v in infra.materialized_views.items() if k != key})
         case RawSql():
             return infra
         case CreateTopic(topic=topic):
@@ -155,8 +159,10 @@ def _alter(table: Table, operation: TableOperation) -> Table:
                 raise FoldError(f"column '{new}' already exists in table '{table.name}'", "regenerate")
             columns[index] = attrs.evolve(columns[index], name=new)
             return attrs.evolve(table, columns=tuple(columns))
-        case ModifyTableSettings(after_settings=after):
-            return attrs.evolve(table, settings=dict(after or {}))
+        case ModifyTableSettings(before_settings=before, after_settings=after):
+            # the operation names only the settings it changes: the others stay as they are
+            kept = {k: v for k, v in table.settings.items() if k not in (before or {})}
+            return attrs.evolve(table, settings={**kept, **(after or {})})
         case ModifyTableTtl(after=after):
             return attrs.evolve(table, ttl=after)
         case AddTableIndex(index=index):

@@ -37,12 +37,14 @@ class CyclicDependencyError(MuskoxError):
 
 def dependencies(infra: InfraMap, dialect: Dialect) -> dict[str, set[str]]:
     """Object name → names it depends on, for every view and materialized view in ``infra`` (source-table
-    references, however quoted or qualified, read by ``dialect``)."""
+    references, however quoted or qualified, read by ``dialect``; views of one name in two databases share an
+    entry)."""
     deps: dict[str, set[str]] = {}
     for view in infra.views.values():
-        deps[view.name] = {dialect.referenced_name(s) for s in view.source_tables}
+        deps.setdefault(view.name, set()).update(dialect.referenced_name(s) for s in view.source_tables)
     for mv in infra.materialized_views.values():
-        deps[mv.name] = {dialect.referenced_name(s) for s in mv.source_tables} | {mv.target_table}
+        deps.setdefault(mv.name, set()).update({dialect.referenced_name(s) for s in mv.source_tables}
+                                               | {mv.target_table})
     return deps
 
 
@@ -66,27 +68,34 @@ def _name(op: Operation) -> str:
 
 
 def _topological(ops: Sequence[Operation], deps: dict[str, set[str]]) -> list[Operation]:
-    """Dependencies first; ties keep their input order (so equal inputs give equal plans)."""
-    by_name = {_name(op): op for op in ops}
-    placed: list[Operation] = []
-    state: dict[str, str] = {}
+    """Dependencies first; ties keep their input order (so equal inputs give equal plans).
 
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if state.get(name) == "done":
+    Operations are told apart by position (two databases may each have a view of one name); a dependency names
+    an object by its bare name, so it stands for every other operation on an object of that name."""
+    by_name: dict[str, list[int]] = {}
+    for index, op in enumerate(ops):
+        by_name.setdefault(_name(op), []).append(index)
+    placed: list[Operation] = []
+    state: dict[int, str] = {}
+
+    def visit(index: int, path: tuple[str, ...]) -> None:
+        name = _name(ops[index])
+        if state.get(index) == "done":
             return
-        if state.get(name) == "visiting":
+        if state.get(index) == "visiting":
             cycle = " -> ".join((*path[path.index(name):], name))
             raise CyclicDependencyError(f"cyclic dependency detected between views: {cycle}",
                                         "break the cycle: a view cannot read, directly or not, from itself")
-        state[name] = "visiting"
+        state[index] = "visiting"
         for dep in sorted(deps.get(name, ())):
-            if dep in by_name:
-                visit(dep, (*path, name))
-        state[name] = "done"
-        placed.append(by_name[name])
+            for other in by_name.get(dep, ()):
+                if other != index:
+                    visit(other, (*path, name))
+        state[index] = "done"
+        placed.append(ops[index])
 
-    for op in ops:
-        visit(_name(op), ())
+    for index in range(len(ops)):
+        visit(index, ())
     return placed
 
 

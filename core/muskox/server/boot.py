@@ -35,7 +35,7 @@ from muskox.apply.snapshot import ApplyFailed
 from muskox.config import Config
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
-from muskox.model.infra_map import InfraMap, table_id
+from muskox.model.infra_map import InfraMap, table_id, view_id
 from muskox.model.table import version_suffix
 from muskox.plan.fold import FoldError
 from muskox.plan.planner import PlanRequest, PlanResult, make_plan
@@ -320,11 +320,13 @@ def on_database(infra: InfraMap, database: str) -> InfraMap:
         return None if value == old else value
 
     tables = [attrs.evolve(t, database=moved(t.database)) for t in infra.tables.values()]
+    views = [attrs.evolve(v, database=moved(v.database)) for v in infra.views.values()]
+    materialized_views = [attrs.evolve(m, database=moved(m.database), target_database=moved(m.target_database))
+                          for m in infra.materialized_views.values()]
     return InfraMap(
         default_database=database,
         tables={table_id(t, database): t for t in tables},
-        views={k: attrs.evolve(v, database=moved(v.database)) for k, v in infra.views.items()},
-        materialized_views={k: attrs.evolve(m, database=moved(m.database), target_database=moved(m.target_database))
-                            for k, m in infra.materialized_views.items()},
+        views={view_id(v.database, v.name, database): v for v in views},
+        materialized_views={view_id(m.database, m.name, database): m for m in materialized_views},
         topics=dict(infra.topics),
     )
