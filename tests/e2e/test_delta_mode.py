@@ -244,3 +244,25 @@ def test_validate_finds_a_conflict_between_branch_files(project: Path, capsys: p
     assert "conflict:" in err and all(name in err for name in names), err
     database = load_config(project).clickhouse_config.db_name
     assert f"table {database}_events" in err
+
+
+@pytest.mark.parametrize("form, expected", [("clickhouse/0", ExitCode.PLAN_INVALID), ("clickhouse/1", ExitCode.DRIFT)],
+                         ids=["older", "same"])
+def test_hash_form(project: Path, capsys: pytest.CaptureFixture[str], form: str, expected: ExitCode) -> None:
+    """A file hashed in another canonical form than this muskox's is out of date (exit 7), not drift (exit 8)."""
+    write_code(project, V1)
+    generate(project, capsys)
+    assert cli(project, "migrate", capsys=capsys)[0] == ExitCode.OK
+    write_code(project, V2)
+    generate(project, capsys)
+    second = files(project)[1]
+    text = second.read_text()
+    assert text.startswith("# muskox canonical form: clickhouse/1\n")
+    # as if a muskox whose normalization differed had hashed the state: another form, another hash
+    second.write_text(text.replace("clickhouse/1", form, 1).replace("parent_state_hash: ", "parent_state_hash: 0", 1))
+    code, _out, err = cli(project, "migrate", capsys=capsys)
+    assert code == expected, err
+    if expected == ExitCode.PLAN_INVALID:
+        assert f"{second.name} was hashed in canonical form {form}, this muskox computes clickhouse/1" in err
+        assert "generate migration --save" in err
+    assert applied(project) == [files(project)[0].stem]

@@ -26,7 +26,7 @@ from muskox.apply.executor import Advanced, ExecutionReport, execute
 from muskox.apply.snapshot import ApplyFailed
 from muskox.config import Config
 from muskox.errors import PlanInvalid
-from muskox.files.delta import MigrationFile, load_migrations
+from muskox.files.delta import MigrationFile, load_migrations, stale_canonical_form
 from muskox.files.delta_operations import Lowered, fold_migration, fold_migrations, lower_migration
 from muskox.files.state_hash import state_hash
 from muskox.model.infra_map import InfraMap
@@ -92,6 +92,9 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
             expected = migration.parent_state_hash
             actual = state_hash(state, dialect)
             if expected != actual:
+                stale = stale_canonical_form(migration, dialect)
+                if stale is not None:
+                    raise stale
                 raise _diverged(migration, expected, actual, applied_log, state, stored, applied, dialect)
             lowered, after = lower_migration(migration, state)
             progress(f"Applying migration {number}/{len(unapplied)}: {migration.id} "

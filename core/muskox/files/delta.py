@@ -395,6 +395,9 @@ class MigrationFile:
     parent_state_hash: str
     deltas: tuple[Delta, ...]
     created_at: str
+    #: The canonical form ``parent_state_hash`` was computed in (``"<dialect>/<canonical_version>"``), from the
+    #: file's first line; None for files muskox did not write (Moose's).
+    canonical_form: str | None = None
 
     @property
     def file_name(self) -> str:
@@ -431,11 +434,38 @@ def _id_at(moment: dt.datetime, description: str) -> str:
 
 
 def new_migration(deltas: tuple[Delta, ...], parent_state_hash: str, *, description: str = DEFAULT_DESCRIPTION,
-                  now: dt.datetime | None = None, after: str | None = None) -> MigrationFile:
-    """A new file for ``deltas``, stamped ``now`` (default: the current time)."""
+                  now: dt.datetime | None = None, after: str | None = None,
+                  canonical_form: str | None = None) -> MigrationFile:
+    """A new file for ``deltas``, stamped ``now`` (default: the current time); ``canonical_form`` is the one
+    ``parent_state_hash`` was computed in (:func:`canonical_form`)."""
     now = now or dt.datetime.now(dt.UTC)
     return MigrationFile(id=migration_id(description, now, after), description=description,
-                         parent_state_hash=parent_state_hash, deltas=deltas, created_at=utc_timestamp(now))
+                         parent_state_hash=parent_state_hash, deltas=deltas, created_at=utc_timestamp(now),
+                         canonical_form=canonical_form)
+
+
+def canonical_form(dialect: Dialect) -> str:
+    """``"<dialect name>/<canonical_version>"``: what state hashes computed in ``dialect`` depend on."""
+    return f"{dialect.name}/{dialect.canonical_version}"
+
+
+#: The comment line muskox writes first in a migration file (YAML comments: Moose reads the file unchanged).
+_CANONICAL_COMMENT = "# muskox canonical form: "
+
+
+def stale_canonical_form(migration: MigrationFile, dialect: Dialect) -> PlanInvalid | None:
+    """The error for a file whose ``parent_state_hash`` was computed in another canonical form than
+    ``dialect``'s (a muskox release changed how states normalize), or None when the forms agree or the file
+    does not say (Moose's files). Call it only when the hash did not match: such a file is not drift, it is
+    out of date, and regenerating it is safe because it has not been applied."""
+    current = canonical_form(dialect)
+    if migration.canonical_form is None or migration.canonical_form == current:
+        return None
+    return PlanInvalid(
+        f"{migration.file_name} was hashed in canonical form {migration.canonical_form}, this muskox computes "
+        f"{current}: its parent_state_hash cannot be compared (it is not drift)",
+        f"move {migration.file_name} and any later unapplied file out of the migrations directory and run "
+        f"`muskox generate migration --save` again (nothing of them has been applied)")
 
 
 # -- writing ------------------------------------------------------------------------------------------------
@@ -481,7 +511,8 @@ def migration_to_yaml(migration: MigrationFile, dialect: Dialect) -> str:
         "deltas": [delta_to_json(delta, codec) for delta in migration.deltas],
         "created_at": yaml_timestamp(migration.created_at),
     }
-    return dump_yaml(body, sort_keys=False)
+    header = "" if migration.canonical_form is None else f"{_CANONICAL_COMMENT}{migration.canonical_form}\n"
+    return header + dump_yaml(body, sort_keys=False)
 
 
 # -- reading ------------------------------------------------------------------------------------------------
@@ -547,9 +578,11 @@ def migration_from_yaml(text: str, where: str, dialect: Dialect) -> MigrationFil
             deltas.append(delta)
     if problems:
         raise PlanInvalid(f"{where} is invalid", _FIX, problems=problems)
+    first_line = text.split("\n", 1)[0]
+    form = first_line[len(_CANONICAL_COMMENT):].strip() if first_line.startswith(_CANONICAL_COMMENT) else None
     return MigrationFile(id=text_fields["id"], description=text_fields["description"],
                          parent_state_hash=text_fields["parent_state_hash"], deltas=tuple(deltas),
-                         created_at=text_fields["created_at"])
+                         created_at=text_fields["created_at"], canonical_form=form or None)
 
 
 def delta_from_json(value: Any, where: str, codec: ModelCodec) -> tuple[Delta | None, list[str]]:

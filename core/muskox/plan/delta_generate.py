@@ -13,7 +13,13 @@ from collections.abc import Sequence
 
 import attrs
 
-from muskox.files.delta import DEFAULT_DESCRIPTION, MigrationFile, new_migration
+from muskox.files.delta import (
+    DEFAULT_DESCRIPTION,
+    MigrationFile,
+    canonical_form,
+    new_migration,
+    stale_canonical_form,
+)
 from muskox.files.delta_operations import deltas_from_operations, fold_migration
 from muskox.files.plan_yaml import utc_timestamp
 from muskox.files.state_hash import state_hash
@@ -32,6 +38,8 @@ class PendingState:
     committed: tuple[MigrationFile, ...]
     unapplied: tuple[MigrationFile, ...]
     warnings: tuple[str, ...] = ()
+    #: The canonical form ``parent_hash`` is computed in (:func:`muskox.files.delta.canonical_form`).
+    canonical_form: str | None = None
 
 
 def pending_state(current: InfraMap, committed: Sequence[MigrationFile], applied: Sequence[str],
@@ -44,7 +52,9 @@ def pending_state(current: InfraMap, committed: Sequence[MigrationFile], applied
     state = current
     for migration in unapplied:
         if migration.parent_state_hash != state_hash(state, dialect):
-            warnings.append(f"{migration.file_name} was generated against another state than the database's now "
+            stale = stale_canonical_form(migration, dialect)
+            warnings.append(stale.problem if stale is not None else
+                            f"{migration.file_name} was generated against another state than the database's now "
                             f"(with the files before it applied); `muskox migrate` will stop at it")
         try:
             state = fold_migration(state, migration)
@@ -53,7 +63,7 @@ def pending_state(current: InfraMap, committed: Sequence[MigrationFile], applied
                             f"(did a failed `muskox migrate` leave it part-applied?): {exc.problem}",
                             "finish or revert that file first (`muskox migrate` reports how), or correct it") from None
     return PendingState(state=state, parent_hash=state_hash(state, dialect), committed=tuple(committed),
-                        unapplied=unapplied, warnings=tuple(warnings))
+                        unapplied=unapplied, warnings=tuple(warnings), canonical_form=canonical_form(dialect))
 
 
 def migration_for_plan(result: PlanResult, pending: PendingState, target: InfraMap, *,
@@ -68,4 +78,5 @@ def migration_for_plan(result: PlanResult, pending: PendingState, target: InfraM
     deltas = deltas_from_operations(result.operations, pending.state, target=target, approved_at=utc_timestamp(now),
                                     reasons=reasons)
     last = pending.committed[-1].id if pending.committed else None
-    return new_migration(deltas, pending.parent_hash, description=description, now=now, after=last)
+    return new_migration(deltas, pending.parent_hash, description=description, now=now, after=last,
+                         canonical_form=pending.canonical_form)
