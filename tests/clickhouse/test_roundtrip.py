@@ -308,8 +308,8 @@ def test_views_and_materialized_views(clients: dict[str, ClickHouseClient], prot
                        *(render_create_view(v, default_database=db) for v in views),
                        *(render_create_materialized_view(m, default_database=db) for m in mvs))
         reality = scratch.introspect()
-        assert sorted(reality.views) == sorted(v.name for v in views)
-        assert sorted(reality.materialized_views) == ["to daily"]
+        assert sorted(v.name for v in reality.views.values()) == sorted(v.name for v in views)
+        assert [m.name for m in reality.materialized_views.values()] == ["to daily"]
         assert not any(name.startswith(".") for name in reality.tables)
         declared = InfraMap.of(db, tables=[source, target], views=views, materialized_views=mvs)
         lifecycles = {k: t.life_cycle for k, t in declared.tables.items()}
@@ -320,7 +320,7 @@ def test_views_and_materialized_views(clients: dict[str, ClickHouseClient], prot
         scratch.create(render_drop_view("to daily", database=db), render_drop_view("v plain", database=db),
                        render_drop_table("daily", database=db))
         after = scratch.introspect()
-        assert sorted(after.views) == ["select"]
+        assert [v.name for v in after.views.values()] == ["select"]
         assert after.materialized_views == {}
         assert [t.name for t in after.tables.values()] == ["source events"]
 

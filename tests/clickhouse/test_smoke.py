@@ -83,32 +83,12 @@ def test_select_rows_reads_what_query_reads(client: ClickHouseClient) -> None:
     assert info.value.code == 60
 
 
-def test_http_wire_reads_compressed_answers(clickhouse_server: RunningServer) -> None:
-    """What a remote server is asked for (a loopback one answers uncompressed): gzip, decoded."""
-    from muskox_clickhouse.drivers.http_wire import HttpWire
-
-    reader = HttpWire(parse_url(clickhouse_server.http_url), use_database=False, connect_timeout=5,
-                        query_timeout=5)
-    reader._params["enable_http_compression"] = "1"
-    reader._headers["Accept-Encoding"] = "gzip"
-    try:
-        assert reader.rows("SELECT number, toString(number) FROM system.numbers LIMIT 3") == [
-            (0, "0"), (1, "1"), (2, "2")]
-    finally:
-        reader.close()
-        reader.close()
-
-
-def test_http_client_loads_clickhouse_connect_only_for_typed_queries(clickhouse_server: RunningServer) -> None:
-    code = ("import sys; from muskox_clickhouse import connect, parse_url; "
-            f"c = connect(parse_url({clickhouse_server.http_url!r})); "
-            "rows = c.select_rows('SELECT 1'); c.command('CREATE TEMPORARY TABLE tmp (x UInt8)'); "
-            "loaded = 'clickhouse_connect' in sys.modules; "
-            "typed = c.query('SELECT count() FROM tmp'); "
-            "print(rows, loaded, typed, 'clickhouse_connect' in sys.modules); c.close()")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # the temporary table lives in the session that commands and typed queries share
-    assert result.stdout.split() == ["[(1,)]", "False", "[(0,)]", "True"]
+def test_commands_queries_and_select_rows_share_one_session(client: ClickHouseClient) -> None:
+    """A temporary table and a ``SET`` live in the client's session, which every method uses."""
+    client.command("CREATE TEMPORARY TABLE tmp (x UInt8)")
+    client.command("SET max_threads = 5")
+    assert client.query("SELECT count(), toUInt64(getSetting('max_threads')) FROM tmp") == [(0, 5)]
+    assert client.select_rows("SELECT count(), toUInt64(getSetting('max_threads')) FROM tmp") == [(0, 5)]
 
 
 def test_command_and_settings(client: ClickHouseClient, database: str) -> None:

@@ -227,18 +227,3 @@ def test_a_kept_old_version_is_declared_externally_managed_and_left_alone(
     assert rows == [(1, 1)]  # the old table kept its row, the new one got it by the backfill
     plan = muskox(tmp_path, "plan", "--clickhouse-url", url, "--exit-code")
     assert plan.returncode == 0, plan.stdout + plan.stderr  # the kept table is declared: nothing to drop
-
-
-def test_migrate_over_http_never_loads_clickhouse_connect(clickhouse_server: RunningServer, tmp_path: Path) -> None:
-    """Statements, schema reads and the database check all go over the standard library's HTTP."""
-    url = f"{clickhouse_server.http_url}/mig_light"
-    write_project(tmp_path, "mig_light", "file", 3)
-    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
-    code = ("import atexit, sys; "
-            "atexit.register(lambda: print('driver loaded:', 'clickhouse_connect' in sys.modules)); "
-            "from muskox.cli.main import main; "
-            f"main(['--project', {str(tmp_path)!r}, 'migrate', '--clickhouse-url', {url!r}])")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "driver loaded: False"
-    assert "Applied 3 operation(s)" in result.stderr

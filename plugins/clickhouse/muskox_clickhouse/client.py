@@ -1,8 +1,8 @@
 """One small client interface over both ClickHouse protocols, chosen by the URL's scheme.
 
-``http://`` and ``https://`` go through clickhouse-connect (schema reads, :meth:`ClickHouseClient.select_rows`,
-through the standard library), ``clickhouse://`` through asynch (async, run on a private event loop). Drivers
-are imported when they are first needed, never when this module is imported.
+``http://`` and ``https://`` go through clickhouse-connect, every statement of them, ``clickhouse://`` through
+asynch (async, run on a private event loop): one driver per protocol. Drivers are imported when they are first
+needed, never when this module is imported.
 Failures become :class:`muskox.errors.ConnectionFailed` or
 :class:`muskox_clickhouse.errors.ClickHouseServerError` (see :mod:`muskox_clickhouse.errors`).
 """
@@ -46,8 +46,8 @@ class ClickHouseClient(abc.ABC):
     def select_rows(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of a ``SELECT`` whose columns are strings and integers (system tables, for introspection).
 
-        Drivers may read these more cheaply than :meth:`query` (the HTTP driver does it without loading
-        clickhouse-connect), outside the session: a ``SET`` does not apply to them."""
+        Both drivers read them as :meth:`query` does, in the client's session. A driver may override this with a
+        cheaper way to read such rows, as long as the values are the same."""
         return self.query(sql)
 
     @abc.abstractmethod

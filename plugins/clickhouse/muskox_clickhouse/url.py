@@ -3,7 +3,7 @@
 URL rules
 ---------
 
-``SCHEME://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE][?secure=BOOL&verify=BOOL]``
+``SCHEME://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE][?PARAMETER=VALUE&...]``
 
 =================  ========================  =============  ==============================================
 scheme             protocol                  default port   TLS
@@ -16,8 +16,20 @@ scheme             protocol                  default port   TLS
 
 - The HTTP default ports are those of any ``http``/``https`` URL (as Moose does): ClickHouse's usual HTTP
   port, 8123, must be written out (``http://localhost:8123``).
-- ``?secure=true|false`` chooses TLS on ``clickhouse://`` whatever the port; ``?verify=false`` skips the
-  verification of the server's TLS certificate. No other query parameter is accepted, nor a fragment.
+- Query parameters (no others are accepted, nor a fragment):
+
+  - ``?secure=true|false`` chooses TLS on ``clickhouse://`` whatever the port;
+  - ``?verify=false`` skips the verification of the server's TLS certificate;
+  - ``?ca_cert=PATH`` (``https://`` only): verify the server's certificate against this CA file (PEM) instead
+    of the system's trusted CAs (``certifi``: the certifi package's bundle);
+  - ``?client_cert=PATH`` and ``?client_cert_key=PATH`` (``https://`` only): present this client certificate
+    (PEM; the key may be inside the certificate file) in the TLS handshake. With a password in the URL the
+    password authenticates the user and the certificate only serves TLS; without one ClickHouse authenticates
+    the user by the certificate.
+
+  Paths are percent-decoded (``%26`` for ``&``); a relative path is relative to the working directory. A
+  parameter that cannot take effect (a CA with ``?verify=false``, certificates on ``http://`` or the native
+  protocol, a key without a certificate) is an error rather than silently ignored.
 - The database is the path's single segment, else ``default``.
 - The user (default ``default``) and the password (default empty) are percent-decoded (``%40`` for ``@``,
   ``%3A`` for ``:``, ``%2F`` for ``/``). Everything between ``://`` and the last ``@`` is the user info.
@@ -58,7 +70,9 @@ _SCHEMES: dict[str, tuple[Protocol, bool, int]] = {
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_QUERY_KEYS = ("secure", "verify")
+_QUERY_KEYS = ("secure", "verify", "ca_cert", "client_cert", "client_cert_key")
+#: Query parameters naming files (TLS certificates and keys), passed to the HTTP driver.
+_FILE_KEYS = ("ca_cert", "client_cert", "client_cert_key")
 URL_SHAPE = "http://USER:PASSWORD@HOST:8123/DATABASE (or https://, clickhouse:// for the native protocol)"
 
 
@@ -87,6 +101,12 @@ class ClickHouseUrl:
     database: str = attrs.field(default=DEFAULT_DATABASE, validator=_nonempty)
     user: str = attrs.field(default=DEFAULT_USER, validator=_nonempty)
     password: str = attrs.field(default="", repr=False)
+    ca_cert: str | None = None
+    """The CA file (PEM) to verify the server's certificate against (``https://`` only)."""
+    client_cert: str | None = None
+    """The client certificate file (PEM) presented in the TLS handshake (``https://`` only)."""
+    client_cert_key: str | None = None
+    """The client certificate's private key file, when it is not inside :attr:`client_cert`."""
 
     @property
     def scheme(self) -> str:
@@ -113,6 +133,10 @@ class ClickHouseUrl:
             params.append(f"secure={'true' if self.secure else 'false'}")
         if not self.verify:
             params.append("verify=false")
+        for key in _FILE_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                params.append(f"{key}={urllib.parse.quote(value, safe='/')}")
         query = ("?" + "&".join(params)) if params else ""
         database = urllib.parse.quote(self.database, safe="")
         return f"{self.scheme}://{userinfo}@{host}:{self.port}/{database}{query}"
@@ -204,11 +228,16 @@ def parse_url(url: str, *, source: str = "ClickHouse URL") -> ClickHouseUrl:
 
     secure_param: bool | None = None
     verify = True
+    files: dict[str, str] = {}
     for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
         if key == "secure":
             secure_param = _flag(key, value, fail)
         elif key == "verify":
             verify = _flag(key, value, fail)
+        elif key in _FILE_KEYS:
+            if not value.strip():
+                raise fail(f"?{key} is empty", f"give the path of a PEM file: ?{key}=/path/to/file.pem")
+            files[key] = value
         else:
             raise fail(f"unknown query parameter '{key}'", f"remove it; known parameters: {', '.join(_QUERY_KEYS)}")
 
@@ -223,8 +252,26 @@ def parse_url(url: str, *, source: str = "ClickHouse URL") -> ClickHouseUrl:
             raise fail("?secure=false contradicts 'clickhouses://'", "use clickhouse:// without TLS")
     else:
         secure = secure_param if secure_param is not None else port == NATIVE_TLS_PORT
+    _check_files(files, protocol=protocol, secure=secure, verify=verify, fail=fail)
     return ClickHouseUrl(protocol=protocol, host=host, port=port, secure=secure, verify=verify,
-                         database=database, user=user, password=password)
+                         database=database, user=user, password=password, **files)
+
+
+def _check_files(files: dict[str, str], *, protocol: Protocol, secure: bool, verify: bool, fail: ConfigFail) -> None:
+    """Refuse certificate parameters that could not take effect (rather than ignoring them)."""
+    if not files:
+        return
+    named = ", ".join(f"?{key}" for key in files)
+    if protocol != "http":
+        raise fail(f"{named} is supported with https:// only",
+                   "connect over HTTPS (https://HOST:8443), or remove it and rely on the system's trusted CAs")
+    if not secure:
+        raise fail(f"{named} needs TLS, but 'http://' connects without it", "use https://")
+    if "ca_cert" in files and not verify:
+        raise fail("?ca_cert contradicts ?verify=false (an unverified certificate needs no CA)",
+                   "drop ?verify=false to verify against the CA file, or drop ?ca_cert")
+    if "client_cert_key" in files and "client_cert" not in files:
+        raise fail("?client_cert_key is given without ?client_cert", "add ?client_cert=/path/to/cert.pem")
 
 
 def url_from_config(config: ClickHouseConfig, protocol: Protocol = "http") -> ClickHouseUrl:
