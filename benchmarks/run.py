@@ -183,6 +183,34 @@ def plan_time(http_url: str, work: Path, tables: int, repeat: int = 5) -> float:
             client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
 
 
+DISTINCT_MODELS = 200
+
+
+def plan_against_import_floor(http_url: str, work: Path, repeat: int = 5) -> tuple[float, float]:
+    """Median wall times of a cold no-change ``muskox plan`` on :data:`DISTINCT_MODELS` tables of as many distinct
+    schema classes, and of a process that only imports the same project's code (the floor: what collecting
+    the code costs at least)."""
+    from muskox_clickhouse import connect, parse_url
+
+    database = "plan_distinct"
+    project = work / database
+    url = f"{http_url}/{database}"
+    write_project(project, database, project_source(DISTINCT_MODELS, models=DISTINCT_MODELS))
+    try:
+        apply_project(project, url)
+        plan = median_wall_time(muskox("--project", str(project), "plan", "--clickhouse-url", url, "--exit-code"),
+                                repeat=repeat)
+
+        def import_only() -> None:
+            subprocess.run([sys.executable, "-c", "import app.main"], cwd=project, check=True, capture_output=True,
+                           env={**ENV, "PYTHONPATH": str(project)})
+
+        return plan, median_wall_time(import_only, repeat=repeat)
+    finally:
+        with connect(parse_url(http_url), use_database=False) as client:
+            client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
+
+
 # -- applying operations: muskox migrate against a plain clickhouse-connect loop -------------------------
 
 APPLY_TABLES = 200
@@ -292,6 +320,14 @@ def server_benchmarks(plan: bool = True, apply: bool = True) -> list[Result]:
             for tables, budget in PLAN_SIZES if plan else ():
                 results.append(Result(f"muskox plan, no changes, {tables} tables x {PLAN_COLUMNS} columns",
                                       plan_time(server.http_url, work, tables), budget=budget))
+            if plan:
+                cold, floor = plan_against_import_floor(server.http_url, work)
+                name = f"{DISTINCT_MODELS} distinct models"
+                results += [
+                    Result(f"muskox plan, no changes, {name}", cold, budget=None),
+                    Result(f"importing the project's code alone, {name} (floor)", floor, budget=None),
+                    Result("plan ratio (muskox plan / import floor)", cold / floor, budget=1.3, unit="x"),
+                ]
             if apply:
                 through_muskox, plain = apply_times(server.http_url, work)
                 name = f"{APPLY_TABLES} CreateTable + {APPLY_TABLES} AddTableColumn"
