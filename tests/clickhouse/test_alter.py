@@ -7,6 +7,7 @@ fold of the same operations, normalized). Data checks make sure type changes and
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -44,6 +45,7 @@ from muskox.model.operations import (
 )
 from muskox.plan.fold import apply as fold_apply
 from muskox_clickhouse import ClickHouseBackend, ClickHouseServerError, connect, parse_url
+from muskox_clickhouse.alter import Statement
 from muskox_clickhouse.apply import (
     COLUMN_CHANGE_FIX,
     ClickHouseApplier,
@@ -56,6 +58,7 @@ from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.dialect.type_text import parse_type
 from muskox_clickhouse.url import ClickHouseUrl
+from tests.sync import wait_for
 
 PROTOCOLS = ["http", "native"]
 
@@ -442,29 +445,131 @@ def test_mutation_timeout(world: World) -> None:
     world.admin.command(info.value.kill_statement)
 
 
-def test_mutation_killed_while_waiting(world: World) -> None:
+class SeamApplier(ClickHouseApplier):
+    """An applier that runs the test's callbacks at its seams: once a polled statement was accepted (before the
+    first poll of ``system.mutations``) and after each poll; it records what each poll found."""
+
+    def __init__(self, url: ClickHouseUrl, *, sent: Callable[[], None] = lambda: None,
+                 polled: Callable[[int], None] = lambda count: None) -> None:
+        super().__init__(url, poll_interval=0.1)
+        self.on_sent = sent
+        self.on_polled = polled
+        self.polls: list[list[tuple[str, bool]]] = []
+
+    def _sent(self, statement: Statement) -> None:
+        self.on_sent()
+
+    def _polled(self, statement: Statement, mutations: tuple[Any, ...]) -> None:
+        self.polls.append([(m.mutation_id, m.is_done) for m in mutations])
+        self.on_polled(len(self.polls))
+
+
+UPDATE = RawSql(sql=("ALTER TABLE events UPDATE name = concat(name, '!') WHERE 1",), description="update")
+
+
+def _seam_applier(world: World, **callbacks: Any) -> SeamApplier:
+    """Replace the world's applier by a :class:`SeamApplier` (the world closes it at the end)."""
+    applier = SeamApplier(world.url, **callbacks)
+    world.applier.close()
+    world.applier = applier
+    return applier
+
+
+@contextlib.contextmanager
+def _mutations_held(world: World, table: str) -> Iterator[None]:
+    """No mutation of ``table`` can finish inside the block (merges, mutations included, are stopped)."""
+    name = f"{quote_identifier(world.database)}.{quote_identifier(table)}"
+    world.admin.command(f"SYSTEM STOP MERGES {name}")
+    try:
+        yield
+    finally:
+        world.admin.command(f"SYSTEM START MERGES {name}")
+
+
+def _kill(world: World, mutation_id: str) -> None:
+    world.admin.command(f"KILL MUTATION WHERE database = {quote_string(world.database)} AND mutation_id = "
+                        f"{quote_string(mutation_id)}")
+
+
+def test_mutation_killed_before_the_first_poll(world: World) -> None:
     world.apply(CreateTable(table=EVENTS), INSERT_EVENTS)
+    killed: list[str] = []
+
+    def kill_it() -> None:  # the ALTER has returned; the applier has not looked at system.mutations yet
+        [(mutation_id, *_rest)] = _mutations(world, "events")
+        _kill(world, mutation_id)
+        killed.append(mutation_id)
+
+    applier = _seam_applier(world, sent=kill_it)
+    with _mutations_held(world, "events"), pytest.raises(MutationKilled) as info:
+        applier.apply(UPDATE)
+    assert len(killed) == 1
+    assert applier.polls == [[]]  # the first poll found it gone
+    error = info.value
+    assert error.mutation_id == ""  # never seen, so its id is unknown
+    assert str(error).startswith(f"the mutation started by UPDATE name = concat(name, '!') WHERE 1 on "
+                                 f"`{world.database}`.`events` was killed before it finished")
+    assert world.rows(f"SELECT name FROM {world.database}.events ORDER BY id") == [("ann",), ("bob",)]
+
+
+def test_mutation_killed_after_the_first_poll(world: World) -> None:
+    world.apply(CreateTable(table=EVENTS), INSERT_EVENTS)
+    first_poll = threading.Event()
+    applier = _seam_applier(world, polled=lambda count: first_poll.set())
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            world.applier.apply(SLOW_UPDATE)
+            applier.apply(UPDATE)
         except BaseException as exc:  # handed to the test thread
             errors.append(exc)
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not _mutations(world, "events") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    [(mutation_id, *_rest)] = _mutations(world, "events")
-    time.sleep(0.2)  # let the applier see it running
-    world.admin.command(f"KILL MUTATION WHERE database = {quote_string(world.database)} AND mutation_id = "
-                        f"{quote_string(mutation_id)}")
-    thread.join(10)
+    with _mutations_held(world, "events"):
+        thread = threading.Thread(target=run)
+        thread.start()
+        try:
+            assert first_poll.wait(60), "the applier never polled"
+            [(mutation_id, *_rest)] = _mutations(world, "events")
+            _kill(world, mutation_id)
+        finally:
+            thread.join(60)
+    assert not thread.is_alive()
+    assert applier.polls[0] == [(mutation_id, False)]  # seen unfinished (mutations are held), then gone
     [error] = errors
     assert isinstance(error, MutationKilled)
     assert error.mutation_id == mutation_id
+    assert str(error).startswith(f"mutation '{mutation_id}' (UPDATE name = concat(name, '!') WHERE 1) on "
+                                 f"`{world.database}`.`events` was killed before it finished")
+
+
+def test_mutation_finished_before_the_first_poll(world: World) -> None:
+    world.apply(CreateTable(table=EVENTS), INSERT_EVENTS)
+
+    def finish_it() -> None:  # the ALTER has returned; let its mutation run to the end before the first poll
+        world.admin.command(f"SYSTEM START MERGES {quote_identifier(world.database)}.events")
+        wait_for(lambda: world.rows(f"SELECT countIf(is_done), count() FROM system.mutations "
+                                    f"WHERE database = {quote_string(world.database)}") == [(1, 1)],
+                 "the mutation to finish")
+
+    applier = _seam_applier(world, sent=finish_it)
+    with _mutations_held(world, "events"):
+        applier.apply(UPDATE)
+    [[(mutation_id, is_done)]] = applier.polls  # one poll, which found it done
+    assert mutation_id and is_done
+    assert world.rows(f"SELECT name FROM {world.database}.events ORDER BY id") == [("ann!",), ("bob!",)]
+
+
+def test_statements_that_start_no_mutation_are_not_taken_for_killed_ones(world: World) -> None:
+    alias = col("shout", alias="upper(name)")
+    world.apply(CreateTable(table=attrs.evolve(EVENTS, columns=(*EVENTS.columns, alias))), INSERT_EVENTS)
+    world.admin.command(f"CREATE TABLE {world.database}.memo (id UInt64) ENGINE = Memory")
+    world.admin.command(f"INSERT INTO {world.database}.memo VALUES (1)")
+    applier = _seam_applier(world)
+    applier.apply(RawSql(sql=("ALTER TABLE events DROP COLUMN shout",), description="alias: no data"))
+    applier.apply(RawSql(sql=("ALTER TABLE memo DELETE WHERE 1",), description="Memory: done at once"))
+    applier.apply(DropTableColumn(table="events", column_name="no_such_column"))
+    assert applier.polls == [[], [], []]
+    assert world.rows(f"SELECT count() FROM {world.database}.memo") == [(0,)]
 
 
 def test_a_rejected_alter_is_the_server_error(world: World) -> None:

@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.redis import RedisServer
 from muskox_clickhouse import connect, parse_url
 from muskox_clickhouse.dialect import CLICKHOUSE
+from tests.sync import Gate, wait_for
 
 ROWS_MODEL = """
 from datetime import datetime
@@ -52,10 +52,19 @@ def muskox(project: Path, *args: str, timeout: float = 120) -> subprocess.Comple
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def spawn(project: Path, *args: str) -> subprocess.Popen[str]:
+def spawn(project: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """Start ``muskox ARGS`` with its stdout and stderr in ``log`` (a file: a full pipe never stalls it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MUSKOX_", "MOOSE_"))}
-    return subprocess.Popen([sys.executable, "-m", "muskox", "--project", str(project), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "muskox", "--project", str(project), *args], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``process`` if it still runs, and reap it."""
+    if process.poll() is None:
+        process.kill()
+    process.wait(timeout=60)
 
 
 def add_raw_sql(project: Path, position: int, *statements: str, description: str) -> None:
@@ -99,16 +108,30 @@ def test_eight_concurrent_migrations_apply_once(storage: str, clickhouse_server:
     url = f"{clickhouse_server.http_url}/{database}"
     write_project(tmp_path, database, storage, 20, redis_url=redis_server.url)
     assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
-    # keep the winner busy long enough for all eight to reach the lock (sleep is capped at 3 s per call)
-    add_raw_sql(tmp_path, 0, "SELECT sleep(3)", "SELECT sleep(3)", description="Holding the lock for the test")
+    with Gate(tmp_path / "gate") as gate:
+        # the run that wins the lock stops at the gate, its first operation, and holds the lock there until the
+        # test opens the gate: every other run meets the lock held, however slowly the eight start
+        add_raw_sql(tmp_path, 0, gate.sql, description="Holding the lock for the test")
+        logs = [tmp_path / f"migrate-{index}.log" for index in range(8)]
+        processes = [spawn(tmp_path, log, "migrate", "--clickhouse-url", url) for log in logs]
+        try:
+            def settled() -> bool:  # every run has either ended or stands at the gate
+                at_gate = int(sql.query(gate.readers_query())[0][0])  # type: ignore[attr-defined]
+                return sum(p.poll() is not None for p in processes) + at_gate == len(processes)
 
-    processes = [spawn(tmp_path, "migrate", "--clickhouse-url", url) for _ in range(8)]
-    results = [(p.wait(timeout=180), *p.communicate()) for p in processes]
-    applied = [r for r in results if r[0] == ExitCode.OK and "Applied 21 operation(s)" in r[2]]
+            wait_for(settled, "each of the eight runs to end or to reach the gate")
+            assert sql.query(gate.readers_query())[0][0] == 1  # type: ignore[attr-defined]  # 7 ended meanwhile
+            gate.open()
+            codes = [p.wait(timeout=180) for p in processes]
+        finally:
+            for process in processes:
+                stop(process)
+    results = [(code, log.read_text(errors="replace")) for code, log in zip(codes, logs, strict=True)]
+    applied = [r for r in results if r[0] == ExitCode.OK and "Applied 21 operation(s)" in r[1]]
     held = [r for r in results if r[0] == ExitCode.LOCK_HELD]
-    assert len(applied) == 1, [r[2][-300:] for r in results]
-    assert len(held) == 7, [r[2][-300:] for r in results]
-    assert all("Migration already in progress on machine" in r[2] for r in held)
+    assert len(applied) == 1, [r[1][-300:] for r in results]
+    assert len(held) == 7, [r[1][-300:] for r in results]
+    assert all("Migration already in progress on machine" in r[1] for r in held)
     tables = sql.query(f"SELECT count() FROM system.tables WHERE database = '{database}' "  # type: ignore[attr-defined]
                        "AND name LIKE 't%'")
     assert tables[0][0] == 20
@@ -131,18 +154,20 @@ def test_crash_mid_plan_is_reported_and_recovers_without_losing_rows(clickhouse_
 
     write_project(tmp_path, database, "clickhouse", 200)
     assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
-    add_raw_sql(tmp_path, 100, "SELECT sleep(3)", description="Pausing mid-plan")
-    process = spawn(tmp_path, "migrate", "--clickhouse-url", url)
-    deadline = time.monotonic() + 120
-    seen = ""
-    while "Pausing mid-plan" not in seen and time.monotonic() < deadline:
-        line = process.stderr.readline() if process.stderr else ""
-        seen += line
-        if not line and process.poll() is not None:
-            break
-    assert "Pausing mid-plan" in seen, seen[-2000:]
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
+    with Gate(tmp_path / "gate") as gate:
+        # the run stops at the gate, half of the plan applied, and is killed there: it cannot get further first
+        add_raw_sql(tmp_path, 100, gate.sql, description="Pausing mid-plan")
+        log = tmp_path / "migrate.log"
+        process = spawn(tmp_path, log, "migrate", "--clickhouse-url", url)
+        try:
+            wait_for(lambda: sql.query(gate.readers_query())[0][0] == 1  # type: ignore[attr-defined]
+                     or process.poll() is not None, "the migration to reach the gate")
+            assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+            os.kill(process.pid, signal.SIGKILL)
+        finally:
+            stop(process)
+    seen = log.read_text(errors="replace")
+    assert "[101/200] Pausing mid-plan" in seen and "[102/" not in seen, seen[-2000:]
 
     held = muskox(tmp_path, "migrate", "--clickhouse-url", url)
     assert held.returncode == ExitCode.LOCK_HELD, held.stderr  # the dead process still holds the lock

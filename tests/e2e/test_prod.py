@@ -26,6 +26,7 @@ from muskox.local import RunningServer
 from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.processes import free_port, wait_until
 from muskox_clickhouse.dialect import CLICKHOUSE
+from tests.sync import Gate, wait_for
 
 HEADER = """
 from datetime import datetime
@@ -124,13 +125,14 @@ def new_token(project: Path) -> dict[str, str]:
 class Prod:
     """A ``muskox prod`` child process on a free port; :meth:`stop` always leaves nothing running."""
 
-    def __init__(self, project: Path, url: str, *cmd: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, project: Path, url: str, *cmd: str, env: dict[str, str] | None = None,
+                 lock_wait: int = 60) -> None:
         self.port = free_port()
         self.log = project / f"prod-{self.port}.log"
         full_env = clean_env(MUSKOX_HTTP_SERVER_CONFIG__HOST="127.0.0.1",
                              MUSKOX_HTTP_SERVER_CONFIG__PORT=str(self.port), **(env or {}))
         argv = [sys.executable, "-m", "muskox", "--project", str(project), "prod", "--clickhouse-url", url,
-                "--lock-wait", "60"]
+                "--lock-wait", str(lock_wait)]
         if cmd:
             argv += ["--", *cmd]
         with self.log.open("wb") as out:
@@ -322,16 +324,37 @@ def test_replicas_booting_together_migrate_once(clickhouse_server: RunningServer
     assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
     path = tmp_path / "migrations" / "plan.yaml"
     plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    hold = RawSql(sql=("SELECT sleep(2)",), description="Holding the lock for the test")
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(hold, *plan.operations)), CLICKHOUSE))
+    with Gate(tmp_path / "gate") as gate:
+        # the replica that wins the lock stops at the gate, its first operation, until both others wait for the
+        # lock; their wait (--lock-wait) is far longer than anything left once the gate opens
+        hold = RawSql(sql=(gate.sql,), description="Holding the lock for the test")
+        path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(hold, *plan.operations)),
+                                     CLICKHOUSE))
+        replicas = [Prod(tmp_path, url, sys.executable, "-c", "pass", lock_wait=600) for _ in range(3)]
+        try:
+            def settled() -> bool:  # every replica stands at the gate, waits for the lock or has ended
+                waiting = sum("waiting up to 600 s" in r.output or r.process.poll() is not None for r in replicas)
+                return gate_readers(clickhouse_server, gate) + waiting == len(replicas)
 
-    replicas = [Prod(tmp_path, url, sys.executable, "-c", "pass") for _ in range(3)]
-    codes = [replica.wait() for replica in replicas]
+            wait_for(settled, "each replica to reach the gate, wait for the lock or end")
+            assert gate_readers(clickhouse_server, gate) == 1  # the two others wait meanwhile
+            gate.open()
+            codes = [replica.wait() for replica in replicas]
+        finally:
+            for replica in replicas:
+                replica.stop()
     outputs = [replica.output for replica in replicas]
     assert codes == [0, 0, 0], outputs
     assert sum("Applied 3 operation(s)" in out for out in outputs) == 1, outputs
     assert sum("already matches the target state" in out for out in outputs) == 2, outputs
-    assert any("waiting up to 60 s" in out for out in outputs), outputs
+    assert sum("waiting up to 600 s" in out for out in outputs) == 2, outputs
+
+
+def gate_readers(server: RunningServer, gate: Gate) -> int:
+    """How many queries stand at ``gate`` right now."""
+    request = urllib.request.Request(server.http_url, data=gate.readers_query().encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.read().decode())
 
 
 # -- serving: the Admin API, signals and remote planning ----------------------------------------------------

@@ -16,6 +16,18 @@ a projection, settings, comments, …) is not polled: it is sent with ``mutation
 start a mutation for it all the same, the server waits for it and a failure is reported the same way. A
 mutation with a ``latest_fail_reason`` (ClickHouse retries a failed mutation forever) raises
 :class:`MutationFailed` at once, naming the reason and the exact ``KILL MUTATION`` statement to run.
+
+Killed mutations. A finished mutation stays listed in ``system.mutations`` with ``is_done = 1`` (a MergeTree
+table keeps its last ``finished_mutations_to_keep``, 100 by default); a killed one disappears. So a mutation
+seen unfinished and then gone was killed, and so was one the statement certainly started but that is not
+listed at all by the first poll, right after the statement returns. "Certainly started" (checked on ClickHouse
+26.9): a command ``UPDATE`` (with ``alter_update_mode`` ``heavy``, the default), ``DELETE`` or ``MATERIALIZE
+INDEX|PROJECTION|COLUMN|TTL`` on a table of a non-replicated ``…MergeTree`` engine, without ``ON CLUSTER``;
+such a mutation is registered before the ``ALTER`` returns, even when it has nothing to change. Other
+statements may legitimately start none (``DROP COLUMN`` of an ``ALIAS`` column, ``… IF EXISTS`` of something
+absent, a ``MODIFY COLUMN`` keeping the type, a lightweight update), a replicated table lists a new mutation
+only once its replica has read it from Keeper, and a kill leaves no trace: for those, nothing new at the first
+poll means no mutation to wait for.
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ from muskox_clickhouse.client import (
 )
 from muskox_clickhouse.ddl import DDL_SETTINGS
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
+from muskox_clickhouse.dialect.sql_lexer import Token, source_text, split_top_level, tokenize
 from muskox_clickhouse.errors import ClickHouseServerError, clean_server_message
 from muskox_clickhouse.sql_masking import mask_sql
 from muskox_clickhouse.url import ClickHouseUrl
@@ -125,12 +138,16 @@ class MutationTimeout(MutationError):
 
 
 class MutationKilled(MutationError):
-    """The mutation disappeared from ``system.mutations`` before it finished (someone killed it)."""
+    """The mutation disappeared from ``system.mutations`` before it finished (someone killed it).
+
+    ``mutation_id`` is empty when the mutation was killed before the applier first saw it (its id is lost with
+    it); ``command`` is then the ``ALTER``'s commands as sent.
+    """
 
     def __init__(self, *, database: str, table: str, mutation_id: str, command: str) -> None:
+        which = f"mutation '{mutation_id}' ({command})" if mutation_id else f"the mutation started by {command}"
         super().__init__(
-            f"mutation '{mutation_id}' ({command}) on {quote_identifier(database)}.{quote_identifier(table)} "
-            f"was killed before it finished",
+            f"{which} on {quote_identifier(database)}.{quote_identifier(table)} was killed before it finished",
             "check the table's columns (the ALTER's metadata change stays), regenerate the plan and apply again",
             database=database, table=table, mutation_id=mutation_id, command=command)
 
@@ -146,6 +163,42 @@ class _Mutation:
 def _command_text(command: str) -> str:
     text = " ".join(command.split())
     return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+#: The first words of the ALTER commands that always register a mutation on a non-replicated MergeTree table.
+_ALWAYS_MUTATING = (("DELETE",), ("MATERIALIZE", "INDEX"), ("MATERIALIZE", "PROJECTION"),
+                    ("MATERIALIZE", "COLUMN"), ("MATERIALIZE", "TTL"))
+
+
+def _alter_commands(sql: str) -> tuple[str, list[list[Token]]] | None:
+    """The commands of ``ALTER TABLE [db.]t …`` as written and as token lists split at top-level commas (an
+    ``UPDATE a = 1, b = 2`` gives two lists, the first starting with ``UPDATE``); None for another statement
+    or ``ON CLUSTER`` (the mutations start on each host later)."""
+    tokens = tokenize(sql)
+    if len(tokens) < 4 or not (tokens[0].is_word("ALTER") and tokens[1].is_word("TABLE")):
+        return None
+    start = 5 if len(tokens) > 5 and tokens[3].is_punct(".") else 3
+    if start < len(tokens) and tokens[start].is_word("ON"):
+        return None
+    body = tokens[start:]
+    return source_text(sql, body), split_top_level(body)
+
+
+def _always_mutates(sql: str, update_mode: str) -> bool:
+    """True when a command of ``sql`` always registers a mutation on a non-replicated MergeTree table
+    (``update_mode``: the session's ``alter_update_mode``, empty on servers without lightweight updates)."""
+    parsed = _alter_commands(sql)
+    if parsed is None:
+        return False
+    heavy_update = update_mode in ("", "heavy") and not any(
+        token.is_word("ALTER_UPDATE_MODE") for command in parsed[1] for token in command)
+    for command in parsed[1]:
+        words = tuple(token.text.upper() for token in command[:2] if token.kind == "word")
+        if words[:1] == ("UPDATE",) and heavy_update:
+            return True
+        if any(words[:len(prefix)] == prefix for prefix in _ALWAYS_MUTATING):
+            return True
+    return False
 
 
 class ClickHouseApplier:
@@ -290,8 +343,8 @@ class ClickHouseApplier:
                 self._raise_failed_mutation(client, statement.watch, known, fix, exc)
             raise
         if polled:
-            assert statement.watch is not None
-            self._wait(client, statement.watch, known, fix)
+            self._sent(statement)
+            self._wait(client, statement, known, fix)
 
     def _mutations(self, client: ClickHouseClient, database: str, table: str) -> list[_Mutation]:
         sql = ("SELECT mutation_id, command, is_done, latest_fail_reason FROM system.mutations "
@@ -321,15 +374,23 @@ class ClickHouseApplier:
         return MutationFailed(database=watch[0], table=watch[1], mutation_id=mutation.mutation_id,
                               command=mutation.command, reason=message, fix=fix)
 
-    def _wait(self, client: ClickHouseClient, watch: tuple[str, str], known: set[str], fix: str) -> None:
-        """Poll the mutations started since ``known`` until all are done; raise when one fails, vanishes or the
-        timeout runs out."""
+    def _wait(self, client: ClickHouseClient, statement: Statement, known: set[str], fix: str) -> None:
+        """Poll the mutations started since ``known`` until all are done; raise when one fails, vanishes (also
+        before the first poll, when ``statement`` certainly started one) or the timeout runs out."""
+        assert statement.watch is not None
+        watch = statement.watch
         deadline = time.monotonic() + self.mutation_timeout
         delay = _FIRST_POLL
-        tracked: dict[str, _Mutation] = {}
+        tracked: dict[str, _Mutation] | None = None  # None until the first poll
         while True:
-            current = {m.mutation_id: m for m in self._mutations(client, *watch) if m.mutation_id not in known}
-            for mutation_id, mutation in tracked.items():
+            new = [m for m in self._mutations(client, *watch) if m.mutation_id not in known]
+            self._polled(statement, tuple(new))
+            current = {m.mutation_id: m for m in new}
+            if tracked is None and not current and self._certainly_started(client, statement):
+                parsed = _alter_commands(statement.sql)
+                raise MutationKilled(database=watch[0], table=watch[1], mutation_id="",
+                                     command=mask_sql(parsed[0] if parsed else statement.sql))
+            for mutation_id, mutation in (tracked or {}).items():
                 if mutation_id not in current:
                     raise MutationKilled(database=watch[0], table=watch[1], mutation_id=mutation_id,
                                          command=mutation.command)
@@ -349,3 +410,28 @@ class ClickHouseApplier:
                                       command=first.command, timeout=self.mutation_timeout)
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, self.poll_interval)
+
+    def _certainly_started(self, client: ClickHouseClient, statement: Statement) -> bool:
+        """Whether ``statement``, just run, must have registered a mutation that is listed at once (see the
+        module's "Killed mutations"); asked only when the first poll lists no new mutation."""
+        assert statement.watch is not None
+        if not _always_mutates(statement.sql, "heavy"):
+            return False
+        database, table = statement.watch
+        sql = ("SELECT engine, (SELECT any(value) FROM system.settings WHERE name = 'alter_update_mode') "
+               f"FROM system.tables WHERE database = {quote_string(database)} AND name = {quote_string(table)}")
+        sql_log.debug("%s", sql)
+        rows = client.select_rows(sql)
+        if not rows:
+            return False
+        engine, update_mode = str(rows[0][0]), str(rows[0][1] or "")
+        plain_merge_tree = engine.endswith("MergeTree") and not engine.startswith(("Replicated", "Shared"))
+        return plain_merge_tree and _always_mutates(statement.sql, update_mode)
+
+    # -- seams: no-ops that tests override to act at exact points of a mutation's wait ----------------------
+
+    def _sent(self, statement: Statement) -> None:
+        """Called once a statement whose mutations are polled was accepted, before the first poll."""
+
+    def _polled(self, statement: Statement, mutations: tuple[_Mutation, ...]) -> None:
+        """Called after each poll with the mutations started since the statement was sent, done or not."""
