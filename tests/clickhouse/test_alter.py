@@ -19,7 +19,6 @@ import attrs
 import pytest
 
 from muskox.apply.executor import execute
-from muskox.local import RunningServer
 from muskox.model import Column, InfraMap, Table, TableIndex, TableProjection
 from muskox.model.operations import (
     AddTableColumn,
@@ -57,6 +56,7 @@ from muskox_clickhouse.client import ClickHouseClient
 from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.dialect.type_text import parse_type
+from muskox_clickhouse.local import RunningServer
 from muskox_clickhouse.url import ClickHouseUrl
 from tests.sync import wait_for
 

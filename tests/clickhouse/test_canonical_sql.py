@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from muskox.local import RunningServer
 from muskox_clickhouse import ClickHouseServerError, connect, parse_url
 from muskox_clickhouse.client import ClickHouseClient
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.dialect.sql_canonical import canonical_expression, canonical_query, canonical_ttl
+from muskox_clickhouse.local import RunningServer
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import pytest
 
 from muskox.errors import ConfigError, ConnectionFailed
-from muskox.local import RunningServer
-from muskox.testing.clickhouse import TlsClickHouse, shared_tls_clickhouse
 from muskox_clickhouse import ClickHouseServerError, connect, parse_url
 from muskox_clickhouse.client import ClickHouseClient
 from muskox_clickhouse.drivers.http import HttpClient
+from muskox_clickhouse.local import RunningServer
+from muskox_clickhouse.testing import TlsClickHouse, shared_tls_clickhouse
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from muskox.config import ClickHouseConfig, Config
-from muskox.local import RunningServer
 from muskox.model import Column, Table, TableIndex, TableProjection, View
 from muskox.model.types import DateTime, Simple
 from muskox_clickhouse import ClickHouseBackend, connect, parse_url
 from muskox_clickhouse.client import ClickHouseClient, Settings
 from muskox_clickhouse.ddl import DDL_SETTINGS, render_create_table, render_create_view
 from muskox_clickhouse.introspect import introspect
+from muskox_clickhouse.local import RunningServer
 from tests.keys import moose_keys
 
 PROTOCOLS = ["http", "native"]

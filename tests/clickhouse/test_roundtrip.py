@@ -14,7 +14,6 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from muskox.local import RunningServer
 from muskox.model import (
     AggregatingMergeTree,
     CollapsingMergeTree,
@@ -61,6 +60,7 @@ from muskox_clickhouse.ddl import (
 from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.dialect.normalize import normalize_table
 from muskox_clickhouse.introspect import introspect
+from muskox_clickhouse.local import RunningServer
 
 PROTOCOLS = ["http", "native"]
 #: Hypothesis examples per driver (two drivers: 400 server round trips per run).

@@ -12,11 +12,11 @@ import pytest
 
 from muskox.config import ClickHouseConfig, Config
 from muskox.errors import ConnectionFailed
-from muskox.local import RunningServer
 from muskox.plugin.manager import Plugins
 from muskox.testing.processes import free_port
 from muskox_clickhouse import ClickHouseBackend, ClickHouseServerError, connect, parse_url
 from muskox_clickhouse.client import ClickHouseClient
+from muskox_clickhouse.local import RunningServer
 from muskox_clickhouse.url import ClickHouseUrl
 
 PROTOCOLS = ["http", "native"]

@@ -21,14 +21,13 @@ from typing import Any
 
 import pytest
 
-from tests.core.neutrality import PENDING_MOVE, REFUSED
+from tests.core.neutrality import REFUSED
 
 ROOT = Path(__file__).parents[2]
 CORE = ROOT / "core" / "muskox"
 
 #: Core modules whose strings may match the deny-list, and why. Anything else matching fails the test.
 EXEMPT = {
-    **dict.fromkeys(PENDING_MOVE, "helper B moves it to the ClickHouse plugin (see PENDING_MOVE)"),
     "muskox.testing.strategies": "sample expressions as ClickHouse prints them, test data for the round trips",
 }
 
@@ -65,8 +64,7 @@ def probe() -> dict[str, Any]:
 
 def test_every_core_module_imports_without_clickhouse(probe: dict[str, Any]) -> None:
     assert probe["clickhouse_refused"]  # the control: the plugin really was unimportable
-    failed = {name: error for name, error in probe["imports"]["failed"].items() if not error.startswith("pending: ")}
-    assert failed == {}
+    assert probe["imports"]["failed"] == {}
     assert {"muskox.plan.differ", "muskox.plan.planner", "muskox.apply.drift", "muskox.files.state_hash",
             "muskox.model.codec", "muskox.declare.schema", "muskox.cli.main"} <= set(probe["imports"]["imported"])
     assert probe["refused_imports"] == [] and probe["loaded_refused_modules"] == []

@@ -28,7 +28,7 @@ def load(*entry_points: importlib.metadata.EntryPoint, **env: str) -> Plugins:
 
 def test_builtins_and_entry_point_plugins_register_their_items() -> None:
     plugins = load(ep("good", "good_commands"))
-    assert {"plugins", "config", "local", "sample-hello"} <= set(plugins.commands())
+    assert {"plugins", "config", "plan", "sample-hello"} <= set(plugins.commands())
     assert plugins.olap_backend("sample").from_config(None).server_version() == "sample-1.0"  # type: ignore[arg-type]
     described = {info.name: info for info in plugins.describe()}
     with plugins.stream_backend("sample").from_config(None) as stream:  # type: ignore[arg-type]

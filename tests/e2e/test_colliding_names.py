@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from muskox.exit_codes import ExitCode
-from muskox.local import RunningServer
 from muskox_clickhouse import connect, parse_url
+from muskox_clickhouse.local import RunningServer
 
 MAIN = """
 from pydantic import BaseModel

@@ -18,11 +18,11 @@ from muskox.config import load_config
 from muskox.declare.collect import collect_project
 from muskox.exit_codes import ExitCode
 from muskox.files.delta import load_migrations
-from muskox.local import RunningServer
 from muskox.plan.reconcile import reconcile
 from muskox.plugin.manager import Plugins
 from muskox_clickhouse import ClickHouseBackend
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 
 HEADER = """\
 from datetime import datetime

@@ -7,15 +7,15 @@ import json
 from tests.conftest import CliRunner
 
 EXPECTED = {
-    "muskox.commands": ("muskox", {"commands": ["config", "generate", "local", "lock", "migrate", "plan",
-                                                "plugins", "prod"]}),
+    "muskox.commands": ("muskox", {"commands": ["config", "generate", "lock", "migrate", "plan", "plugins",
+                                                "prod"]}),
     "muskox.file_state": ("muskox", {"state_stores": ["file"]}),
     "muskox.operations": ("muskox", {"operations": [
         "AddTableColumn", "AddTableIndex", "AddTableProjection", "CreateMaterializedView", "CreateTable",
         "CreateView", "DropMaterializedView", "DropTable", "DropTableColumn", "DropTableIndex", "DropTableProjection",
         "DropView", "ModifySampleBy", "ModifyTableColumn", "ModifyTableSettings", "ModifyTableTtl", "RawSql",
         "RemoveSampleBy", "RenameTableColumn"]}),
-    "clickhouse": ("muskox-clickhouse", {"olap_backends": ["clickhouse"]}),
+    "clickhouse": ("muskox-clickhouse", {"commands": ["local"], "olap_backends": ["clickhouse"]}),
     "redpanda": ("muskox-redpanda", {"operations": ["CreateTopic", "DropTopic", "IncreaseTopicPartitions",
                                                     "ModifyTopicConfig"], "stream_backends": ["redpanda"]}),
     "state-redis": ("muskox-state-redis", {"state_stores": ["redis"]}),

@@ -14,11 +14,11 @@ import pytest
 
 from muskox.exit_codes import ExitCode
 from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
-from muskox.local import RunningServer
 from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.redis import RedisServer
 from muskox_clickhouse import connect, parse_url
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 from tests.sync import Gate, wait_for
 
 ROWS_MODEL = """

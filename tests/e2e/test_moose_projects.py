@@ -21,9 +21,9 @@ import pytest
 from muskox.cli.main import run
 from muskox.declare.collect import collect_project
 from muskox.exit_codes import ExitCode
-from muskox.local import RunningServer
 from muskox.model.recorded import RecordedStatus
 from muskox.testing.kafka import KafkaBroker
+from muskox_clickhouse.local import RunningServer
 from tests.moose_projects import PROJECTS, MooseProject, project
 
 ROOT = Path(__file__).parents[2]

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from muskox.apply.drift import same_state
 from muskox.apply.executor import execute
 from muskox.config import ClickHouseConfig, Config
-from muskox.local import RunningServer
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import CreateTable
 from muskox.plan.planner import PlanRequest, make_plan
@@ -19,6 +18,7 @@ from muskox.plan.reconcile import reconcile
 from muskox.testing.strategies import schema_pairs
 from muskox_clickhouse import ClickHouseBackend
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 
 YES = Approvals(yes_all=True, yes_destructive=True, yes_rename=True)
 _numbers = itertools.count()

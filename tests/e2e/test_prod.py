@@ -22,10 +22,10 @@ from pathlib import Path
 
 from muskox.exit_codes import ExitCode
 from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
-from muskox.local import RunningServer
 from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
 from muskox.testing.processes import free_port, wait_until
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 from tests.sync import Gate, wait_for
 
 HEADER = """

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from muskox.exit_codes import ExitCode
-from muskox.local import RunningServer
-from muskox.testing.clickhouse import TlsClickHouse, shared_tls_clickhouse
 from muskox_clickhouse import connect, parse_url
+from muskox_clickhouse.local import RunningServer
+from muskox_clickhouse.testing import TlsClickHouse, shared_tls_clickhouse
 from tests.conftest import CliRunner
 
 MODEL = """

@@ -20,11 +20,11 @@ from muskox.config import ClickHouseConfig, Config
 from muskox.declare.collect import collect_project
 from muskox.exit_codes import ExitCode
 from muskox.files.plan_yaml import plan_from_yaml
-from muskox.local import RunningServer
 from muskox.plan.reconcile import reconcile
 from muskox.plugin.manager import Plugins
 from muskox_clickhouse import ClickHouseBackend
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 from tests.e2e.scenarios import HEADER, SCENARIOS, Scenario
 
 

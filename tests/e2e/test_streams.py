@@ -20,11 +20,11 @@ from muskox.cli.main import run
 from muskox.exit_codes import ExitCode
 from muskox.files.delta import load_migrations
 from muskox.files.plan_yaml import plan_from_yaml
-from muskox.local import RunningServer
 from muskox.plugin.manager import Plugins
 from muskox.testing.kafka import KafkaBroker
 from muskox.testing.processes import free_port
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 
 HEADER = """\
 from datetime import datetime

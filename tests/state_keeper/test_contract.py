@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from muskox.config import ClickHouseConfig, Config, StateConfig
-from muskox.local import RunningServer
+from muskox_clickhouse.local import RunningServer
 from tests.core.test_state_contract import MakeConfig, StateStoreContract
 
 

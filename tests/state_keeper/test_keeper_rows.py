@@ -15,13 +15,13 @@ import pytest
 from muskox.config import ClickHouseConfig, Config
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.local import RunningServer
 from muskox.model import Column, InfraMap, Table
 from muskox.model.types import Simple
 from muskox.state import LockHeld, StateError
 from muskox.state.encoding import COMPRESS_OVER, GZIP_PREFIX
 from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.dialect.quoting import quote_string
+from muskox_clickhouse.local import RunningServer
 from muskox_state_keeper import KeeperStateStore
 from muskox_state_keeper.store import LOCK_KEY
 from tests.core.test_state_contract import capture_state_warnings

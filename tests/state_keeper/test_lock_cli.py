@@ -11,8 +11,8 @@ import pytest
 from muskox.cli.main import run
 from muskox.config import ClickHouseConfig, Config
 from muskox.exit_codes import ExitCode
-from muskox.local import RunningServer
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 from muskox_state_keeper import KeeperStateStore
 
 

@@ -6,10 +6,10 @@ import pytest
 
 from muskox.config import ClickHouseConfig, Config
 from muskox.errors import ConnectionFailed
-from muskox.local import RunningServer
 from muskox.plugin.manager import Plugins
 from muskox.testing.processes import free_port
 from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
 from muskox_state_keeper import KeeperStateStore
 
 

@@ -11,10 +11,9 @@ from muskox.plugin.hookspecs import hookimpl
 
 @hookimpl
 def muskox_register_commands(register: Callable[[str, click.Command], None]) -> None:
-    """Register ``plugins``, ``config``, ``local``, ``plan``, ``generate``, ``migrate``, ``lock`` and ``prod``."""
+    """Register ``plugins``, ``config``, ``plan``, ``generate``, ``migrate``, ``lock`` and ``prod``."""
     from muskox.cli.config_cmd import config_group
     from muskox.cli.generate_cmd import generate_group
-    from muskox.cli.local_cmd import local_group
     from muskox.cli.lock_cmd import lock_group
     from muskox.cli.migrate_cmd import migrate_command
     from muskox.cli.plan_cmd import plan_command
@@ -23,7 +22,6 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
 
     register("plugins", plugins_command)
     register("config", config_group)
-    register("local", local_group)
     register("plan", plan_command)
     register("generate", generate_group)
     register("migrate", migrate_command)

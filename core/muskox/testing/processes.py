@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from muskox.errors import MuskoxError
-from muskox.local.probes import port_open, wait_until
+from muskox.loopback import port_open, wait_until
 
 __all__ = ["LOOPBACK", "ServerProcess", "free_port", "port_open", "run_server", "wait_until"]
 

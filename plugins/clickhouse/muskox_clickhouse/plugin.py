@@ -1,4 +1,5 @@
-"""The muskox entry point of muskox-clickhouse: registers the ``clickhouse`` OLAP backend.
+"""The muskox entry point of muskox-clickhouse: registers the ``clickhouse`` OLAP backend and the ``local``
+command (the embedded ClickHouse of :mod:`muskox_clickhouse.local`).
 
 Importing this module imports no database driver; they load when a connection is opened.
 """
@@ -6,6 +7,8 @@ Importing this module imports no database driver; they load when a connection is
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import click
 
 from muskox import hookimpl
 from muskox.plugin.interfaces import OlapBackend
@@ -16,3 +19,11 @@ from muskox_clickhouse.backend import ClickHouseBackend
 def muskox_register_olap_backends(register: Callable[[str, type[OlapBackend]], None]) -> None:
     """Register :class:`ClickHouseBackend` as ``clickhouse``."""
     register("clickhouse", ClickHouseBackend)
+
+
+@hookimpl
+def muskox_register_commands(register: Callable[[str, click.Command], None]) -> None:
+    """Register ``muskox local start|stop|status``."""
+    from muskox_clickhouse.local.commands import local_group
+
+    register("local", local_group)

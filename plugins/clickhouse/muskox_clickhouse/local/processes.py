@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 #: The marker looked for in ``/proc/<pid>/cmdline``: a recycled pid running something else is not our server.
-SERVER_MODULE = "muskox.local.server"
+SERVER_MODULE = "muskox_clickhouse.local.server"
 
 # Servers started by this process, so that they are reaped (no zombies) and never warned about as leaked.
 _children: dict[int, subprocess.Popen[bytes]] = {}

@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import socket
-import time
 import urllib.parse
-from collections.abc import Callable
 
-from muskox.local.layout import LOOPBACK
+from muskox.loopback import port_free, port_open, wait_until
+from muskox_clickhouse.local.layout import LOOPBACK
 
-
-def port_free(port: int, host: str = LOOPBACK) -> bool:
-    """True when a server could listen on ``host:port`` right now.
-
-    The probe sets ``SO_REUSEADDR`` like ClickHouse does, so connections lingering in TIME_WAIT after a
-    stop do not count as "in use"; a listening socket (or one bound without that option) does.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
-def port_open(port: int, host: str = LOOPBACK, timeout: float = 0.2) -> bool:
-    """True when something accepts TCP connections on ``host:port``."""
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
-        return True
-    return False
+__all__ = ["http_get", "http_ping", "http_query", "port_free", "port_open", "wait_until"]
 
 
 def http_get(port: int, path: str, host: str = LOOPBACK, timeout: float = 1.0) -> str | None:
@@ -60,11 +37,3 @@ def http_query(port: int, sql: str, host: str = LOOPBACK, timeout: float = 5.0) 
     return body.strip() if body is not None else None
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` seconds pass; returns the last result."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

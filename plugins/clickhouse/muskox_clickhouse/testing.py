@@ -27,8 +27,8 @@ import attrs
 import pytest
 
 from muskox.errors import MuskoxError
-from muskox.local import LocalClickHouse, PortInUse, RunningServer, ServerStartFailed
 from muskox.testing.processes import LOOPBACK, free_port
+from muskox_clickhouse.local import LocalClickHouse, PortInUse, RunningServer, ServerStartFailed
 
 _START_ATTEMPTS = 3
 

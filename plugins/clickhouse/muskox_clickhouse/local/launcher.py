@@ -1,7 +1,7 @@
 """Start, stop and inspect the embedded ClickHouse: :class:`LocalClickHouse`.
 
 The launcher never imports chdb: it checks that the ``chdb-core`` distribution is installed and runs
-``python -m muskox.local.server`` as a detached process (its own session), records it in a state file once
+``python -m muskox_clickhouse.local.server`` as a detached process (its own session), records it in a state file once
 ``GET /ping`` answers and the native port accepts connections, and stops it through the stop FIFO, falling back
 to SIGTERM and then SIGKILL. A state file whose process is gone is "stale": :meth:`LocalClickHouse.status` reports
 the server stopped and :meth:`LocalClickHouse.start` starts a new one.
@@ -24,14 +24,14 @@ import attrs
 
 import muskox
 from muskox.errors import LocalServerError
-from muskox.local import probes, processes
-from muskox.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LOOPBACK, Layout
-from muskox.local.state import RunningServer, ServerStatus, read_state, remove_state, write_state
+from muskox_clickhouse.local import probes, processes
+from muskox_clickhouse.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LOOPBACK, Layout
+from muskox_clickhouse.local.state import RunningServer, ServerStatus, read_state, remove_state, write_state
 
 #: The chdb-core release the server entry point is written against (its legacy ``_chdb.query`` API).
 CHDB_DISTRIBUTION = "chdb-core"
 CHDB_VERSION = "26.9.0"
-INSTALL_FIX = f"install it with `pip install 'muskox[local]'` (or `pip install {CHDB_DISTRIBUTION}=={CHDB_VERSION}`)"
+INSTALL_FIX = f"install it with `pip install 'muskox-clickhouse[local]'` (or `pip install {CHDB_DISTRIBUTION}=={CHDB_VERSION}`)"
 
 _LOG_TAIL_LINES = 20
 

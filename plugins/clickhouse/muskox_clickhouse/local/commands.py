@@ -1,7 +1,7 @@
-"""``muskox local start|stop|status``: the embedded ClickHouse (needs ``muskox[local]``).
+"""``muskox local start|stop|status``: the embedded ClickHouse (needs ``muskox-clickhouse[local]``).
 
-The commands only talk to :class:`muskox.local.LocalClickHouse`; chdb is imported by the server process alone,
-never by the CLI.
+The commands only talk to :class:`muskox_clickhouse.local.LocalClickHouse`; chdb is imported by the server
+process alone, never by the CLI.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
-from muskox.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, default_data_dir
+from muskox_clickhouse.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, default_data_dir
 
 if TYPE_CHECKING:
-    from muskox.local import RunningServer
+    from muskox_clickhouse.local import RunningServer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,7 +48,7 @@ def _describe(server: RunningServer) -> None:
 
 @click.group("local")
 def local_group() -> None:
-    """Run a real ClickHouse 26.9 on loopback, from the chdb-core wheel (needs muskox[local]).
+    """Run a real ClickHouse 26.9 on loopback, from the chdb-core wheel (needs muskox-clickhouse[local]).
 
     The server listens on 127.0.0.1 over HTTP and the native protocol, as user "default" without password.
     MergeTree data survives restarts; KeeperMap data is kept in memory and does not.
@@ -66,7 +66,7 @@ def local_group() -> None:
 def start_command(app: AppContext, data_dir: Path | None, http_port: int | None, tcp_port: int | None,
                   timeout: float, as_json: bool) -> None:
     """Start the server (or report the one already running) and print its URLs."""
-    from muskox.local import LocalClickHouse
+    from muskox_clickhouse.local import LocalClickHouse
 
     local = LocalClickHouse(
         _data_dir(app, data_dir),
@@ -99,7 +99,7 @@ def start_command(app: AppContext, data_dir: Path | None, http_port: int | None,
 @pass_app
 def stop_command(app: AppContext, data_dir: Path | None, as_json: bool) -> None:
     """Stop the server and wait until its ports are free (does nothing when it is not running)."""
-    from muskox.local import LocalClickHouse
+    from muskox_clickhouse.local import LocalClickHouse
 
     local = LocalClickHouse(_data_dir(app, data_dir))
     stopped = local.stop()
@@ -120,7 +120,7 @@ def stop_command(app: AppContext, data_dir: Path | None, as_json: bool) -> None:
 @pass_app
 def status_command(app: AppContext, data_dir: Path | None, as_json: bool) -> None:
     """Report whether the server runs, with its pid, ports, URLs and data directory."""
-    from muskox.local import LocalClickHouse
+    from muskox_clickhouse.local import LocalClickHouse
 
     status = LocalClickHouse(_data_dir(app, data_dir)).status()
     if as_json:

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from muskox.local.layout import Layout
+from muskox_clickhouse.local.layout import Layout
 
 STATE_FORMAT = 1
 

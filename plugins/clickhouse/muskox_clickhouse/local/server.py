@@ -1,4 +1,6 @@
-"""The embedded ClickHouse server process: ``python -m muskox.local.server --data-dir D --http-port P --tcp-port P``.
+"""The embedded ClickHouse server process.
+
+Run as ``python -m muskox_clickhouse.local.server --data-dir D --http-port P --tcp-port P``.
 
 This is the only module that imports chdb (and with it pandas and pyarrow); the launcher runs it as a detached
 child process. It writes ``config.xml`` and ``users.xml`` into the data directory, changes into it (ClickHouse's
@@ -19,8 +21,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from muskox.local.config_files import render_config_xml, render_users_xml
-from muskox.local.layout import Layout
+from muskox_clickhouse.local.config_files import render_config_xml, render_users_xml
+from muskox_clickhouse.local.layout import Layout
 
 
 def _sql_string(value: str) -> str:
@@ -55,21 +57,21 @@ def serve(layout: Layout, http_port: int, tcp_port: int) -> int:
     """Run ClickHouse until the stop FIFO receives a line; returns the process exit code."""
     prepare(layout, http_port, tcp_port)
     os.chdir(layout.data_dir)
-    print(f"muskox.local.server: starting ClickHouse on 127.0.0.1 (http {http_port}, native {tcp_port}) "
+    print(f"muskox_clickhouse.local.server: starting ClickHouse on 127.0.0.1 (http {http_port}, native {tcp_port}) "
           f"in {layout.data_dir}", flush=True)
     chdb = importlib.import_module("chdb._chdb")  # the one place chdb is imported (its stubs omit query)
     result = chdb.query(serve_sql(layout.stop_fifo), "TabSeparated", path=str(layout.db_path))
     layout.stop_fifo.unlink(missing_ok=True)
     if not bytes(result.bytes()).strip():
-        print("muskox.local.server: ClickHouse stopped with an error (see above)", flush=True)
+        print("muskox_clickhouse.local.server: ClickHouse stopped with an error (see above)", flush=True)
         return 1
-    print("muskox.local.server: stopped", flush=True)
+    print("muskox_clickhouse.local.server: stopped", flush=True)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and serve; the launcher is the only intended caller."""
-    parser = argparse.ArgumentParser(prog="python -m muskox.local.server",
+    parser = argparse.ArgumentParser(prog="python -m muskox_clickhouse.local.server",
                                      description="The embedded ClickHouse server process of muskox.")
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--http-port", type=int, required=True)

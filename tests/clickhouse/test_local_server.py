@@ -19,18 +19,18 @@ import pytest
 from muskox.cli.main import run
 from muskox.errors import LocalServerError
 from muskox.exit_codes import ExitCode
-from muskox.local import (
+from muskox.testing.processes import free_port
+from muskox_clickhouse.local import (
     LocalClickHouse,
     PortInUse,
     RunningServer,
     ServerStartFailed,
     default_data_dir,
 )
-from muskox.local.config_files import render_config_xml, render_users_xml
-from muskox.local.layout import Layout
-from muskox.local.server import serve_sql
-from muskox.local.state import read_state, write_state
-from muskox.testing.processes import free_port
+from muskox_clickhouse.local.config_files import render_config_xml, render_users_xml
+from muskox_clickhouse.local.layout import Layout
+from muskox_clickhouse.local.server import serve_sql
+from muskox_clickhouse.local.state import read_state, write_state
 from tests.conftest import CliRunner
 
 HEAVY_MODULES = ("chdb", "pandas", "pyarrow")
@@ -139,13 +139,13 @@ def test_missing_chdb_is_one_line_with_the_install_fix(monkeypatch: pytest.Monke
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "chdb" else real_find_spec(name, *a))
-    with pytest.raises(LocalServerError, match=r"muskox\[local\].*chdb-core==26\.9\.0"):
+    with pytest.raises(LocalServerError, match=r"muskox-clickhouse\[local\].*chdb-core==26\.9\.0"):
         LocalClickHouse(tmp_path, *two_ports()).start()
     code = run(["--project", str(tmp_path), "local", "start", "--http-port", "1", "--tcp-port", "2"])
     assert code == ExitCode.LOCAL_SERVER
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "pip install 'muskox[local]'" in err
+    assert "pip install 'muskox-clickhouse[local]'" in err
 
 
 def test_wrong_chdb_version_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

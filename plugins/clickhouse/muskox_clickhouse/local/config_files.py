@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from muskox.local.layout import LOOPBACK
+from muskox_clickhouse.local.layout import LOOPBACK
 
 
 def render_config_xml(http_port: int, tcp_port: int, *, host: str = LOOPBACK) -> str:
     """The server configuration: loopback listeners, the users file, and an in-process keeper for KeeperMap.
 
-    The test keeper keeps KeeperMap data in memory only (see :mod:`muskox.local`).
+    The test keeper keeps KeeperMap data in memory only (see :mod:`muskox_clickhouse.local`).
     """
     return f"""<?xml version="1.0"?>
 <!-- Written by muskox (muskox local start); rewritten on every start. -->

@@ -2,7 +2,7 @@
 
 ``muskox local start`` (and tests, through :class:`LocalClickHouse`) run it in a detached process that serves
 HTTP and the native protocol on 127.0.0.1. Only that process imports chdb; importing this package is cheap.
-Requires the optional extra ``muskox[local]`` (``chdb-core==26.9.0``).
+Requires the optional extra ``muskox-clickhouse[local]`` (``chdb-core==26.9.0``).
 
 KeeperMap tables keep their data in an in-memory test keeper: it is lost when the server stops, and existing
 KeeperMap tables report invalid metadata after a restart (drop and recreate them).
@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 from muskox.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
-    from muskox.local.launcher import LocalClickHouse, PortInUse, ServerStartFailed, check_chdb
-    from muskox.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LOOPBACK, default_data_dir
-    from muskox.local.state import RunningServer, ServerStatus
+    from muskox_clickhouse.local.launcher import LocalClickHouse, PortInUse, ServerStartFailed, check_chdb
+    from muskox_clickhouse.local.layout import DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, LOOPBACK, default_data_dir
+    from muskox_clickhouse.local.state import RunningServer, ServerStatus
 
 _EXPORTS = {
-    "LocalClickHouse": "muskox.local.launcher", "PortInUse": "muskox.local.launcher",
-    "ServerStartFailed": "muskox.local.launcher", "check_chdb": "muskox.local.launcher",
-    "DEFAULT_HTTP_PORT": "muskox.local.layout", "DEFAULT_TCP_PORT": "muskox.local.layout",
-    "LOOPBACK": "muskox.local.layout", "default_data_dir": "muskox.local.layout",
-    "RunningServer": "muskox.local.state", "ServerStatus": "muskox.local.state",
+    "LocalClickHouse": "muskox_clickhouse.local.launcher", "PortInUse": "muskox_clickhouse.local.launcher",
+    "ServerStartFailed": "muskox_clickhouse.local.launcher", "check_chdb": "muskox_clickhouse.local.launcher",
+    "DEFAULT_HTTP_PORT": "muskox_clickhouse.local.layout", "DEFAULT_TCP_PORT": "muskox_clickhouse.local.layout",
+    "LOOPBACK": "muskox_clickhouse.local.layout", "default_data_dir": "muskox_clickhouse.local.layout",
+    "RunningServer": "muskox_clickhouse.local.state", "ServerStatus": "muskox_clickhouse.local.state",
 }
 """Public name → its module, imported on first use (the CLI registers ``muskox local`` without loading it)."""
 

@@ -1,7 +1,7 @@
 """Where the embedded ClickHouse keeps its files inside its data directory.
 
-Both the launcher (in the CLI process) and the server process (``python -m muskox.local.server``) use this one
-description, so neither has to guess the other's file names.
+Both the launcher (in the CLI process) and the server process (``python -m muskox_clickhouse.local.server``) use
+this one description, so neither has to guess the other's file names.
 """
 
 from __future__ import annotations
