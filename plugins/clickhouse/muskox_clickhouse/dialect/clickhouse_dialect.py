@@ -14,7 +14,7 @@ from muskox.plugin.dialect import Dialect, TableName
 from muskox_clickhouse.dialect import data_copy, normalize, quoting, table_rules, type_conversions, type_text
 from muskox_clickhouse.dialect.engine_sql import render_engine
 
-__all__ = ["CANONICAL_VERSION", "ClickHouseDialect"]
+__all__ = ["CANONICAL_VERSION", "CLICKHOUSE", "ClickHouseDialect"]
 
 CANONICAL_VERSION = 1
 """The version of what :mod:`muskox_clickhouse.dialect.normalize` produces; raise it when a rule there changes."""
@@ -93,3 +93,6 @@ class ClickHouseDialect(Dialect):
 
         return MOOSE_API
 
+
+CLICKHOUSE = ClickHouseDialect()
+"""The one instance (dialects hold no state)."""

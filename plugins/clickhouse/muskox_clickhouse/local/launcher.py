@@ -31,7 +31,8 @@ from muskox_clickhouse.local.state import RunningServer, ServerStatus, read_stat
 #: The chdb-core release the server entry point is written against (its legacy ``_chdb.query`` API).
 CHDB_DISTRIBUTION = "chdb-core"
 CHDB_VERSION = "26.9.0"
-INSTALL_FIX = f"install it with `pip install 'muskox-clickhouse[local]'` (or `pip install {CHDB_DISTRIBUTION}=={CHDB_VERSION}`)"
+INSTALL_FIX = (f"install it with `pip install 'muskox-clickhouse[local]'` "
+               f"(or `pip install {CHDB_DISTRIBUTION}=={CHDB_VERSION}`)")
 
 _LOG_TAIL_LINES = 20
 
