@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import types
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,8 +31,17 @@ import yaml
 
 from muskox.errors import PlanInvalid
 from muskox.files.delta_codec import read_delta_fields
-from muskox.files.plan_yaml import PLAN_FILE, dump_yaml, utc_timestamp, yaml_timestamp
-from muskox.model.codec import ModelCodec, model_codec
+from muskox.files.plan_yaml import (
+    PLAN_FILE,
+    dump_yaml,
+    is_timestamp,
+    load_yaml,
+    read_text_file,
+    utc_timestamp,
+    yaml_anchor,
+    yaml_timestamp,
+)
+from muskox.model.codec import ModelCodec, clip, clip_quoted, describe_value, model_codec, quote
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 
@@ -516,10 +527,31 @@ def migration_to_yaml(migration: MigrationFile, dialect: Dialect) -> str:
 
 
 # -- reading ------------------------------------------------------------------------------------------------
+#
+# As strict as plan.yaml (see muskox.files.plan_yaml): UTF-8, at most MAX_FILE_BYTES, no YAML anchors or aliases,
+# and every value of its field's type. The scalar fields of deltas (names, SQL, settings, policies) are checked
+# here, before muskox.files.delta_codec builds them; model values (tables, columns, …) by the model codec.
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML; timestamps stay text; ``!Tag value`` (serde_yaml's enum form) reads as ``{Tag: value}``."""
+    """Safe YAML; timestamps stay text; ``!Tag value`` (serde_yaml's enum form) reads as ``{Tag: value}``; a key
+    given twice in one mapping is an error (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(mapping) < len(node.value) and not any(key.tag == _MERGE for key, _ in node.value):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark, f"found duplicate key {quote(str(key))}",
+                        key_node.start_mark)
+                seen.add(key)
+        return mapping
+
+
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
@@ -536,6 +568,9 @@ def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
         text = loader.construct_scalar(node)  # type: ignore[arg-type]
         if text == "":
             return suffix  # a unit variant written with a tag and no value
+        if isinstance(text, str) and yaml_anchor(text, _Loader) is not None:  # the text is read as YAML too
+            raise yaml.constructor.ConstructorError(None, None, "YAML anchors and aliases are not allowed",
+                                                    node.start_mark)
         value = yaml.load(str(text), Loader=_Loader) if isinstance(text, str) else text
     return {suffix: value}
 
@@ -550,24 +585,27 @@ _FIX = "correct the file, or delete it and run `muskox generate migration --save
 def migration_from_yaml(text: str, where: str, dialect: Dialect) -> MigrationFile:
     """Read a migration file (types outside Moose's vocabulary in ``dialect``); every problem is reported with its
     path (``<where>: deltas[2].column: …``)."""
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise PlanInvalid(f"{where}: not valid YAML{place}: {getattr(exc, 'problem', exc)}", _FIX) from None
+    data = load_yaml(text, _Loader, where, _FIX)
     if not isinstance(data, dict):
-        raise PlanInvalid(f"{where}: expected a mapping with {', '.join(_TOP_LEVEL)}", _FIX)
-    problems = [f"{where}: unknown top-level key '{key}'" for key in sorted(set(data) - set(_TOP_LEVEL))]
+        got = "an empty file" if data is None else describe_value(data)
+        raise PlanInvalid(f"{where}: expected a mapping with {', '.join(_TOP_LEVEL)}, got {got}", _FIX)
+    unknown = sorted(str(key) for key in set(data) - set(_TOP_LEVEL))
+    problems = [f"{where}: unknown top-level key {quote(key)}" for key in unknown]
     text_fields: dict[str, str] = {}
     for key in ("id", "parent_state_hash", "created_at", "description"):
         value = data.get(key, DEFAULT_DESCRIPTION if key == "description" else None)
         if not isinstance(value, str) or (key != "description" and not value):
-            problems.append(f"{where}: {key}: expected a non-empty string")
-        text_fields[key] = str(value)
-    raw = data.get("deltas") or []
+            got = f", got {describe_value(value)}" if key in data else ""
+            problems.append(f"{where}: {key}: expected a non-empty string{got}")
+        elif key == "created_at" and not is_timestamp(value):
+            problems.append(f"{where}: created_at: expected an RFC 3339 timestamp (like 2026-03-01T10:30:00Z), "
+                            f"got {describe_value(value)}")
+        text_fields[key] = str(value) if isinstance(value, str) else ""
+    raw = data.get("deltas")
+    if raw is None:
+        raw = []
     if not isinstance(raw, list):
-        problems.append(f"{where}: deltas: expected a list")
+        problems.append(f"{where}: deltas: expected a list, got {describe_value(raw)}")
         raw = []
     deltas: list[Delta] = []
     codec = model_codec(dialect)
@@ -588,19 +626,75 @@ def migration_from_yaml(text: str, where: str, dialect: Dialect) -> MigrationFil
 def delta_from_json(value: Any, where: str, codec: ModelCodec) -> tuple[Delta | None, list[str]]:
     """Read one delta; returns it, or None with one problem line per error."""
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-        return None, [f"{where}: each delta must be a mapping with a `type`"]
+        return None, [f"{where}: each delta must be a mapping with a `type`, got {describe_value(value)}"]
     tag = value["type"]
     cls = DELTA_TYPES.get(tag)
     if cls is None:
-        return None, [f"{where}: unknown delta type '{tag}' (muskox reads: {', '.join(DELTA_TYPES)})"]
-    fields, problems = read_delta_fields(cls, {k: v for k, v in value.items() if k != "type"}, f"{where} ({tag})",
-                                         codec)
+        return None, [f"{where}: unknown delta type {quote(tag)} (muskox reads: {', '.join(DELTA_TYPES)})"]
+    body = {k: v for k, v in value.items() if k != "type"}
+    where = f"{where} ({tag})"
+    problems, bad = _field_problems(cls, body, where)
+    try:  # the model values (and what passed the checks above)
+        fields, model_problems = read_delta_fields(cls, {k: v for k, v in body.items() if k not in bad}, where,
+                                                   codec)
+    except RecursionError:
+        fields, model_problems = {}, [f"{where}: nested too deeply"]
+    reported = {f"{where}.{field.name}: required field missing" for field in attrs.fields(cls)}  # above already
+    problems += [clip_quoted(p) for p in model_problems if p not in reported]
     if problems:
         return None, problems
     try:
         return cls(**fields), []
     except (ValueError, TypeError) as exc:
-        return None, [f"{where} ({tag}): {exc}"]
+        return None, [f"{where}: {clip_quoted(str(exc))}"]
+
+
+def _field_problems(cls: type, body: dict[Any, Any], where: str) -> tuple[list[str], set[Any]]:
+    """The problems of ``body`` as the fields of the attrs class ``cls``, but for model values (the model codec's
+    to check): unknown and missing fields, values of the wrong type; and the keys of ``body`` they concern."""
+    fields = attrs.fields(attrs.resolve_types(cls))
+    names = {field.name for field in fields}
+    bad = {key for key in body if key not in names}
+    problems = [f"{where}: unknown field {quote(str(key))}" for key in body if key not in names]
+    for field in fields:
+        if field.name in body:
+            found = _value_problems(body[field.name], field.type, f"{where}.{field.name}")
+            if found:
+                bad.add(field.name)
+                problems += found
+        elif field.default is attrs.NOTHING:
+            problems.append(f"{where}.{field.name}: required field missing")
+    return problems, bad
+
+
+def _value_problems(value: Any, tp: Any, where: str) -> list[str]:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in args if a is not type(None)]
+        if value is None and len(options) < len(args):
+            return []
+        return _value_problems(value, options[0], where) if len(options) == 1 else []
+    if tp is str and not isinstance(value, str):
+        return [f"{where}: expected a string, got {describe_value(value)}"]
+    if tp is int and (not isinstance(value, int) or isinstance(value, bool)):
+        return [f"{where}: expected an integer, got {describe_value(value)}"]
+    if origin is tuple:
+        if not isinstance(value, list):  # never a string for a list of one: the file says what runs
+            kind = " of strings" if args and args[0] is str else ""
+            return [f"{where}: expected a list{kind}, got {describe_value(value)}"]
+        return [problem for index, item in enumerate(value)
+                for problem in _value_problems(item, args[0], f"{where}[{index}]")]
+    if origin is dict:
+        if not isinstance(value, dict):
+            return [f"{where}: expected a mapping, got {describe_value(value)}"]
+        return [problem for key, item in value.items() for problem in (
+            [f"{where}: keys must be strings, got {describe_value(key)}"] if not isinstance(key, str)
+            else _value_problems(item, args[1], f"{where}.{clip(key)}"))]
+    if tp is Policy:
+        if not isinstance(value, dict):
+            return [f"{where}: expected a mapping, got {describe_value(value)}"]
+        return _field_problems(Policy, value, where)[0]
+    return []
 
 
 # -- the migrations directory ------------------------------------------------------------------------------
@@ -622,7 +716,7 @@ def load_migrations(directory: Path, dialect: Dialect) -> list[MigrationFile]:
     problems: list[str] = []
     for path in migration_paths(directory):
         try:
-            migration = migration_from_yaml(path.read_text(encoding="utf-8"), path.name, dialect)
+            migration = migration_from_yaml(read_text_file(path, path.name, fix=_FIX), path.name, dialect)
         except PlanInvalid as exc:
             problems += exc.problems or [exc.problem]
             continue
