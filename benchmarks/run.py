@@ -165,19 +165,26 @@ def apply_project(project: Path, url: str) -> None:
     run_muskox(project, "migrate", "--clickhouse-url", url)
 
 
-def plan_time(http_url: str, work: Path, tables: int, repeat: int = 5) -> float:
-    """Median wall time of a whole ``muskox plan --exit-code`` process that finds nothing to do, on ``tables``
-    tables of :data:`PLAN_COLUMNS` columns applied by muskox itself."""
+def plan_times(http_url: str, work: Path, database: str, source: str, *, floor: bool = False,
+               repeat: int = 5) -> tuple[float, float | None]:
+    """Median wall times of a whole ``muskox plan --exit-code`` process that finds nothing to do on the project
+    ``source`` (applied by muskox itself first), and with ``floor`` of a process that only imports that project's
+    code (the floor: what collecting the code costs at least)."""
     from muskox_clickhouse import connect, parse_url
 
-    database = f"plan_{tables}"
     project = work / database
     url = f"{http_url}/{database}"
-    write_project(project, database, project_source(tables))
+    write_project(project, database, source)
+
+    def import_only() -> None:
+        subprocess.run([sys.executable, "-c", "import app.main"], cwd=project, check=True, capture_output=True,
+                       env={**ENV, "PYTHONPATH": str(project)})
+
     try:
         apply_project(project, url)
-        return median_wall_time(muskox("--project", str(project), "plan", "--clickhouse-url", url, "--exit-code"),
+        plan = median_wall_time(muskox("--project", str(project), "plan", "--clickhouse-url", url, "--exit-code"),
                                 repeat=repeat)
+        return plan, median_wall_time(import_only, repeat=repeat) if floor else None
     finally:  # the next benchmark starts from an empty server
         with connect(parse_url(http_url), use_database=False) as client:
             client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
@@ -186,29 +193,11 @@ def plan_time(http_url: str, work: Path, tables: int, repeat: int = 5) -> float:
 DISTINCT_MODELS = 200
 
 
-def plan_against_import_floor(http_url: str, work: Path, repeat: int = 5) -> tuple[float, float]:
-    """Median wall times of a cold no-change ``muskox plan`` on :data:`DISTINCT_MODELS` tables of as many distinct
-    schema classes, and of a process that only imports the same project's code (the floor: what collecting
-    the code costs at least)."""
-    from muskox_clickhouse import connect, parse_url
-
-    database = "plan_distinct"
-    project = work / database
-    url = f"{http_url}/{database}"
-    write_project(project, database, project_source(DISTINCT_MODELS, models=DISTINCT_MODELS))
-    try:
-        apply_project(project, url)
-        plan = median_wall_time(muskox("--project", str(project), "plan", "--clickhouse-url", url, "--exit-code"),
-                                repeat=repeat)
-
-        def import_only() -> None:
-            subprocess.run([sys.executable, "-c", "import app.main"], cwd=project, check=True, capture_output=True,
-                           env={**ENV, "PYTHONPATH": str(project)})
-
-        return plan, median_wall_time(import_only, repeat=repeat)
-    finally:
-        with connect(parse_url(http_url), use_database=False) as client:
-            client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
+def ratio(name: str, measured: tuple[str, float], base: tuple[str, float], budget: float) -> list[Result]:
+    """Two unjudged measurements and their ratio, judged against ``budget``."""
+    return [Result(f"{name}: {measured[0]}", measured[1], budget=None),
+            Result(f"{name}: {base[0]}", base[1], budget=None),
+            Result(f"{name}: ratio", measured[1] / base[1], budget=budget, unit="x")]
 
 
 # -- applying operations: muskox migrate against a plain clickhouse-connect loop -------------------------
@@ -318,24 +307,20 @@ def server_benchmarks(plan: bool = True, apply: bool = True) -> list[Result]:
         server = local.start()
         try:
             for tables, budget in PLAN_SIZES if plan else ():
+                plan_seconds, _floor = plan_times(server.http_url, work, f"plan_{tables}", project_source(tables))
                 results.append(Result(f"muskox plan, no changes, {tables} tables x {PLAN_COLUMNS} columns",
-                                      plan_time(server.http_url, work, tables), budget=budget))
+                                      plan_seconds, budget=budget))
             if plan:
-                cold, floor = plan_against_import_floor(server.http_url, work)
-                name = f"{DISTINCT_MODELS} distinct models"
-                results += [
-                    Result(f"muskox plan, no changes, {name}", cold, budget=None),
-                    Result(f"importing the project's code alone, {name} (floor)", floor, budget=None),
-                    Result("plan ratio (muskox plan / import floor)", cold / floor, budget=1.3, unit="x"),
-                ]
+                source = project_source(DISTINCT_MODELS, models=DISTINCT_MODELS)
+                cold, floor = plan_times(server.http_url, work, "plan_distinct", source, floor=True)
+                assert floor is not None
+                results += ratio(f"no-change plan, {DISTINCT_MODELS} distinct models", ("muskox plan", cold),
+                                 ("importing the code alone", floor), budget=1.3)
             if apply:
                 through_muskox, plain = apply_times(server.http_url, work)
-                name = f"{APPLY_TABLES} CreateTable + {APPLY_TABLES} AddTableColumn"
-                results += [
-                    Result(f"apply {name}: muskox migrate", through_muskox, budget=None),
-                    Result(f"apply {name}: plain {APPLY_CONNECTIONS}-connection loop", plain, budget=None),
-                    Result("apply ratio (muskox migrate / plain loop)", through_muskox / plain, budget=1.5, unit="x"),
-                ]
+                results += ratio(f"apply {APPLY_TABLES} CreateTable + {APPLY_TABLES} AddTableColumn",
+                                 ("muskox migrate", through_muskox),
+                                 (f"plain {APPLY_CONNECTIONS}-connection loop", plain), budget=1.5)
         finally:
             local.stop()
     return results
