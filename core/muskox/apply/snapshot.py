@@ -18,9 +18,11 @@ import attrs
 from muskox.apply.drift import DriftOutcome, check_code_consistency, check_drift, raise_drift
 from muskox.apply.executor import Advanced, ExecutionReport, execute, failure_report
 from muskox.config import Config
-from muskox.errors import MuskoxError
+from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
+from muskox.files.plan_yaml import PLAN_FILE
 from muskox.files.snapshot import read_snapshot
+from muskox.files.validate import check_snapshot
 from muskox.model.infra_map import InfraMap
 from muskox.plan.reconcile import applied_state, reconcile
 from muskox.plan.workspace import load_target
@@ -58,6 +60,9 @@ class MigrateResult:
     report: ExecutionReport | None = None
 
 
+PLAN_FIX = ("remove the refused operations from plan.yaml, or change the code (its lifecycle or its declarations) and "
+            f"regenerate the plan ({REGENERATE})")
+
 RECOVERY = (
     "read the error of the failed operation above and fix its cause (data that does not convert, a missing "
     "privilege, a server limit)",
@@ -91,6 +96,10 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
         _save(store, stored, _applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.ALREADY_AT_TARGET)
     check_code_consistency(snapshot.local_infra_map, target, dialect, ignore)
+    checked = check_snapshot(snapshot, directory, dialect, ignore)
+    if checked.problems:  # a hand edit that breaks a lifecycle rule or does not reach the code: nothing runs
+        raise PlanInvalid(f"{PLAN_FILE} was not applied: nothing was executed", PLAN_FIX,
+                          problems=list(checked.problems))
     if not snapshot.plan.operations:
         progress("No operations to apply - the database is already up to date")
         _save(store, stored, _applied_state(backend, stored, target))

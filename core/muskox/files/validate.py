@@ -31,10 +31,19 @@ from muskox.files import delta as d
 from muskox.files.delta import MigrationFile, load_migrations
 from muskox.files.delta_operations import fold_migration
 from muskox.files.plan_yaml import PLAN_FILE
-from muskox.files.snapshot import LOCAL_INFRA_MAP_FILE, REMOTE_STATE_FILE, read_snapshot
+from muskox.files.snapshot import LOCAL_INFRA_MAP_FILE, REMOTE_STATE_FILE, Snapshot, read_snapshot
 from muskox.files.state_hash import state_hash
 from muskox.model.infra_map import InfraMap, moose_table_key
-from muskox.model.operations import Operation
+from muskox.model.operations import (
+    CreateMaterializedView,
+    CreateTable,
+    DropMaterializedView,
+    Operation,
+    TableOperation,
+)
+from muskox.model.resources import MaterializedView, Topic
+from muskox.model.table import LifeCycle, Table
+from muskox.model.topic_operations import CreateTopic, TopicOperation
 from muskox.plan.differ import DiffOptions, diff
 from muskox.plan.fold import FoldError, apply
 from muskox.plan.policies.lifecycle import apply_lifecycle
@@ -172,7 +181,17 @@ def _conflict(obj: str, first: MigrationFile, one: set[str], second: MigrationFi
 def validate_snapshot(directory: Path, types: Mapping[str, type[Operation]], dialect: Dialect,
                       ignore: Collection[str] = ()) -> ValidationReport:
     """Fold ``plan.yaml`` over ``remote_state.json`` and compare with ``local_infra_map.json`` (in ``dialect``)."""
-    snapshot = read_snapshot(directory, types, dialect)
+    return check_snapshot(read_snapshot(directory, types, dialect), directory, dialect, ignore)
+
+
+def check_snapshot(snapshot: Snapshot, directory: Path, dialect: Dialect,
+                   ignore: Collection[str] = ()) -> ValidationReport:
+    """What ``migrate`` checks before it runs anything (and ``migrate --validate`` reports): no operation breaks a
+    lifecycle rule (see :func:`lifecycle_violations`), and the operations, folded over ``remote_state.json``, give
+    ``local_infra_map.json`` (compared after the one normalization, as drift is)."""
+    violations = lifecycle_violations(snapshot.plan.operations, snapshot.local_infra_map, snapshot.remote_state)
+    if violations:
+        return ValidationReport(checked=f"{PLAN_FILE} in {directory}", problems=tuple(violations))
     state = snapshot.remote_state
     for index, operation in enumerate(snapshot.plan.operations):
         try:
@@ -189,6 +208,42 @@ def validate_snapshot(directory: Path, types: Mapping[str, type[Operation]], dia
     return ValidationReport(checked=f"{PLAN_FILE} ({len(snapshot.plan.operations)} operation(s)) with "
                                     f"{REMOTE_STATE_FILE} and {LOCAL_INFRA_MAP_FILE} in {directory}",
                             problems=problems, notes=notes)
+
+
+def lifecycle_violations(operations: Sequence[Operation], local: InfraMap, remote: InfraMap) -> list[str]:
+    """One line per operation that breaks a lifecycle rule: any operation on an ``EXTERNALLY_MANAGED`` table,
+    materialized view or topic, and a destructive one (a drop, a recreate's drop, a column drop) on a
+    ``DELETION_PROTECTED`` one. The lifecycle is the code's (``local``), else the one last recorded
+    (``remote``: a protected table the code no longer declares stays protected)."""
+    lines = []
+    for index, operation in enumerate(operations):
+        life_cycle = _life_cycle(operation, local) or _life_cycle(operation, remote)
+        if life_cycle is LifeCycle.EXTERNALLY_MANAGED:
+            rule = "it is EXTERNALLY_MANAGED: muskox never changes it"
+        elif life_cycle is LifeCycle.DELETION_PROTECTED and operation.destructive:
+            rule = "it is DELETION_PROTECTED: muskox never drops it or its data"
+        else:
+            continue
+        lines.append(f"{PLAN_FILE}: operations[{index}] ({type(operation).__name__}: {operation.describe()}) "
+                     f"is refused: {rule}")
+    return lines
+
+
+def _life_cycle(operation: Operation, infra: InfraMap) -> LifeCycle | None:
+    """The lifecycle ``infra`` records for the object ``operation`` changes (None: unknown, or a view)."""
+    database, name = operation.subject()
+    physical = (database or infra.default_database, name)
+    resources: list[Table | MaterializedView | Topic]
+    if isinstance(operation, CreateTable | TableOperation):
+        resources = [t for t in infra.tables.values() if (t.database or infra.default_database, t.name) == physical]
+    elif isinstance(operation, CreateMaterializedView | DropMaterializedView):
+        resources = [m for m in infra.materialized_views.values()
+                     if (m.database or infra.default_database, m.name) == physical]
+    elif isinstance(operation, CreateTopic | TopicOperation):
+        resources = [t for t in infra.topics.values() if t.name == name]
+    else:
+        return None
+    return resources[0].life_cycle if resources else None
 
 
 def _with_lifecycles(state: InfraMap, local: InfraMap) -> InfraMap:

@@ -1,0 +1,122 @@
+"""The plan is checked before anything runs (issue 12, item 3): a hand-edited plan.yaml that breaks a lifecycle
+rule, or does not reach the code, is refused by ``migrate`` and by ``prod`` with exit 7 and nothing executed;
+a consistent hand edit (an added ``RawSql``) still runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from muskox.exit_codes import ExitCode
+from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
+from muskox.model.operations import BUILTIN_OPERATIONS, DropTable, Operation, RawSql
+from muskox_clickhouse import connect, parse_url
+from muskox_clickhouse.dialect import CLICKHOUSE
+from muskox_clickhouse.local import RunningServer
+from tests.e2e.test_migrate import muskox
+from tests.e2e.test_prod import Prod
+
+MAIN = """
+from pydantic import BaseModel
+from muskox import Key, LifeCycle, OlapConfig, OlapTable
+
+
+class Row(BaseModel):
+    id: Key[str]
+    v: int
+
+
+kept = OlapTable[Row]("kept", OlapConfig(order_by_fields=["id"], life_cycle=LifeCycle.DELETION_PROTECTED))
+outside = OlapTable[Row]("outside", OlapConfig(order_by_fields=["id"], life_cycle=LifeCycle.EXTERNALLY_MANAGED))
+{extra}
+"""
+
+
+def write(project: Path, database: str, extra: str = "") -> None:
+    (project / "app").mkdir(parents=True, exist_ok=True)
+    (project / "app" / "main.py").write_text(MAIN.replace("{extra}", extra))
+    (project / "muskox.toml").write_text(f'[clickhouse_config]\ndb_name = "{database}"\n'
+                                         '[state_config]\nstorage = "file"\n')
+
+
+def edit_plan(project: Path, *added: Operation) -> None:
+    path = project / "migrations" / "plan.yaml"
+    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
+    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(*plan.operations, *added)), CLICKHOUSE))
+
+
+@pytest.fixture
+def world(clickhouse_server: RunningServer, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, str, str]:
+    """A project whose protected table ``kept`` holds a row, with a fresh plan adding table ``fresh``."""
+    database = f"contract_{request.node.name[-12:].strip('[]_').replace('-', '_')}"
+    url = f"{clickhouse_server.http_url}/{database}"
+    with connect(parse_url(clickhouse_server.http_url), use_database=False) as admin:
+        admin.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
+        admin.command(f"CREATE DATABASE `{database}`")
+        admin.command(f"CREATE TABLE `{database}`.outside (id String, v Int64) ENGINE = MergeTree ORDER BY id")
+    write(tmp_path, database)
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    assert muskox(tmp_path, "migrate", "--clickhouse-url", url).returncode == 0
+    with connect(parse_url(url)) as client:
+        client.command("INSERT INTO kept VALUES ('a', 1)")
+    write(tmp_path, database, 'fresh = OlapTable[Row]("fresh", OlapConfig(order_by_fields=["id"]))')
+    assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
+    return tmp_path, url, database
+
+
+def tables(url: str) -> list[str]:
+    with connect(parse_url(url)) as client:
+        return sorted(str(row[0]) for row in client.query("SELECT name FROM system.tables WHERE database = "
+                                                          "currentDatabase()"))
+
+
+@pytest.mark.parametrize("added, rule", [
+    (DropTable(table="kept"), "DELETION_PROTECTED"),
+    (RawSql(sql=("SELECT 1",), description="harmless"), None),
+], ids=["protected_drop", "raw_sql"])
+def test_migrate_checks_the_plan_before_running_it(world: tuple[Path, str, str], added: Operation,
+                                                   rule: str | None) -> None:
+    project, url, _database = world
+    edit_plan(project, added)
+    result = muskox(project, "migrate", "--clickhouse-url", url)
+    if rule is None:  # a consistent hand edit runs
+        assert result.returncode == ExitCode.OK, result.stderr
+        assert tables(url) == ["fresh", "kept", "outside"]
+        return
+    assert result.returncode == ExitCode.PLAN_INVALID, result.stderr
+    assert "nothing was executed" in result.stderr
+    assert f"operations[1] (DropTable: Dropping table 'kept') is refused: it is {rule}" in result.stderr
+    assert tables(url) == ["kept", "outside"]  # not even the CreateTable before it ran
+    with connect(parse_url(url)) as client:
+        assert client.query("SELECT count() FROM kept")[0][0] == 1
+
+
+def test_an_operation_on_an_externally_managed_table_is_refused(world: tuple[Path, str, str]) -> None:
+    project, url, _database = world
+    edit_plan(project, DropTable(table="outside"))
+    result = muskox(project, "migrate", "--clickhouse-url", url)
+    assert result.returncode == ExitCode.PLAN_INVALID, result.stderr
+    assert "is refused: it is EXTERNALLY_MANAGED" in result.stderr
+    assert tables(url) == ["kept", "outside"]
+
+
+def test_a_plan_that_does_not_reach_the_code_is_refused(world: tuple[Path, str, str]) -> None:
+    project, url, _database = world
+    path = project / "migrations" / "plan.yaml"
+    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
+    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=()), CLICKHOUSE))
+    result = muskox(project, "migrate", "--clickhouse-url", url)
+    assert result.returncode == ExitCode.PLAN_INVALID, result.stderr
+    assert "does not reach local_infra_map.json" in result.stderr
+    assert tables(url) == ["kept", "outside"]
+
+
+def test_prod_refuses_the_protected_drop_and_does_not_serve(world: tuple[Path, str, str]) -> None:
+    project, url, _database = world
+    edit_plan(project, DropTable(table="kept"))
+    prod = Prod(project, url)
+    assert prod.wait() == ExitCode.PLAN_INVALID, prod.output
+    assert "is refused: it is DELETION_PROTECTED" in prod.output and "Traceback" not in prod.output
+    assert "muskox prod did not start (plan mismatch)" in prod.output
+    assert tables(url) == ["kept", "outside"]
