@@ -175,7 +175,10 @@ def test_crash_mid_plan_is_reported_and_recovers_without_losing_rows(clickhouse_
     assert released.returncode == 0, released.stderr + released.stdout
     truthful = muskox(tmp_path, "migrate", "--clickhouse-url", url)
     assert truthful.returncode == ExitCode.DRIFT, truthful.stderr  # never a silent success
-    assert "added to the database" in truthful.stderr
+    assert "was partly applied by an earlier run: 0 of 200 operation(s) are recorded as done" in truthful.stderr
+    unrecorded = muskox(tmp_path, "migrate", "--clickhouse-url", url, "--resume")  # kill -9 recorded nothing
+    assert unrecorded.returncode == ExitCode.DRIFT, unrecorded.stderr
+    assert "cannot be resumed" in unrecorded.stderr and "added to the database" in unrecorded.stderr
 
     assert muskox(tmp_path, "generate", "migration", "--clickhouse-url", url, "--save", "--yes-all").returncode == 0
     recovered = muskox(tmp_path, "migrate", "--clickhouse-url", url)
@@ -194,7 +197,8 @@ def test_on_a_terminal_a_progress_bar_runs_under_the_lines(clickhouse_server: Ru
     assert "[12/12] Creating table" in text
     assert "/12 operations" in text and "\x1b[K" in text  # the bar, redrawn in place
     assert "12/12 operations" not in text  # erased, not left full, when the last operation ended
-    assert re.search(r"\x1b\[KApplied 12 operation\(s\) in [\d.]+ s\s*$", text)  # a plain last line
+    # plain last lines: the bar is erased before them
+    assert re.search(r"\x1b\[KRecorded plan [0-9a-f]{16} as applied\r?\nApplied 12 operation\(s\) in [\d.]+ s\s*$", text)
 
 
 def run_on_terminal(project: Path, answers: str, *args: str) -> tuple[int, str]:

@@ -346,7 +346,7 @@ def test_replicas_booting_together_migrate_once(clickhouse_server: RunningServer
     outputs = [replica.output for replica in replicas]
     assert codes == [0, 0, 0], outputs
     assert sum("Applied 3 operation(s)" in out for out in outputs) == 1, outputs
-    assert sum("already matches the target state" in out for out in outputs) == 2, outputs
+    assert sum("was already applied - nothing to do" in out for out in outputs) == 2, outputs
     assert sum("waiting up to 600 s" in out for out in outputs) == 2, outputs
 
 

@@ -23,6 +23,7 @@ import attrs
 
 from muskox.apply.drift import DriftDetected, describe
 from muskox.apply.executor import Advanced, ExecutionReport, execute
+from muskox.apply.plan_record import migration_ids
 from muskox.apply.snapshot import ApplyFailed
 from muskox.config import Config
 from muskox.errors import PlanInvalid
@@ -62,13 +63,13 @@ class DeltaMigrateResult:
 
 def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: StateStore,
                    progress: Callable[[str], None], lock: Lock | None = None,
-                   advanced: Advanced | None = None) -> DeltaMigrateResult:
+                   advanced: Advanced | None = None, target: InfraMap | None = None) -> DeltaMigrateResult:
     """Apply every committed, unapplied migration file in id order (the caller holds the lock); ``advanced``
     receives each file's count of finished operations (see :func:`muskox.apply.executor.execute`)."""
     directory = project_dir / config.migration_config.dir
     dialect = backend.dialect
     migrations = load_migrations(directory, dialect)
-    applied = store.applied_migrations()
+    applied = migration_ids(store.applied_migrations())
     by_id = {m.id: m for m in migrations}
     for missing in (i for i in applied if i not in by_id):
         log.warning("applied migration %s has no file in %s (was it deleted?)", missing, directory)
@@ -78,7 +79,8 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
         progress(f"No migration files to apply ({len(migrations)} committed, all applied)")
         return DeltaMigrateResult(applied=())
 
-    target = load_target(config, project_dir, backend.database, dialect)
+    if target is None:  # the caller may have collected the code before taking the lock
+        target = load_target(config, project_dir, backend.database, dialect)
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target), target)
     applied_log = [m for m in migrations if m.id in done]
@@ -203,7 +205,7 @@ def delta_failure_report(migration: MigrationFile, lowered: Lowered, report: Exe
 
 
 def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: StateStore, migration_id: str,
-                 progress: Callable[[str], None]) -> bool:
+                 progress: Callable[[str], None], target: InfraMap | None = None) -> bool:
     """Record ``migration_id`` as applied without running it (after finishing it by hand); False when it
     already was. Every file before it must be applied already."""
     directory = project_dir / config.migration_config.dir
@@ -212,7 +214,7 @@ def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: Stat
     if migration_id not in ids:
         raise PlanInvalid(f"there is no migration file {migration_id}.yaml in {directory}",
                           "give the id of a committed file (its name without .yaml)")
-    applied = set(store.applied_migrations())
+    applied = set(migration_ids(store.applied_migrations()))
     if migration_id in applied:
         progress(f"{migration_id} is already recorded as applied")
         return False
@@ -221,7 +223,8 @@ def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: Stat
         raise PlanInvalid(f"{migration_id} comes after unapplied file(s) {', '.join(earlier)}",
                           "apply them (muskox migrate) or mark them applied first, in order")
     store.record_applied(migration_id)
-    target = load_target(config, project_dir, backend.database, backend.dialect)
+    if target is None:
+        target = load_target(config, project_dir, backend.database, backend.dialect)
     stored = store.load_state()
     known = stored
     if stored is not None:

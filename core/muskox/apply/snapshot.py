@@ -1,6 +1,7 @@
 """Applying a reviewed plan (snapshot mode, spec section 5).
 
-    lock → load the plan files → drift check (3-way) → code-consistency check → execute → store state → unlock
+    lock → load the plan files → applied before? → drift check (3-way) → code-consistency and plan checks →
+    record "started" → execute (recording raw SQL as it runs) → record "applied" → store state → unlock
 
 Each step either passes or stops everything with one clear error; nothing is executed after a failed check.
 """
@@ -9,23 +10,43 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from muskox.apply.drift import DriftOutcome, check_code_consistency, check_drift, raise_drift
+from muskox.apply.drift import (
+    DriftDetected,
+    DriftOutcome,
+    check_code_consistency,
+    check_drift,
+    drift_report,
+    raise_drift,
+    same_state,
+)
 from muskox.apply.executor import Advanced, ExecutionReport, execute, failure_report
+from muskox.apply.plan_record import (
+    PlanProgress,
+    applied_record,
+    done_record,
+    plan_identity,
+    read_progress,
+    started_record,
+)
+from muskox.apply.recorded_run import PlannedRun, RecordingApplier, partly_applied, what_is_left, whole_plan
 from muskox.config import Config
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
 from muskox.files.plan_yaml import PLAN_FILE
-from muskox.files.snapshot import read_snapshot
+from muskox.files.snapshot import Snapshot, read_snapshot
 from muskox.files.validate import check_snapshot
 from muskox.model.infra_map import InfraMap
+from muskox.model.operations import Operation, RawSql
+from muskox.plan.fold import fold
 from muskox.plan.reconcile import applied_state, reconcile
 from muskox.plan.workspace import load_target
+from muskox.plugin.dialect import Dialect
 from muskox.plugin.interfaces import StateStore
 from muskox.plugin.manager import Plugins
 
@@ -48,6 +69,7 @@ class MigrateOutcome(enum.Enum):
     """How a migration ended when it did not fail."""
 
     APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"
     ALREADY_AT_TARGET = "already_at_target"
     NOTHING_TO_DO = "nothing_to_do"
 
@@ -66,52 +88,108 @@ PLAN_FIX = ("remove the refused operations from plan.yaml, or change the code (i
 RECOVERY = (
     "read the error of the failed operation above and fix its cause (data that does not convert, a missing "
     "privilege, a server limit)",
-    f"regenerate the plan against the database as it is now ({REGENERATE}): the operations that succeeded are "
-    "part of the new remote_state.json, so the new plan contains only what is left",
-    "review the new plan, commit it, and run `muskox migrate` again (nothing is rolled back automatically)",
+    "run `muskox migrate --resume`: it checks the database is where the operations marked ✓ leave it and runs "
+    "exactly the operations not marked ✓ (a raw SQL operation from its first statement that did not run)",
+    f"or regenerate the plan against the database as it is now ({REGENERATE}), review it and commit it: the "
+    "operations that succeeded are then part of remote_state.json (raw SQL that did not run must be added back "
+    "by hand); nothing is rolled back automatically",
 )
 
 
 def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, store: StateStore,
-                     progress: Callable[[str], None], advanced: Advanced | None = None) -> MigrateResult:
+                     progress: Callable[[str], None], advanced: Advanced | None = None,
+                     resume: bool = False, target: InfraMap | None = None) -> MigrateResult:
     """Apply ``migrations/plan.yaml`` if the database is still as the plan expects (the caller holds the lock).
 
+    A plan runs once: it is recorded in ``store`` (:mod:`muskox.apply.plan_record`); a plan already applied is
+    not applied again, and one that stopped part-way runs again only with ``resume`` (exactly what is left).
+    ``target`` is the code's state when the caller collected it already (before taking the lock).
     ``progress`` receives the status lines, ``advanced`` the count of finished operations (see
     :func:`muskox.apply.executor.execute`)."""
     backend.prefetch()  # under the lock: the server reads its schema while the plan, code and state are read
     directory = project_dir / config.migration_config.dir
     dialect = backend.dialect
     snapshot = read_snapshot(directory, plugins.operations(), dialect)
+    identity = plan_identity(snapshot.plan, dialect)
+    operations = snapshot.plan.operations
     ignore = frozenset(config.migration_config.ignore_operations)
     database: str = backend.database
-    target = load_target(config, project_dir, database, dialect)
+    if target is None:
+        target = load_target(config, project_dir, database, dialect)
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target, snapshot.remote_state), target)
+    recorded = read_progress(store.applied_migrations(), identity)
 
-    outcome = check_drift(current, snapshot.remote_state, target, dialect, ignore)
-    if outcome is DriftOutcome.DRIFT:
-        raise_drift(snapshot.remote_state, current, REGENERATE, dialect, ignore)
-    if outcome is DriftOutcome.ALREADY_AT_TARGET:
-        progress("Database already matches the target state - skipping migration")
-        _save(store, stored, _applied_state(backend, stored, target))
-        return MigrateResult(MigrateOutcome.ALREADY_AT_TARGET)
+    if recorded.applied:
+        progress(f"{PLAN_FILE} (plan {identity}) was already applied - nothing to do")
+        if same_state(current, target, dialect, ignore):
+            _save(store, stored, _applied_state(backend, stored, target))
+        return MigrateResult(MigrateOutcome.ALREADY_APPLIED)
+    if recorded.partial and not resume:
+        raise partly_applied(operations, recorded, identity, PLAN_FILE, REGENERATE)
+    if recorded.partial:
+        run = _resumable(snapshot, recorded, current, dialect, ignore)
+        progress(f"Resuming {PLAN_FILE} (plan {identity}): {len(run.operations)} of {len(operations)} "
+                 f"operation(s) left")
+    else:
+        outcome = check_drift(current, snapshot.remote_state, target, dialect, ignore)
+        if outcome is DriftOutcome.DRIFT:
+            raise_drift(snapshot.remote_state, current, REGENERATE, dialect, ignore)
+        if outcome is DriftOutcome.ALREADY_AT_TARGET:
+            progress("Database already matches the target state - skipping migration" + _unrun_raw_sql(operations))
+            _save(store, stored, _applied_state(backend, stored, target))
+            return MigrateResult(MigrateOutcome.ALREADY_AT_TARGET)
+        run = whole_plan(operations)
     check_code_consistency(snapshot.local_infra_map, target, dialect, ignore)
     checked = check_snapshot(snapshot, directory, dialect, ignore)
     if checked.problems:  # a hand edit that breaks a lifecycle rule or does not reach the code: nothing runs
         raise PlanInvalid(f"{PLAN_FILE} was not applied: nothing was executed", PLAN_FIX,
                           problems=list(checked.problems))
-    if not snapshot.plan.operations:
+    if not operations:
         progress("No operations to apply - the database is already up to date")
         _save(store, stored, _applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.NOTHING_TO_DO)
 
-    report = execute(snapshot.plan.operations, backend.apply, parallelism=config.migration_config.parallelism,
-                     progress=progress, advanced=advanced)
+    if not recorded.started:
+        store.record_applied(started_record(identity))
+    report = execute(run.operations, RecordingApplier(run, backend.apply, store, identity),
+                     parallelism=config.migration_config.parallelism, progress=progress, advanced=advanced)
     if not report.ok:
+        if report.succeeded:
+            store.record_applied(done_record(identity, (run.positions[i] for i in report.succeeded)))
         raise ApplyFailed(failure_report(report, RECOVERY))
+    store.record_applied(applied_record(identity))
+    progress(f"Recorded plan {identity} as applied")
     store.save_state(_applied_state(backend, stored, target))
     progress(f"Applied {len(report.succeeded)} operation(s) in {report.seconds:.1f} s")
     return MigrateResult(MigrateOutcome.APPLIED, report)
+
+
+def _resumable(snapshot: Snapshot, recorded: PlanProgress, current: InfraMap, dialect: Dialect,
+               ignore: frozenset[str]) -> PlannedRun:
+    """What is left of a partly applied plan, once the database is confirmed to be where the recorded
+    operations leave it (else nothing can be resumed safely: the drift report says why)."""
+    operations = snapshot.plan.operations
+    done = [operations[index] for index in sorted(recorded.operations)]
+    expected = fold(snapshot.remote_state, done)
+    if not same_state(current, expected, dialect, ignore):
+        lines = drift_report(expected, current, dialect, ignore)
+        raise DriftDetected(
+            f"{PLAN_FILE} cannot be resumed: the database is not where the {len(done)} operation(s) recorded as "
+            "done leave it (an operation ran without being recorded, e.g. after a kill -9, or the database "
+            "changed since); nothing was executed:\n" + "\n".join(f"  {line}" for line in lines),
+            f"regenerate the plan against the database as it is now: {REGENERATE}")
+    return what_is_left(operations, recorded)
+
+
+def _unrun_raw_sql(operations: Sequence[Operation]) -> str:
+    """A note naming the plan's raw SQL, which a database already at the target state does not run."""
+    raw = [f"[{index}] {operation.describe()}" for index, operation in enumerate(operations, 1)
+           if isinstance(operation, RawSql)]
+    if not raw:
+        return ""
+    return (f" (its {len(raw)} raw SQL operation(s) did not run: {'; '.join(raw)}; run them by hand if they are "
+            "still needed)")
 
 
 def _save(store: StateStore, stored: InfraMap | None, state: InfraMap) -> None:

@@ -26,6 +26,7 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
                              remote: RemoteState | None = None) -> None:
     """Plan the code against the pending state and write (or show) the new migration file (``remote``: the
     state and applied files a running ``muskox prod`` reported, instead of the database and state store)."""
+    from muskox.apply.plan_record import migration_ids
     from muskox.cli.plan_output import render_listing
     from muskox.cli.prompts import TerminalPrompter
     from muskox.files.delta import load_migrations, write_migration
@@ -48,7 +49,7 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
         with open_backend(app.plugins, config) as backend:
             inputs = gather(app.plugins, config, app.project_dir, backend)
         with open_state_store(config, app.plugins, project_dir=app.project_dir, dialect=dialect) as store:
-            applied = store.applied_migrations()
+            applied = migration_ids(store.applied_migrations())
     pending = pending_state(inputs.current, committed, applied, dialect)
     for line in pending.warnings:
         output.warning(line)

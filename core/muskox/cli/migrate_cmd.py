@@ -20,12 +20,15 @@ from muskox.exit_codes import ExitCode
 @click.option("--mark-applied", "mark_applied", metavar="ID",
               help="Delta mode: record migration file ID as applied without running it (after finishing a "
                    "failed file by hand).")
+@click.option("--resume", is_flag=True,
+              help="Snapshot mode: finish a plan an earlier run applied part-way, running exactly the "
+                   "operations not recorded as done (after checking the database is where those leave it).")
 @pass_app
 def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
-                    validate: bool, mark_applied: str | None) -> int:
+                    validate: bool, mark_applied: str | None, resume: bool) -> int:
     """Apply migrations/plan.yaml (delta mode: the unapplied migration files) if the database has not drifted."""
     from muskox.apply.snapshot import migrate_snapshot  # the planner and drivers load only when it runs
-    from muskox.plan.workspace import open_backend
+    from muskox.plan.workspace import load_target, open_backend
     from muskox.state import default_owner, open_state_store
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
@@ -36,23 +39,30 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
         return run_validation(app, config, quiet=app.verbosity < 0)
     if mark_applied is not None and not deltas:
         raise click.UsageError("--mark-applied is for delta mode ([features] migrate_with_deltas = true)")
+    if resume and deltas:
+        raise click.UsageError("--resume is for snapshot mode: in delta mode a failed file is finished by hand and "
+                               "recorded with --mark-applied")
 
     status = StatusLines.for_stderr(verbosity=app.verbosity)
     progress = status.line
     store = open_state_store(config, app.plugins, project_dir=app.project_dir)
-    with store, open_backend(app.plugins, config) as backend, store.acquire_lock(default_owner()) as lock:
-        progress(f"Acquired the migration lock ({lock.info.owner})")
-        if deltas:
-            from muskox.apply.deltas import mark_applied as mark
-            from muskox.apply.deltas import migrate_deltas
+    with store, open_backend(app.plugins, config) as backend:
+        # the project's code runs before the lock is taken: an exit it makes cannot leave the lock held
+        target = load_target(config, app.project_dir, backend.database, backend.dialect)
+        with store.acquire_lock(default_owner()) as lock:
+            progress(f"Acquired the migration lock ({lock.info.owner})")
+            if deltas:
+                from muskox.apply.deltas import mark_applied as mark
+                from muskox.apply.deltas import migrate_deltas
 
-            if mark_applied is not None:
-                mark(config=config, project_dir=app.project_dir, backend=backend, store=store,
-                     migration_id=mark_applied, progress=progress)
+                if mark_applied is not None:
+                    mark(config=config, project_dir=app.project_dir, backend=backend, store=store,
+                         migration_id=mark_applied, progress=progress, target=target)
+                else:
+                    migrate_deltas(config=config, project_dir=app.project_dir, backend=backend, store=store,
+                                   progress=progress, lock=lock, advanced=status.advanced, target=target)
             else:
-                migrate_deltas(config=config, project_dir=app.project_dir, backend=backend, store=store,
-                               progress=progress, lock=lock, advanced=status.advanced)
-        else:
-            migrate_snapshot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
-                             store=store, progress=progress, advanced=status.advanced)
+                migrate_snapshot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
+                                 store=store, progress=progress, advanced=status.advanced, target=target,
+                                 resume=resume)
     return ExitCode.OK

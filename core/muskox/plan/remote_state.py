@@ -150,4 +150,6 @@ def remote_applied(remote: RemoteState) -> list[str]:
         raise RemoteStateError(f"the Admin API at {remote.url} does not report its applied migration files",
                                "generate delta-mode migrations against a `muskox prod` server, or use "
                                "--clickhouse-url")
-    return list(remote.applied_migrations)
+    from muskox.apply.plan_record import migration_ids
+
+    return migration_ids(remote.applied_migrations)

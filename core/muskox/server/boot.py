@@ -31,6 +31,7 @@ import attrs
 
 from muskox.apply.drift import DriftDetected, check_code_consistency
 from muskox.apply.executor import execute, failure_report
+from muskox.apply.plan_record import migration_ids
 from muskox.apply.snapshot import ApplyFailed
 from muskox.config import Config
 from muskox.errors import MuskoxError, PlanInvalid
@@ -130,7 +131,8 @@ def _boot_deltas(*, config: Config, project_dir: Path, backend: Any, store: Stat
         stored = store.load_state()
         current = reconcile(stored, backend.introspect(stored, target), target)
         try:
-            pending = pending_state(current, migrations, store.applied_migrations(), backend.dialect)
+            pending = pending_state(current, migrations, migration_ids(store.applied_migrations()),
+                                    backend.dialect)
         except FoldError:
             pending = None  # a file does not apply to the database: migrate_deltas reports which, and why
         # when a parent hash does not match, migrate_deltas stops at that file with the drift report
