@@ -47,6 +47,7 @@ def insert(store: KeeperStateStore, key: str, value: str, created_at: str | None
     columns, values = "key, value", f"{quote_string(key)}, {quote_string(value)}"
     if created_at:
         columns, values = f"{columns}, created_at", f"{values}, {quote_string(created_at)}"
+    store._ensure_table()  # reads create nothing; the store's first write would create the table
     store.backend.client.command(f"INSERT INTO {store.table} ({columns}) VALUES ({values})")
 
 
@@ -61,10 +62,14 @@ def moose_lock_value(machine_id: str, expires_in: float) -> str:
     return base64.b64encode(json.dumps(record, separators=(",", ":")).encode()).decode()
 
 
-def test_database_and_keepermap_table_are_created_lazily(store: KeeperStateStore, database: str) -> None:
+def test_database_and_keepermap_table_are_created_by_the_first_write(store: KeeperStateStore, database: str) -> None:
     client = store.backend.client
     assert client.query(f"SELECT count() FROM system.databases WHERE name = {quote_string(database)}") == [(0,)]
-    assert store.load_state() is None
+    assert store.load_state() is None and store.lock_status() is None  # reads create nothing
+    assert client.query(f"SELECT count() FROM system.databases WHERE name = {quote_string(database)}") == [(0,)]
+    assert store.missing() == f"database `{database}`"
+    store.save_state(InfraMap(default_database=database))
+    assert store.missing() is None
     (engine_full,), = client.query("SELECT engine_full FROM system.tables "
                                    f"WHERE database = {quote_string(database)} AND name = '_MOOSE_STATE'")
     assert engine_full.startswith(f"KeeperMap('/{database}/_MOOSE_STATE')")
@@ -107,7 +112,6 @@ def test_newest_is_the_greatest_key_not_the_latest_created_at(store: KeeperState
 def test_moose_state_rows_are_ignored_with_a_warning(store: KeeperStateStore,
                                                      caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    store.load_state()
     insert(store, "infra_map_1760000000000", base64.b64encode(b"\x0a\x03protobuf").decode())
     capture_state_warnings(caplog, monkeypatch)
     assert store.load_state() is None
@@ -249,8 +253,9 @@ def test_a_refused_state_table_says_what_keepermap_needs(store: KeeperStateStore
     client.command(f"CREATE DATABASE `{database}`")
     client.command(f"CREATE TABLE `{database}`.squatter (key String, n UInt8) "  # another table owns the path
                    f"ENGINE = KeeperMap('/{database}/_MOOSE_STATE') PRIMARY KEY key")
+    assert store.load_state() is None  # a read creates nothing, so nothing is refused yet
     with pytest.raises(MuskoxError) as info:
-        store.load_state()
+        store.acquire_lock("first-write")
     message = str(info.value)
     assert message.startswith(f"cannot create the state table `{database}`.`_MOOSE_STATE` on http://")
     assert "is already used" in message

@@ -8,6 +8,10 @@
 
 Any other lock (live, on another machine, or taken by Moose) needs ``--force``, which deletes whatever is there
 and prints what it deleted.
+
+Both commands only read (``lock release`` deletes the lock row and nothing else): when the place the store keeps
+things does not exist (:meth:`muskox.plugin.interfaces.StateStore.missing`, e.g. a misspelled database), nothing
+is created and the command stops with exit 3 naming what is missing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import click
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
 from muskox.cli.options import connection_options, connection_overrides
+from muskox.errors import ConfigError
 from muskox.plugin.interfaces import StateStore
 from muskox.state import LockHeld, LockInfo, open_state_store
 from muskox.state.lock_info import utc_now
@@ -28,6 +33,19 @@ from muskox.state.lock_info import utc_now
 def _open_store(app: AppContext, clickhouse_url: str | None, redis_url: str | None) -> StateStore:
     config = app.config(connection_overrides(clickhouse_url, redis_url))
     return open_state_store(config, app.plugins, project_dir=app.project_dir)
+
+
+def _check_exists(store: StateStore) -> None:
+    """Stop with exit 3 when the store's database (or table, …) does not exist: a lock cannot be held there."""
+    missing = store.missing()
+    if missing is not None:
+        raise ConfigError(
+            f"the {missing} of the state store does not exist ({store.where()}), so no migration lock can be "
+            "held there; nothing was created",
+            "check where the state is kept (the database name or key prefix in the config, --clickhouse-url, "
+            "--redis-url, --tenant); if nothing was ever migrated there, there is no lock (the first "
+            "`muskox migrate` creates it)",
+        )
 
 
 def this_machine_state(info: LockInfo) -> str | None:
@@ -69,6 +87,8 @@ def status_command(app: AppContext, clickhouse_url: str | None, redis_url: str |
     """Show who holds the migration lock, since when, and when it expires."""
     with _open_store(app, clickhouse_url, redis_url) as store:
         info = store.lock_status()
+        if info is None:
+            _check_exists(store)
         where = store.where()
     if as_json:
         output.emit_json({"store": where, "held": info is not None, "lock": _lock_json(info)})
@@ -95,6 +115,8 @@ def release_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
     now = utc_now()
     with _open_store(app, clickhouse_url, redis_url) as store:
         current = store.lock_status()
+        if current is None:
+            _check_exists(store)
         reason = None
         if current is not None and not force:
             if current.is_stale(now=now):
@@ -117,6 +139,17 @@ def release_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
         click.echo("no migration lock is held; nothing was released")
     else:
         click.echo(f"released the migration lock of {deleted.describe(now=now)} ({reason})")
+
+
+def dead_holder_fix(holder: LockInfo | None) -> str | None:
+    """The fix for a lock whose process on this machine is no longer running (``lock release`` suffices, no
+    ``--force``); None for any other holder."""
+    if holder is None or this_machine_state(holder) != "dead":
+        return None
+    parsed = holder.host_and_pid()
+    pid = f" (pid {parsed[1]})" if parsed else ""
+    return (f"the process holding it{pid} on this machine is no longer running: run `muskox lock release` "
+            "(no --force needed), then try again")
 
 
 def _refusal_fix(holder: LockInfo) -> str:

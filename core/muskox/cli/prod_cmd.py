@@ -18,7 +18,7 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
-from muskox.cli.options import connection_options, connection_overrides, kafka_option
+from muskox.cli.options import LOCK_WAIT, connection_options, connection_overrides, kafka_option
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 
@@ -28,7 +28,7 @@ DEFAULT_LOCK_WAIT = 600.0
 @click.command("prod", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @connection_options
 @kafka_option
-@click.option("--lock-wait", "lock_wait", type=click.FloatRange(min=0), default=DEFAULT_LOCK_WAIT,
+@click.option("--lock-wait", "lock_wait", type=LOCK_WAIT, default=DEFAULT_LOCK_WAIT,
               show_default=True, metavar="SECONDS",
               help="How long to wait for the migration lock while another replica migrates.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[-- CMD ARGS...]")

@@ -102,9 +102,10 @@ def load_config(
         try:
             built[section] = cls(**kwargs)
         except ValueError as exc:
-            bad = next(iter(kwargs), "?")
+            named = str(exc).split(" ", 1)[0]  # validators start their message with the key
+            bad = named if named in kwargs else next(iter(kwargs), "?")
             raise ConfigError(
-                f"{origins.get(f'{section}.{bad}', section)}: [{section}] {exc}", f"correct [{section}]"
+                f"{origins.get(f'{section}.{bad}', section)}: [{section}] {exc}", f"correct [{section}] {bad}"
             ) from None
     return Config(**built, source=str(path) if path else None, tenant=tenant, origins=origins)
 

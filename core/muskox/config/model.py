@@ -18,11 +18,26 @@ IGNORE_OPERATION_NAMES = (
 )
 
 
-def _field(default: Any, doc: str, *, secret: bool = False) -> Any:
+def _field(default: Any, doc: str, *, secret: bool = False, validator: Any = None) -> Any:
     if isinstance(default, (list, dict)):
         factory = type(default)
         return attrs.field(factory=factory, metadata={"doc": doc, "secret": secret})
-    return attrs.field(default=default, metadata={"doc": doc, "secret": secret})
+    return attrs.field(default=default, metadata={"doc": doc, "secret": secret}, validator=validator)
+
+
+def _in_range(low: int, high: int) -> Any:
+    """A validator: the integer is in ``low..high`` (the message names the key and the range)."""
+
+    def check(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if not low <= value <= high:
+            raise ValueError(f"{attribute.name} must be in {low}..{high}, not {value}")
+
+    return check
+
+
+PORT = _in_range(1, 65535)
+#: Large enough for any real setting, small enough that no arithmetic on it overflows a timer.
+MAX_SECONDS = 366 * 24 * 3600
 
 
 @attrs.frozen(kw_only=True)
@@ -68,9 +83,10 @@ class RedpandaConfig:
         secret=True,
     )
     broker: str = _field("localhost:19092", "bootstrap servers, comma-separated host:port")
-    message_timeout_ms: int = _field(1000, "producer message timeout")
+    message_timeout_ms: int = _field(1000, "producer message timeout",
+                                     validator=_in_range(1, MAX_SECONDS * 1000))
     retention_ms: int = _field(30000, "default retention of topics that declare none")
-    replication_factor: int = _field(1, "replication factor of created topics")
+    replication_factor: int = _field(1, "replication factor of created topics", validator=_in_range(1, 1000))
     sasl_username: str | None = _field(None, "SASL user name")
     sasl_password: str | None = _field(None, "SASL password", secret=True)
     sasl_mechanism: str | None = _field(None, "SASL mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)")
@@ -107,8 +123,10 @@ class MigrationConfig:
         False, "let `muskox prod` apply destructive changes without a reviewed plan"
     )
     dir: str = _field("migrations", "directory of plan and migration files, relative to the project")
-    parallelism: int = _field(4, "operations on different tables applied at once (connections used by migrate)")
-    mutation_timeout: int = _field(600, "seconds to wait for a column-type mutation before reporting it")
+    parallelism: int = _field(4, "operations on different tables applied at once (connections used by migrate)",
+                              validator=_in_range(1, 1024))
+    mutation_timeout: int = _field(600, "seconds to wait for a column-type mutation before reporting it",
+                                   validator=_in_range(1, MAX_SECONDS))
 
     @ignore_operations.validator
     def _check_ignore_operations(self, attribute: attrs.Attribute[list[str]], value: list[str]) -> None:
@@ -140,7 +158,7 @@ class HttpServerConfig:
     """``[http_server_config]``: the HTTP server of ``muskox prod``."""
 
     host: str = _field("localhost", "address to listen on")
-    port: int = _field(4000, "port of /health and the Admin API")
+    port: int = _field(4000, "port of /health and the Admin API", validator=PORT)
 
 
 @attrs.frozen(kw_only=True)

@@ -6,11 +6,19 @@ The main module is imported as Moose does (``app.main`` with the project directo
 are taken out of ``sys.modules`` for the import and the previous state is restored afterwards, so two
 collections in a row, of the same or different projects, are independent. During the import ``moose_lib`` is
 muskox's compatible API (:mod:`muskox.declare.moose_compat`), so a Moose project collects without edits.
+
+The project's code also runs apart from the CLI (:func:`_contained`): while it is imported ``sys.argv`` is
+``[<path of the main module>]`` (code that parses arguments sees none of muskox's), everything it prints goes to
+stderr (Python's ``sys.stdout`` and file descriptor 1 both point there, so ``--json`` output stays valid), and
+``sys.exit(…)``, ``raise SystemExit`` or ``os._exit(…)`` do not end muskox: each is a :class:`DeclarationError`
+naming the file and line of the call (exit code 3, :attr:`muskox.exit_codes.ExitCode.CONFIG`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 import threading
 import traceback
@@ -19,6 +27,7 @@ from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from muskox.declare.errors import DeclarationError
 from muskox.declare.moose_compat import moose_lib_aliased
@@ -68,9 +77,23 @@ def _collect(project: Path, module_name: str, package_dir: Path, package: str, d
     """Import the main module in isolation and return what it declared."""
     registry = Registry(default_database=default_database, project_dir=project, topic_namespace=topic_namespace,
                         dialect=dialect)
-    with _IMPORT_LOCK, moose_lib_aliased(), _isolated_import(project, package), collecting(registry):
+    main_file = package_dir / f"{module_name.rpartition('.')[2]}.py"
+    with _IMPORT_LOCK, moose_lib_aliased(), _isolated_import(project, package), collecting(registry), \
+            _contained(main_file):
         _import(module_name, project, package_dir)
     return registry.infra_map()
+
+
+class _ProjectExit(BaseException):
+    """Raised in place of ``os._exit(status)`` while the project is imported."""
+
+    def __init__(self, status: object) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+EXIT_FIX = ("do not exit while the module is imported: move the code that ends the program under "
+            "`if __name__ == \"__main__\":` or into a function the application calls")
 
 
 def _import(module_name: str, project: Path, package_dir: Path) -> ModuleType:
@@ -78,6 +101,14 @@ def _import(module_name: str, project: Path, package_dir: Path) -> ModuleType:
         return importlib.import_module(module_name)
     except MuskoxError:
         raise
+    except SystemExit as exc:
+        place = _innermost_project_frame(exc, project)
+        raise DeclarationError(f"{place}the project's code called sys.exit({_status(exc.code)}) while muskox "
+                               f"imported {module_name}; nothing was done", EXIT_FIX) from None
+    except _ProjectExit as exc:
+        place = _innermost_project_frame(exc, project)
+        raise DeclarationError(f"{place}the project's code called os._exit({_status(exc.status)}) while muskox "
+                               f"imported {module_name}; nothing was done", EXIT_FIX) from None
     except SyntaxError as exc:
         where = _display(Path(exc.filename), project) if exc.filename else module_name
         raise DeclarationError(f"{where}:{exc.lineno}: syntax error: {exc.msg}", "fix the code") from exc
@@ -91,6 +122,11 @@ def _import(module_name: str, project: Path, package_dir: Path) -> ModuleType:
         place = _innermost_project_frame(exc, project)
         raise DeclarationError(f"{place}importing {module_name} failed: {type(exc).__name__}: {exc}",
                                "fix the error in the project's code") from exc
+
+
+def _status(code: object) -> str:
+    text = "" if code is None else repr(code)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _display(path: Path, project: Path) -> str:
@@ -132,6 +168,52 @@ def _isolated_import(project: Path, package: str) -> Iterator[None]:
         sys.path[:] = saved_path
         sys.path_importer_cache.pop(str(project), None)
         sys.dont_write_bytecode = saved_bytecode
+
+
+@contextmanager
+def _contained(main_file: Path) -> Iterator[None]:
+    """Run the project's import apart from the CLI: ``sys.argv`` is ``[main_file]``, ``os._exit`` raises
+    :class:`_ProjectExit`, and standard output (``sys.stdout`` and file descriptor 1) goes to stderr."""
+    saved_argv, saved_exit, saved_stdout = sys.argv, os._exit, sys.stdout
+    sys.argv = [str(main_file)]
+
+    def refuse_exit(status: int) -> NoReturn:
+        raise _ProjectExit(status)
+
+    os._exit = refuse_exit
+    saved_fd = _stdout_to_stderr()
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout = saved_stdout
+        _restore_stdout(saved_fd)
+        os._exit = saved_exit
+        sys.argv = saved_argv
+
+
+def _stdout_to_stderr() -> int | None:
+    """Point file descriptor 1 at stderr (output of C code and child processes); its saved copy, or None."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):
+        return None
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        return None
+    return saved
+
+
+def _restore_stdout(saved: int | None) -> None:
+    if saved is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os.dup2(saved, 1)
+    os.close(saved)
 
 
 def _in_package(name: str, package: str) -> bool:

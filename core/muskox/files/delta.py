@@ -709,11 +709,22 @@ def migration_paths(directory: Path) -> Iterator[Path]:
             yield path
 
 
+def misnamed_paths(directory: Path) -> list[Path]:
+    """Files in ``directory`` that look like migration files but are not named ``*.yaml`` (``*.yml``,
+    ``*.YAML``): refused rather than silently skipped."""
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir()
+                  if path.suffix.lower() in {".yml", ".yaml"} and path.suffix != ".yaml"
+                  and not path.name.startswith(".") and path.is_file())
+
+
 def load_migrations(directory: Path, dialect: Dialect) -> list[MigrationFile]:
     """Every committed migration file, sorted by id (types outside Moose's vocabulary in ``dialect``); all problems
     of all files are reported together."""
     migrations: list[MigrationFile] = []
-    problems: list[str] = []
+    problems: list[str] = [f"{path.name}: migration files end in .yaml, so this file would never be applied; "
+                           f"rename it to {path.stem}.yaml" for path in misnamed_paths(directory)]
     for path in migration_paths(directory):
         try:
             migration = migration_from_yaml(read_text_file(path, path.name, fix=_FIX), path.name, dialect)

@@ -71,6 +71,31 @@ class OlapBackend(_Connection):
         server's work overlaps the caller's (reading the code and the stored state). Never raises: a failure is
         raised by that ``introspect()``. The default does nothing."""
 
+    @classmethod
+    def local_server(cls, config: Config, project_dir: Path) -> LocalServer | None:
+        """The server ``muskox dev`` runs on this machine when ``config`` names no server of its own (for
+        ClickHouse: no ``url`` and a loopback ``host``), listening where ``config`` points so that
+        :meth:`from_config` reaches it; None when ``config`` names a server or the backend has no local one (the
+        default). Nothing is started yet: ``dev`` calls :meth:`LocalServer.start`."""
+        return None
+
+
+class LocalServer(abc.ABC):
+    """A development server of an OLAP backend, on this machine (``muskox local``'s embedded ClickHouse)."""
+
+    @abc.abstractmethod
+    def start(self) -> bool:
+        """Start the server and wait until it answers, or find it already running; True when this call started
+        it (``dev`` then stops it when it ends). Raise a :class:`muskox.errors.MuskoxError` when it cannot."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop the server (``dev`` calls it only for a server its :meth:`start` started)."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """Where it listens and keeps its data, for messages (after :meth:`start`)."""
+
 
 class StreamBackend(_Connection):
     """A Kafka-protocol broker holding topics (Kafka, Redpanda)."""
@@ -137,6 +162,12 @@ class StateStore(_Connection):
     def where(self) -> str:
         """Where the store keeps things, for messages (credentials masked)."""
         return self.description or type(self).__name__
+
+    def missing(self) -> str | None:
+        """What does not exist where the store keeps things (``"database `d`"``, ``"table `d`.`t`"``), when a
+        store that creates it on its first write has never been written there; None otherwise. Reads never create
+        anything: such a store reads as empty. The default: None."""
+        return None
 
     # -- state -------------------------------------------------------------------------------------------
 

@@ -93,11 +93,39 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+#: What ClickHouse's native-protocol port answers to an HTTP request.
+NATIVE_PORT_ANSWER = "is for clickhouse-client program"
+
+
+def wrong_port(url: ClickHouseUrl) -> ConnectionFailed:
+    """The error for a URL whose protocol is not the one spoken on its port (HTTP on the native port, or the
+    native protocol on the HTTP port)."""
+    where = f"ClickHouse at {url.masked()}"
+    if url.protocol == "http":
+        return ConnectionFailed(
+            f"port {url.port} of {where} is ClickHouse's native-protocol port, not its HTTP interface",
+            f"use clickhouse://{_host(url)}:{url.port}/{url.database} for the native protocol, or the HTTP port "
+            "(8123 by default; 18123 for `muskox local`) with http://",
+        )
+    return ConnectionFailed(
+        f"port {url.port} of {where} did not answer in ClickHouse's native protocol (is it the HTTP port?)",
+        f"use http://{_host(url)}:{url.port}/{url.database} for the HTTP interface, or the native port (9000 by "
+        "default; 19000 for `muskox local`) with clickhouse://",
+    )
+
+
+def _host(url: ClickHouseUrl) -> str:
+    return f"[{url.host}]" if ":" in url.host else url.host
+
+
 def transport_error(url: ClickHouseUrl, exc: BaseException, *, timeout: float) -> ConnectionFailed:
-    """The error for a failure below the ClickHouse protocol: refused, unresolvable, TLS, timeout, other."""
+    """The error for a failure below the ClickHouse protocol: refused, unresolvable, TLS, timeout, wrong port,
+    other."""
     chain = _causes(exc)
     text = " ".join(str(e) for e in chain)
     where = f"ClickHouse at {url.masked()}"
+    if NATIVE_PORT_ANSWER in text:
+        return wrong_port(url)
     if any(isinstance(e, socket.gaierror) for e in chain) or "Failed to resolve" in text:
         return ConnectionFailed(f"cannot resolve the host '{url.host}' of {where}",
                                 "check the host name in the URL or [clickhouse_config] host")

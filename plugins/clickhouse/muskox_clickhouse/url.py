@@ -73,7 +73,8 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 _QUERY_KEYS = ("secure", "verify", "ca_cert", "client_cert", "client_cert_key")
 #: Query parameters naming files (TLS certificates and keys), passed to the HTTP driver.
 _FILE_KEYS = ("ca_cert", "client_cert", "client_cert_key")
-URL_SHAPE = "http://USER:PASSWORD@HOST:8123/DATABASE (or https://, clickhouse:// for the native protocol)"
+URL_SHAPE = ("http://HOST:8123/DATABASE, with the credentials as USER:PASSWORD@ before the host (or https://, "
+             "clickhouse:// for the native protocol)")
 
 
 def _nonempty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -209,7 +210,8 @@ def parse_url(url: str, *, source: str = "ClickHouse URL") -> ClickHouseUrl:
     except ValueError as exc:
         problem = str(exc)
         if "port" in problem.lower():
-            raise fail(f"bad port ({problem})", "give a port number in 1..65535 after the host, or none") from None
+            raise fail("bad port (not a number from 1 to 65535)",
+                       "give a port number in 1..65535 after the host, or none") from None
         raise fail(f"bad host ({problem})", f"write it as {URL_SHAPE}") from None
     if not host:
         raise fail("it has no host", f"write it as {URL_SHAPE}")
@@ -295,4 +297,7 @@ def resolve_url(config: Config, url: str | None = None) -> ClickHouseUrl:
     """The URL to use: ``url`` from the command line (``--clickhouse-url``) wins over ``[clickhouse_config]``."""
     if url:
         return parse_url(url, source="--clickhouse-url")
-    return url_from_config(config.clickhouse_config)
+    section = config.clickhouse_config
+    if section.url:  # named by where it came from: the file, an environment variable or --clickhouse-url
+        return parse_url(section.url, source=config.origins.get("clickhouse_config.url", "[clickhouse_config] url"))
+    return url_from_config(section)

@@ -10,6 +10,7 @@ own log lines go to the Python logger ``muskox_redpanda.librdkafka`` instead of 
 from __future__ import annotations
 
 import logging
+import socket
 from typing import TYPE_CHECKING, Any, Self
 
 from muskox.errors import ConfigError, ConnectionFailed, PluginError
@@ -142,6 +143,28 @@ class RedpandaBackend(StreamBackend):
                 f"TLS with Kafka broker {broker} failed ({detail})",
                 "check that the broker speaks TLS on that port, or use kafka:// / security_protocol PLAINTEXT",
             )
+        running = [server for server in self.settings.bootstrap_servers if _listening(server)]
+        if running and self.settings.uses_tls:
+            return ConnectionFailed(
+                f"Kafka broker {broker} accepts connections but the TLS handshake did not complete within "
+                f"{self.timeout:g} s ({detail})",
+                "the broker does not speak TLS on this port: use kafka:// (security_protocol PLAINTEXT or "
+                "SASL_PLAINTEXT), or the broker's TLS listener",
+            )
+        if running and self.settings.sasl_mechanism is not None:
+            return ConnectionFailed(
+                f"Kafka broker {broker} accepts connections but SASL authentication did not complete within "
+                f"{self.timeout:g} s ({detail})",
+                "the listener on this port may not use SASL: remove the credentials (kafka://host:port, or "
+                "security_protocol PLAINTEXT), or use the broker's SASL listener",
+            )
+        if running:
+            return ConnectionFailed(
+                f"Kafka broker {broker} accepts connections but did not answer as a Kafka broker within "
+                f"{self.timeout:g} s ({detail})",
+                "check that this port is the broker's Kafka listener and whether it requires TLS (kafka+ssl://) "
+                "or SASL (user:password@)",
+            )
         return ConnectionFailed(
             f"cannot reach Kafka broker {broker} within {self.timeout:g} s ({detail})",
             "start the broker, or point redpanda_config.broker (or --kafka-url) at a running one",
@@ -150,3 +173,13 @@ class RedpandaBackend(StreamBackend):
     def close(self) -> None:
         """Drop the admin client (librdkafka closes its connections). Safe to call twice."""
         self._admin = None
+
+
+def _listening(server: str, timeout: float = 1.0) -> bool:
+    """Whether something accepts TCP connections at ``server`` (``host:port``, IPv6 host in brackets)."""
+    host, _, port = server.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False

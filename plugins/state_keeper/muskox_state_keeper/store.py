@@ -1,8 +1,11 @@
 """The ``clickhouse`` state store: rows of a KeeperMap table in the primary database (spec 9.1).
 
 The table is Moose's ``<db>._MOOSE_STATE`` (``ENGINE = KeeperMap('/<db>/_MOOSE_STATE') PRIMARY KEY key``),
-created lazily together with its database, and reached through the ClickHouse backend of muskox-clickhouse over
-the same URL as the schema itself. Rows:
+reached through the ClickHouse backend of muskox-clickhouse over the same URL as the schema itself. Reading never
+creates anything: while the database or the table does not exist the store reads as empty (no state, no lock, no
+applied list; :meth:`KeeperStateStore.missing` says which is absent), so ``plan``, ``lock status`` and a user with
+``readonly = 1`` never write. The first write (saving a state, taking the lock, recording a file) creates the
+database and the table. Rows:
 
 - ``muskox_infra_map_<unix_ms>``: muskox's state as JSON (:mod:`muskox.state.encoding`), a new row per save
   (history). The newest is the one with the greatest ``<unix_ms>`` (never ``created_at``, which has one-second
@@ -67,6 +70,8 @@ STRICT = {"keeper_map_strict_mode": 1}
 #: ClickHouse's KEEPER_EXCEPTION, and the Keeper errors that mean "the row existed or changed meanwhile" in
 #: strict mode (any other Keeper error, e.g. a lost connection, is raised).
 KEEPER_EXCEPTION = 999
+#: ClickHouse's READONLY error: the user may not write (``readonly = 1``).
+READONLY = 164
 CONFLICTS = ("Node exists", "Bad version", "No node")
 #: Compare-and-set attempts before giving up on a value other processes keep changing.
 CAS_ATTEMPTS = 20
@@ -83,6 +88,9 @@ class KeeperStateStore(StateStore):
         self.backend = backend
         self.dialect = dialect
         self._ready = False
+        """True once the table is known to exist (seen or created)."""
+        self._missing: str | None = None
+        """What a read found absent (the database or the table), until a write creates it."""
         self._mutex = threading.RLock()  # the client is not thread-safe; the lock heartbeat shares it
 
     @classmethod
@@ -121,6 +129,12 @@ class KeeperStateStore(StateStore):
         """The newest ``muskox_infra_map_<ms>`` row (greatest ``<ms>``), or ``None`` when there is none."""
         with self._mutex:
             keys = self._state_keys()
+            if not keys and self._missing is not None:
+                logger.warning("no stored state was read: the %s does not exist on %s (nothing was migrated with "
+                               "this store there yet; the first `muskox migrate` creates it; if the name is "
+                               "misspelled, correct [clickhouse_config] db_name or the URL's database)",
+                               self._missing, self.backend.url.masked())
+                return None
             if not keys:
                 if self._has_moose_state():
                     logger.warning("%s holds Moose's state (infra_map_* rows, protobuf), which muskox cannot read; "
@@ -237,7 +251,32 @@ class KeeperStateStore(StateStore):
         except ValueError as exc:
             return LockInfo(owner=f"<unreadable lock: {exc}>", started_at=None, expires_at=None, raw=value)
 
+    def missing(self) -> str | None:
+        """``"database `d`"`` or ``"table `d`.`_MOOSE_STATE`"`` when a read found it absent (and nothing has
+        created it since), else None. Reads what exists on the server if nothing was read yet."""
+        with self._mutex:
+            if not self._ready and self._missing is None:
+                self._exists()
+            return self._missing
+
     # -- rows ---------------------------------------------------------------------------------------------
+
+    def _exists(self) -> bool:
+        """Whether the state table exists (one query, no write); remembers what is absent otherwise."""
+        if self._ready:
+            return True
+        database = quote_string(self.backend.database)
+        rows = self.backend.client.select_rows(
+            f"SELECT (SELECT count() FROM system.databases WHERE name = {database}), "
+            f"(SELECT count() FROM system.tables WHERE database = {database} AND name = {quote_string(STATE_TABLE)})"
+        )
+        has_database, has_table = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+        if has_table:
+            self._ready, self._missing = True, None
+            return True
+        self._missing = (f"table {self.table}" if has_database
+                         else f"database {quote_identifier(self.backend.database)}")
+        return False
 
     def _ensure_table(self) -> None:
         if self._ready:
@@ -251,6 +290,14 @@ class KeeperStateStore(StateStore):
                 f"ENGINE = KeeperMap({quote_string(self.keeper_path)}) PRIMARY KEY key"
             )
         except ClickHouseServerError as exc:
+            if exc.code == READONLY:
+                raise MuskoxError(
+                    f"cannot create the state table {self.table} on {self.backend.url.masked()}: user "
+                    f"'{self.backend.url.user}' is read-only ({exc.problem})",
+                    "run this command as a user that may create the database and table (a read-only user can "
+                    "run `muskox plan` and `muskox lock status` once the table exists)",
+                    exit_code=exc.exit_code,
+                ) from None
             raise MuskoxError(
                 f"cannot create the state table {self.table} on {self.backend.url.masked()}: {exc.problem}",
                 "the clickhouse state store needs KeeperMap (a Keeper and keeper_map_path_prefix in the server's "
@@ -258,10 +305,12 @@ class KeeperStateStore(StateStore):
                 'choose another store: [state_config] storage = "redis" (or "file" for local work)',
                 exit_code=exc.exit_code,
             ) from None
-        self._ready = True
+        self._ready, self._missing = True, None
 
     def _query(self, sql: str) -> list[tuple[Any, ...]]:
-        self._ensure_table()
+        """The rows of a read; none while the table does not exist (reads never create it)."""
+        if not self._exists():
+            return []
         return self.backend.client.select_rows(sql)
 
     def _get(self, key: str) -> str | None:
@@ -291,7 +340,6 @@ class KeeperStateStore(StateStore):
 
     def _delete_if(self, key: str, old: str) -> bool:
         """Delete ``key`` if it holds ``old``; ``True`` when it held ``old`` and is gone afterwards."""
-        self._ensure_table()
         if self._get(key) != old:
             return False
         with _keeper_conflict() as conflict:

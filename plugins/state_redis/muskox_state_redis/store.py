@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Self
@@ -113,9 +114,14 @@ class RedisStateStore(StateStore):
                 retry=Retry(NoBackoff(), 1),
             )
         except ValueError as exc:
+            detail = mask_text(str(exc))
+            if "Port could not be cast" in detail or "Port out of range" in detail:
+                detail = "its port is not a number from 1 to 65535"
+            origin = config.origins.get("redis_config.url", "redis_config.url")
             raise ConfigError(
-                f"redis_config.url '{mask_url(section.url)}' is not a valid Redis URL: {mask_text(str(exc))}",
-                "write it as redis://[user:password@]host:port[/db] (rediss:// for TLS, unix:///path.sock)",
+                f"{origin} '{mask_url(section.url)}' is not a valid Redis URL: {detail}",
+                "write it as redis://host:port/db, with the credentials as user:password@ before the host "
+                "(rediss:// for TLS, unix:///path.sock)",
             ) from None
         return cls(client, url=section.url, dialect=dialect, key_prefix=section.key_prefix,
                    last_key_prefix=section.last_key_prefix)
@@ -279,15 +285,48 @@ class RedisStateStore(StateStore):
                 "check the user name and password in redis_config.url (MUSKOX_REDIS_CONFIG__URL)",
             ) from None
         except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise ConnectionFailed(
-                f"cannot reach Redis at {mask_url(self.url)} ({mask_text(str(exc))})",
-                "start Redis, or point redis_config.url (MUSKOX_REDIS_CONFIG__URL) at a running server",
-            ) from None
+            raise self._unreachable(exc) from None
         except redis.ResponseError as exc:
             raise ConnectionFailed(
                 f"Redis at {mask_url(self.url)} rejected {command} ({mask_text(str(exc))})",
                 f"check that redis_config.url names a Redis server and that its user may run {command}",
             ) from None
+
+    def _unreachable(self, exc: Exception) -> ConnectionFailed:
+        """Why the server could not be spoken to: nothing listening, or a server that is running but speaks
+        TLS where the URL does not (or the reverse)."""
+        where, detail = mask_url(self.url), mask_text(str(exc))
+        address = _address(self.client)
+        if address is None or not port_open(*address):
+            return ConnectionFailed(
+                f"cannot reach Redis at {where} ({detail})",
+                "start Redis, or point redis_config.url (MUSKOX_REDIS_CONFIG__URL) at a running server",
+            )
+        if self.url.lower().startswith("rediss://"):
+            return ConnectionFailed(
+                f"Redis at {where} accepts connections but the TLS handshake failed ({detail})",
+                "the server does not speak TLS on this port: use redis:// (or the server's TLS port)",
+            )
+        return ConnectionFailed(
+            f"Redis at {where} accepts connections but closed this one or never answered ({detail})",
+            "if the server requires TLS, use rediss://; otherwise check that this port is Redis's",
+        )
+
+
+def _address(client: Any) -> tuple[str, int] | None:
+    """The host and port redis-py connects to (None for a Unix socket)."""
+    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {})
+    host, port = kwargs.get("host"), kwargs.get("port")
+    return (str(host), int(port)) if host and port else None
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Whether something accepts TCP connections at ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 class RedisLock(Lock):

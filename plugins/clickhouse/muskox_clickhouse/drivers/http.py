@@ -43,7 +43,7 @@ from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalErr
 from muskox._version import __version__ as muskox_version
 from muskox.errors import ConfigError, MuskoxError
 from muskox_clickhouse.client import ClickHouseClient, Settings
-from muskox_clickhouse.errors import server_error, transport_error
+from muskox_clickhouse.errors import NATIVE_PORT_ANSWER, server_error, transport_error, wrong_port
 from muskox_clickhouse.url import ClickHouseUrl
 
 T = TypeVar("T")
@@ -116,6 +116,8 @@ class HttpClient(ClickHouseClient):
         return options
 
     def _error(self, exc: ClickHouseError, timeout: float) -> MuskoxError:
+        if NATIVE_PORT_ANSWER in str(exc):  # an HTTP request to the native-protocol port
+            return wrong_port(self.url)
         if isinstance(exc, ProgrammingError):
             match = _READONLY_SETTING.search(str(exc))
             if match is None:

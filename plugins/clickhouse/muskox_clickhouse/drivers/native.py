@@ -16,11 +16,17 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import asynch
-from asynch.errors import ErrorCode, NetworkError, ServerException, SocketTimeoutError
+from asynch.errors import (
+    ErrorCode,
+    NetworkError,
+    ServerException,
+    SocketTimeoutError,
+    UnexpectedPacketFromServerError,
+)
 
 from muskox.errors import MuskoxError
 from muskox_clickhouse.client import ClickHouseClient, Settings
-from muskox_clickhouse.errors import server_error, transport_error
+from muskox_clickhouse.errors import server_error, transport_error, wrong_port
 from muskox_clickhouse.url import ClickHouseUrl
 
 T = TypeVar("T")
@@ -89,6 +95,8 @@ class NativeClient(ClickHouseClient):
             return self._loop.run(coro, timeout + _GRACE)
         except ServerException as exc:
             raise self._server_error(exc) from exc
+        except UnexpectedPacketFromServerError as exc:  # not ClickHouse's native protocol: the HTTP port?
+            raise wrong_port(self.url) from exc
         except (NetworkError, SocketTimeoutError, OSError, TimeoutError) as exc:
             raise transport_error(self.url, exc, timeout=timeout) from exc
 
