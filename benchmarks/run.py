@@ -1,14 +1,15 @@
 """The performance budgets of muskox, measured as wall time of whole processes.
 
-Run with ``nox -s bench`` (or ``.venv/bin/python benchmarks/run.py [help|introspect|plan|apply …]`` for some of
-them). Each benchmark prints its median, its budget and OK/OVER; the exit code is 1 when a budget is exceeded.
-Never used as a test assertion.
+Run with ``nox -s bench`` (or ``.venv/bin/python benchmarks/run.py [help|introspect|plan|apply|ls …]`` for some
+of them; ``ls`` measures ``muskox ls`` and ``muskox db pull``). Each benchmark prints its median, its budget and
+OK/OVER; the exit code is 1 when a budget is exceeded. Never used as a test assertion.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import json
+import math
 import os
 import shutil
 import statistics
@@ -295,7 +296,37 @@ def apply_times(http_url: str, work: Path, repeat: int = 3) -> tuple[float, floa
     return statistics.median(muskox_samples[1:]), statistics.median(plain_samples[1:])
 
 
-def server_benchmarks(plan: bool = True, apply: bool = True) -> list[Result]:
+# -- muskox ls and muskox db pull on a database of many tables ---------------------------------------------
+
+INVENTORY_TABLES = 2000
+
+
+def inventory_times(http_url: str, work: Path, repeat: int = 5) -> tuple[float, float]:
+    """Median wall times of a whole ``muskox ls`` process on a project of :data:`INVENTORY_TABLES` tables (applied by
+    muskox first), and of a whole ``muskox db pull`` process writing declarations for that database into an empty
+    project (its ``app/`` removed before every run)."""
+    from muskox_clickhouse import connect, parse_url
+
+    database = "inventory_bench"
+    project, empty = work / database, work / "pull_bench"
+    url = f"{http_url}/{database}"
+    write_project(project, database, project_source(INVENTORY_TABLES))
+    write_project(empty, database, "")
+
+    def pull() -> None:
+        shutil.rmtree(empty / "app", ignore_errors=True)
+        run_muskox(empty, "db", "pull", "--clickhouse-url", url)
+
+    try:
+        apply_project(project, url)
+        listing = median_wall_time(muskox("--project", str(project), "ls", "--clickhouse-url", url), repeat=repeat)
+        return listing, median_wall_time(pull, repeat=repeat)
+    finally:
+        with connect(parse_url(http_url), use_database=False) as client:
+            client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
+
+
+def server_benchmarks(plan: bool = True, apply: bool = True, inventory: bool = False) -> list[Result]:
     """The benchmarks that drive whole ``muskox`` processes against one local server."""
     from muskox.testing.processes import free_port
     from muskox_clickhouse.local import LocalClickHouse
@@ -316,6 +347,12 @@ def server_benchmarks(plan: bool = True, apply: bool = True) -> list[Result]:
                 assert floor is not None
                 results += ratio(f"no-change plan, {DISTINCT_MODELS} distinct models", ("muskox plan", cold),
                                  ("importing the code alone", floor), budget=1.3)
+            if inventory:
+                listing, pull = inventory_times(server.http_url, work)
+                results += [Result(f"muskox ls, {INVENTORY_TABLES} tables x {PLAN_COLUMNS} columns", listing,
+                                   budget=1.0),
+                            Result(f"muskox db pull, {INVENTORY_TABLES} tables x {PLAN_COLUMNS} columns", pull,
+                                   budget=3.0)]
             if apply:
                 through_muskox, plain = apply_times(server.http_url, work)
                 results += ratio(f"apply {APPLY_TABLES} CreateTable + {APPLY_TABLES} AddTableColumn",
@@ -326,7 +363,78 @@ def server_benchmarks(plan: bool = True, apply: bool = True) -> list[Result]:
     return results
 
 
-BENCHMARKS = ("help", "introspect", "plan", "apply")
+# -- muskox dev: from a save to the change applied ----------------------------------------------------------
+
+DEV_TABLES = 200
+DEV_SAVES = 20
+
+
+def dev_source(base: str, added: int) -> str:
+    """``base`` (the other tables) and one more table whose model has ``added`` extra columns: each save adds one."""
+    columns = "".join(f"    extra_{k}: str\n" for k in range(added))
+    return (base + "\nclass DevModel(BaseModel):\n    id: Key[int]\n" + columns
+            + '\ndev_target = OlapTable[DevModel]("dev_target", OlapConfig(order_by_fields=["id"]))\n')
+
+
+def dev_latencies(http_url: str, work: Path, saves: int = DEV_SAVES) -> list[float]:
+    """Seconds from writing ``app/main.py`` (one added column, on a :data:`DEV_TABLES`-table project) to the
+    ``✓ Applied`` line of a running ``muskox dev``, for each of ``saves`` saves made one after the other."""
+    import queue
+    import signal
+    import threading
+
+    project = work / "dev"
+    base = project_source(DEV_TABLES - 1)
+    write_project(project, "dev_bench", dev_source(base, 0))
+    process = subprocess.Popen([sys.executable, "-m", "muskox", "--project", str(project), "dev", "--clickhouse-url",
+                                f"{http_url}/dev_bench", "--yes-all"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=ENV, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    output = process.stdout
+    assert output is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in output], daemon=True).start()
+
+    def wait_for(prefix: str) -> None:
+        while True:
+            line = lines.get(timeout=300)
+            if line.startswith(prefix):
+                return
+            if line.startswith("✗"):
+                raise RuntimeError(f"muskox dev failed: {line}")
+
+    try:
+        wait_for("Watching ")
+        samples = []
+        for added in range(1, saves + 1):
+            started = time.perf_counter()
+            (project / "app" / "main.py").write_text(dev_source(base, added))
+            wait_for("✓ Applied")
+            samples.append(time.perf_counter() - started)
+        return samples
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def dev_benchmarks() -> list[Result]:
+    """The median (budget 0.5 s) and 95th percentile (budget 1 s) of :func:`dev_latencies` on a local server."""
+    from muskox.testing.processes import free_port
+    from muskox_clickhouse.local import LocalClickHouse
+
+    with tempfile.TemporaryDirectory(prefix="muskox-bench-") as directory:
+        local = LocalClickHouse(Path(directory) / "server", free_port(), free_port())
+        server = local.start()
+        try:
+            samples = sorted(dev_latencies(server.http_url, Path(directory)))
+        finally:
+            local.stop()
+    p95 = samples[min(len(samples) - 1, math.ceil(0.95 * len(samples)) - 1)]
+    name = f"muskox dev, save to applied (1 column, {DEV_TABLES} tables)"
+    return [Result(f"{name}, median of {len(samples)}", statistics.median(samples), budget=0.5),
+            Result(f"{name}, p95 of {len(samples)}", p95, budget=1.0)]
+
+
+BENCHMARKS = ("help", "introspect", "plan", "apply", "ls", "dev")
 
 
 def main(argv: list[str]) -> int:
@@ -343,8 +451,10 @@ def main(argv: list[str]) -> int:
     if "introspect" in chosen:
         results.append(Result(f"introspect {INTROSPECTION_TABLES} tables x {INTROSPECTION_COLUMNS} columns (HTTP)",
                               introspection_time(), budget=1.0))
-    if chosen & {"plan", "apply"}:
-        results += server_benchmarks(plan="plan" in chosen, apply="apply" in chosen)
+    if chosen & {"plan", "apply", "ls"}:
+        results += server_benchmarks(plan="plan" in chosen, apply="apply" in chosen, inventory="ls" in chosen)
+    if "dev" in chosen:
+        results += dev_benchmarks()
     for result in results:
         print(result.line())
     return 0 if all(r.ok for r in results) else 1

@@ -7,8 +7,8 @@ import json
 from tests.conftest import CliRunner
 
 EXPECTED = {
-    "muskox.commands": ("muskox", {"commands": ["config", "generate", "lock", "migrate", "plan", "plugins",
-                                                "prod"]}),
+    "muskox.commands": ("muskox", {"commands": ["config", "db", "dev", "generate", "init", "lock", "logs", "ls",
+                                                "migrate", "plan", "plugins", "prod"]}),
     "muskox.file_state": ("muskox", {"state_stores": ["file"]}),
     "muskox.operations": ("muskox", {"operations": [
         "AddTableColumn", "AddTableIndex", "AddTableProjection", "CreateMaterializedView", "CreateTable",

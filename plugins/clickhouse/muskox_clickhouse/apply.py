@@ -41,15 +41,21 @@ import attrs
 
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
-from muskox.model.operations import CreateMaterializedView, CreateTable, CreateView, ModifyTableColumn, Operation
-from muskox_clickhouse.alter import Statement, render_statements
+from muskox.logs.records import EVENT_ATTRIBUTE, STATEMENT
+from muskox.model.operations import ModifyTableColumn, Operation
+from muskox_clickhouse.alter import (
+    Statement,
+    create_database_sql,
+    database_to_create,
+    render_statements,
+    statement_settings,
+)
 from muskox_clickhouse.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_QUERY_TIMEOUT,
     ClickHouseClient,
     connect,
 )
-from muskox_clickhouse.ddl import DDL_SETTINGS
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.dialect.sql_lexer import Token, source_text, split_top_level, tokenize
 from muskox_clickhouse.errors import ClickHouseServerError, clean_server_message
@@ -79,6 +85,8 @@ COLUMN_CHANGE_FIX = "revert the column change in code, or add a new column and b
 _OTHER_FIX = "fix the statement (or the data it fails on) and apply again"
 
 sql_log = logging.getLogger("muskox.sql")
+outcome_log = logging.getLogger("muskox.sql.outcome")
+"""Each statement's outcome and duration, for the command log (``muskox logs``); ``muskox.sql`` keeps the text."""
 log = logging.getLogger("muskox.apply")
 
 
@@ -201,6 +209,21 @@ def _always_mutates(sql: str, update_mode: str) -> bool:
     return False
 
 
+def _record_statement(sql: str | None, started: float, error: BaseException | None) -> None:
+    """Log a statement's outcome for the command log (``muskox logs``): the masked ``sql`` (None: the statement
+    was not logged, nor is its outcome), its duration since ``started``, and the error with the server's code."""
+    if sql is None:
+        return
+    seconds = time.perf_counter() - started
+    event: dict[str, Any] = {"event": STATEMENT, "sql": sql, "seconds": round(seconds, 4),
+                             "outcome": "ok" if error is None else "error"}
+    if error is not None:
+        event["error"] = error.one_line() if isinstance(error, MuskoxError) else f"{type(error).__name__}: {error}"
+        if isinstance(error, ClickHouseServerError):
+            event["error_code"], event["error_name"] = error.code, error.name
+    outcome_log.info("%s: %s (%.3f s)", event["outcome"], sql, seconds, extra={EVENT_ATTRIBUTE: event})
+
+
 class ClickHouseApplier:
     """Applies operations to the server at ``url``; :meth:`apply` may be called from many threads at once.
 
@@ -291,12 +314,7 @@ class ClickHouseApplier:
     # -- databases -------------------------------------------------------------------------------------
 
     def _database_to_create(self, operation: Operation) -> tuple[str, str | None] | None:
-        match operation:
-            case CreateTable(table=table):
-                return table.database or self.default_database, table.cluster
-            case CreateView() | CreateMaterializedView():
-                return operation.database or self.default_database, None
-        return None
+        return database_to_create(operation, self.default_database)
 
     def _database_exists(self, database: str) -> bool:
         with self._lock:
@@ -313,10 +331,15 @@ class ClickHouseApplier:
     def _ensure_database(self, database: str, cluster: str | None) -> None:
         if self._database_exists(database):
             return
-        on_cluster = f" ON CLUSTER {quote_identifier(cluster)}" if cluster else ""
-        sql = f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}{on_cluster}"
+        sql = create_database_sql(database, cluster)
         sql_log.info("%s", sql)
-        self._client(None).command(sql)
+        started = time.perf_counter()
+        try:
+            self._client(None).command(sql)
+        except BaseException as exc:
+            _record_statement(sql, started, exc)
+            raise
+        _record_statement(sql, started, None)
         with self._lock:
             self._databases.add(database)
 
@@ -324,27 +347,31 @@ class ClickHouseApplier:
 
     def _run(self, statement: Statement, fix: str) -> None:
         client = self._session_client(statement.session_database)
-        settings: dict[str, Any] = dict(DDL_SETTINGS)
+        settings: dict[str, Any] = statement_settings(statement)
         known: set[str] = set()
         polled = statement.watch is not None and not statement.metadata_only
-        if statement.watch is not None and statement.metadata_only:
-            settings["mutations_sync"] = 1  # none is expected: two polls of system.mutations would be pure cost
-        elif statement.watch is not None:
-            settings["mutations_sync"] = 0
-            if statement.mutation:
-                settings["alter_sync"] = 0
-            known = {m.mutation_id for m in self._mutations(client, *statement.watch)}
-        if sql_log.isEnabledFor(logging.INFO):  # masking tokenizes the statement: only when it is logged
-            sql_log.info("%s", mask_sql(statement.sql))
-        try:
-            client.command(statement.sql, settings=settings)
-        except ClickHouseServerError as exc:
-            if statement.watch is not None and (polled or exc.code == _UNFINISHED):
-                self._raise_failed_mutation(client, statement.watch, known, fix, exc)
-            raise
         if polled:
-            self._sent(statement)
-            self._wait(client, statement, known, fix)
+            assert statement.watch is not None
+            known = {m.mutation_id for m in self._mutations(client, *statement.watch)}
+        masked: str | None = None
+        if sql_log.isEnabledFor(logging.INFO):  # masking tokenizes the statement: only when it is logged
+            masked = mask_sql(statement.sql)
+            sql_log.info("%s", masked)
+        started = time.perf_counter()
+        try:
+            try:
+                client.command(statement.sql, settings=settings)
+            except ClickHouseServerError as exc:
+                if statement.watch is not None and (polled or exc.code == _UNFINISHED):
+                    self._raise_failed_mutation(client, statement.watch, known, fix, exc)
+                raise
+            if polled:
+                self._sent(statement)
+                self._wait(client, statement, known, fix)
+        except BaseException as exc:
+            _record_statement(masked, started, exc)
+            raise
+        _record_statement(masked, started, None)
 
     def _mutations(self, client: ClickHouseClient, database: str, table: str) -> list[_Mutation]:
         sql = ("SELECT mutation_id, command, is_done, latest_fail_reason FROM system.mutations "

@@ -18,10 +18,13 @@ from muskox_clickhouse.client import (
 from muskox_clickhouse.url import ClickHouseUrl, resolve_url
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from muskox.config import Config
     from muskox.model import InfraMap
     from muskox.model.operations import Operation
     from muskox.plugin.dialect import Dialect
+    from muskox.plugin.interfaces import LocalServer
     from muskox_clickhouse.apply import ClickHouseApplier
 
 
@@ -64,6 +67,14 @@ class ClickHouseBackend(OlapBackend):
         backend = cls(resolve_url(config, url), additional_databases=config.clickhouse_config.additional_databases)
         backend.mutation_timeout = float(config.migration_config.mutation_timeout)
         return backend
+
+    @classmethod
+    def local_server(cls, config: Config, project_dir: Path) -> LocalServer | None:
+        """The embedded ClickHouse of ``muskox local`` (:mod:`muskox_clickhouse.local.embedded`) when ``config``
+        names no server of its own (no ``url``, a loopback ``host``, no TLS); None otherwise."""
+        from muskox_clickhouse.local.embedded import EmbeddedClickHouse, wants_local_server
+
+        return EmbeddedClickHouse.for_config(config, project_dir) if wants_local_server(config) else None
 
     @property
     def applier(self) -> ClickHouseApplier:

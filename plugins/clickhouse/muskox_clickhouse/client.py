@@ -10,10 +10,14 @@ Failures become :class:`muskox.errors.ConnectionFailed` or
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Mapping
 from typing import Any, Self
 
+from muskox.logs.records import CONNECT, EVENT_ATTRIBUTE
 from muskox_clickhouse.url import ClickHouseUrl
+
+log = logging.getLogger("muskox.clickhouse")
 
 #: Seconds to wait for a connection to open.
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -84,5 +88,7 @@ def connect(url: ClickHouseUrl, *, use_database: bool = True, connect_timeout: f
         server's default database is current and SQL should qualify its names.
     :raises muskox.errors.ConnectionFailed: unreachable server, refused credentials, missing database.
     """
+    server = url.masked()  # for the command log (`muskox logs`), also when the connection then fails
+    log.info("connecting to %s", server, extra={EVENT_ATTRIBUTE: {"event": CONNECT, "server": server}})
     return load_driver(url)(url, use_database=use_database, connect_timeout=connect_timeout,
                             query_timeout=query_timeout)
