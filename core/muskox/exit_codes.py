@@ -28,7 +28,8 @@ class ExitCode(enum.IntEnum):
     PLAN_INVALID = 7
     """A plan or migration file is missing, malformed or inconsistent with the code."""
     DRIFT = 8
-    """The database changed since the plan was generated; nothing was executed."""
+    """The database changed since the plan was generated, or an earlier run applied the plan part-way; nothing
+    was executed."""
     LOCK_HELD = 9
     """Another migration holds the lock; nothing was executed."""
     DESTRUCTIVE_REFUSED = 10

@@ -198,7 +198,8 @@ def test_on_a_terminal_a_progress_bar_runs_under_the_lines(clickhouse_server: Ru
     assert "/12 operations" in text and "\x1b[K" in text  # the bar, redrawn in place
     assert "12/12 operations" not in text  # erased, not left full, when the last operation ended
     # plain last lines: the bar is erased before them
-    assert re.search(r"\x1b\[KRecorded plan [0-9a-f]{16} as applied\r?\nApplied 12 operation\(s\) in [\d.]+ s\s*$", text)
+    assert re.search(r"\x1b\[KRecorded plan [0-9a-f]{16} as applied\r?\n"
+                     r"Applied 12 operation\(s\) in [\d.]+ s\s*$", text)
 
 
 def run_on_terminal(project: Path, answers: str, *args: str) -> tuple[int, str]:

@@ -13,6 +13,7 @@ import click
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
 from muskox.cli.options import (
+    DESCRIPTION,
     approval_options,
     connection_options,
     connection_overrides,
@@ -20,6 +21,7 @@ from muskox.cli.options import (
     kafka_option,
     remote_options,
 )
+from muskox.cli.plan_present import presentation_options
 
 if TYPE_CHECKING:
     from muskox.config import Config
@@ -40,14 +42,16 @@ def generate_group() -> None:
 @approval_options
 @click.option("--save", is_flag=True, help="Write the plan files to the migrations directory "
                                            "(without it: print the plan).")
-@click.option("--description", metavar="TEXT", default=None,
+@click.option("--description", metavar="TEXT", default=None, type=DESCRIPTION,
               help="Delta mode: the new file's description, also its id's suffix (default: migration).")
+@presentation_options
 @pass_app
 def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
                       url: str | None, token: str | None, yes_all: bool, yes_destructive: bool, yes_rename: bool,
-                      no_auto_backfill_sql: bool, save: bool, description: str | None) -> None:
+                      no_auto_backfill_sql: bool, save: bool, description: str | None, sql: bool, fmt: str) -> None:
     """Compare the code with the database and write a reviewable migration plan."""
     from muskox.cli.plan_output import render_listing  # the planner loads only when it runs
+    from muskox.cli.plan_present import show_plan
     from muskox.cli.prompts import TerminalPrompter
     from muskox.files.json_schema import plan_schema
     from muskox.files.plan_yaml import SCHEMA_FILE, Plan, plan_to_yaml, utc_timestamp
@@ -65,7 +69,7 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
 
         generate_delta_migration(app, config, yes_all=yes_all, yes_destructive=yes_destructive,
                                  yes_rename=yes_rename, no_auto_backfill_sql=no_auto_backfill_sql, save=save,
-                                 description=description or "migration", remote=remote)
+                                 description=description or "migration", remote=remote, sql=sql, fmt=fmt)
         return
     if description is not None:
         raise click.UsageError("--description names delta-mode migration files; set "
@@ -84,11 +88,16 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
                                    interactive=output.is_terminal(),
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)),
                        TerminalPrompter())
-    click.echo(render_listing(result), err=True)
     plan = Plan(created_at=utc_timestamp(), operations=result.operations)
+    if sql or fmt != "text":  # the statements or the markdown on stdout, instead of the plan file's text
+        show_plan(result, inputs.target, inputs.dialect, inputs.database, as_json=False, sql=sql, fmt=fmt,
+                  listing_to_stderr=True)
+    else:
+        click.echo(render_listing(result, (), inputs.dialect), err=True)
     if not save:
-        click.echo("Changes:" if not result.empty else "No changes.")
-        click.echo(plan_to_yaml(plan, inputs.dialect))
+        if not (sql or fmt != "text"):
+            click.echo("Changes:" if not result.empty else "No changes.")
+            click.echo(plan_to_yaml(plan, inputs.dialect))
         return
     target, retained = _write_retained(app, config, result.bumps, inputs.target, inputs.dialect)
     directory = app.project_dir / config.migration_config.dir

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 import click
 
 from muskox.cli import output
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, yes_destructive: bool,
                              yes_rename: bool, no_auto_backfill_sql: bool, save: bool, description: str,
-                             remote: RemoteState | None = None) -> None:
+                             remote: RemoteState | None = None, sql: bool = False, fmt: str = "text") -> None:
     """Plan the code against the pending state and write (or show) the new migration file (``remote``: the
     state and applied files a running ``muskox prod`` reported, instead of the database and state store)."""
     from muskox.apply.plan_record import migration_ids
@@ -62,13 +63,24 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
                                    interactive=output.is_terminal(),
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)),
                        TerminalPrompter())
-    click.echo(render_listing(result), err=True)
     migration = migration_for_plan(result, pending, inputs.target, description=description)
     if migration is None:
+        click.echo(render_listing(result, (), dialect), err=True)
         click.echo("No changes.")
         return
+    if sql or fmt != "text":  # what migrate runs for the file: its deltas lowered on the pending state
+        from muskox.cli.plan_present import show_plan
+        from muskox.files.delta_operations import lower_migration
+
+        lowered, _after = lower_migration(migration, pending.state)
+        shown = attrs.evolve(result, operations=lowered.operations)
+        show_plan(shown, inputs.target, dialect, inputs.database, as_json=False, sql=sql, fmt=fmt,
+                  listing_to_stderr=True)
+    else:
+        click.echo(render_listing(result, (), dialect), err=True)
+        if not save:
+            click.echo(render_summary(migration))
     if not save:
-        click.echo(render_summary(migration))
         return
     from muskox.cli.generate_cmd import write_kept
 

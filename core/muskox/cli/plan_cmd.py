@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
 from muskox.cli.options import connection_options, connection_overrides, fetch_remote, kafka_option, remote_options
+from muskox.cli.plan_present import check_presentation, presentation_options, show_plan
 from muskox.exit_codes import ExitCode
 
 
@@ -18,15 +18,16 @@ from muskox.exit_codes import ExitCode
 @click.option("--exit-code", "exit_code", is_flag=True,
               help=f"Exit {int(ExitCode.OK)} when there are no changes, {int(ExitCode.CHANGES_PENDING)} when "
                    f"there are (for CI).")
+@presentation_options
 @pass_app
 def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
-                 url: str | None, token: str | None, as_json: bool, exit_code: bool) -> int:
+                 url: str | None, token: str | None, as_json: bool, exit_code: bool, sql: bool, fmt: str) -> int:
     """Show the changes that would bring the database to the code (nothing is written)."""
-    from muskox.cli.plan_output import plan_json, render_listing  # the planner loads only when it runs
     from muskox.plan.planner import PlanRequest, make_plan
     from muskox.plan.workspace import gather, open_backend
     from muskox.plugin.backends import olap_dialect
 
+    check_presentation(as_json, fmt)
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     dialect = olap_dialect(app.plugins)
     remote = fetch_remote(url, token, clickhouse_url, dialect)
@@ -40,10 +41,7 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,
                                    gate=False,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)))
-    if as_json:
-        output.emit_json(plan_json(result, inputs.target, inputs.dialect))
-    else:
-        click.echo(render_listing(result, inputs.target.recorded.values()))
+    show_plan(result, inputs.target, inputs.dialect, inputs.database, as_json=as_json, sql=sql, fmt=fmt)
     if exit_code and not result.empty:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

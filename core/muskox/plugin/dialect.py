@@ -22,11 +22,12 @@ import attrs
 
 from muskox.model.engines import Engine
 from muskox.model.infra_map import InfraMap
+from muskox.model.operations import Operation
 from muskox.model.resources import MaterializedView, View, normalize_topic
-from muskox.model.table import Table
+from muskox.model.table import Column, Table
 from muskox.model.types import DataType
 
-__all__ = ["Dialect", "TableName"]
+__all__ = ["Dialect", "PlannedStatement", "TableName"]
 
 
 @attrs.frozen
@@ -35,6 +36,22 @@ class TableName:
 
     database: str
     name: str
+
+
+@attrs.frozen
+class PlannedStatement:
+    """One statement an operation sends, exactly as the backend sends it, for ``plan --sql``."""
+
+    sql: str
+    """The statement, without a trailing semicolon, identifiers quoted as sent."""
+    settings: Mapping[str, str] = attrs.field(factory=dict)
+    """The settings sent with it."""
+    database: str | None = None
+    """The database that is current while it runs (None: none in particular, names are qualified)."""
+    only_if_missing: bool = False
+    """Sent only when what it creates does not exist yet (e.g. the database of a new table): printed once."""
+    note: str | None = None
+    """What the backend does around it that is not SQL (e.g. waiting for the mutation it starts)."""
 
 
 class Dialect(abc.ABC):
@@ -83,6 +100,12 @@ class Dialect(abc.ABC):
     def render_type(self, data_type: DataType) -> str:
         """The text of a column type, as the database prints it (for DDL, messages and the plan files'
         encoding of types Moose's vocabulary cannot express)."""
+
+    def render_column_type(self, column: Column) -> str:
+        """A column's full type as the database writes it, nullability included (for plan listings). The
+        default marks a nullable column's :meth:`render_type` with ``(nullable)``."""
+        text = self.render_type(column.data_type)
+        return f"{text} (nullable)" if column.nullable else text
 
     @abc.abstractmethod
     def parse_type(self, text: str) -> DataType:
@@ -161,6 +184,14 @@ class Dialect(abc.ABC):
         it): what Moose records as a dictionary's invalidation query. The default raises: backends without
         dictionaries need not implement it."""
         raise NotImplementedError(f"the {self.name or type(self).__name__} dialect has no aggregate queries")
+
+    def statements(self, operation: Operation, default_database: str) -> list[PlannedStatement]:
+        """The statements applying ``operation``, in order, exactly as the backend's ``apply`` sends them (``plan
+        --sql``); ``default_database`` is the database of objects whose ``database`` is None. The default raises
+        NotImplementedError: ``--sql`` then says the backend cannot show its SQL.
+
+        :raises muskox.errors.MuskoxError: for an operation the backend cannot apply."""
+        raise NotImplementedError(f"the {self.name or type(self).__name__} dialect cannot show its statements")
 
     # -- Moose's API helpers that write this backend's SQL ---------------------------------------------------
 

@@ -53,7 +53,9 @@ from muskox.model.operations import (
 )
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column
+from muskox.plugin.dialect import PlannedStatement
 from muskox_clickhouse.ddl import (
+    DDL_SETTINGS,
     column_type,
     qualified_name,
     render_column,
@@ -97,6 +99,51 @@ class Statement:
     metadata_only: bool = False
     """Known to change only metadata (an ``ALTER`` muskox renders that starts no mutation): nothing to poll for;
     should the server start a mutation all the same, it waits for it itself (``mutations_sync = 1``)."""
+
+
+def statement_settings(statement: Statement) -> dict[str, Any]:
+    """The settings a statement is sent with: :data:`DDL_SETTINGS`, and for a watched ``ALTER`` no server-side
+    wait for the mutations muskox polls itself (``mutations_sync = 1`` for a metadata-only one: none is
+    expected, and two polls of ``system.mutations`` would be pure cost)."""
+    settings: dict[str, Any] = dict(DDL_SETTINGS)
+    if statement.watch is not None and statement.metadata_only:
+        settings["mutations_sync"] = 1
+    elif statement.watch is not None:
+        settings["mutations_sync"] = 0
+        if statement.mutation:
+            settings["alter_sync"] = 0
+    return settings
+
+
+def database_to_create(operation: Operation, default_database: str) -> tuple[str, str | None] | None:
+    """``(database, cluster)`` an operation creates an object in (created first when missing), else None."""
+    match operation:
+        case CreateTable(table=table):
+            return table.database or default_database, table.cluster
+        case CreateView() | CreateMaterializedView():
+            return operation.database or default_database, None
+    return None
+
+
+def create_database_sql(database: str, cluster: str | None) -> str:
+    """The statement creating ``database`` when it is missing."""
+    return f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}{_on_cluster(cluster)}"
+
+
+def planned_statements(operation: Operation, default_database: str) -> list[PlannedStatement]:
+    """What :class:`muskox_clickhouse.apply.ClickHouseApplier` sends for ``operation``, for ``plan --sql``."""
+    planned: list[PlannedStatement] = []
+    missing = database_to_create(operation, default_database)
+    if missing is not None:
+        planned.append(PlannedStatement(create_database_sql(*missing), only_if_missing=True,
+                                        note="sent only when the database does not exist"))
+    for statement in render_statements(operation, default_database):
+        note = None
+        if statement.watch is not None and not statement.metadata_only:
+            note = "then muskox waits for the mutations it starts (system.mutations) to finish"
+        planned.append(PlannedStatement(statement.sql, {k: str(v) for k, v in statement_settings(statement).items()},
+                                        database=statement.session_database, note=note))
+    return planned
 
 
 def render_operation(operation: Operation, default_database: str) -> list[str]:

@@ -7,10 +7,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar
 
 from muskox.model.engines import Engine
+from muskox.model.operations import Operation
 from muskox.model.resources import MaterializedView, View
-from muskox.model.table import Table
+from muskox.model.table import Column, Table
 from muskox.model.types import DataType
-from muskox.plugin.dialect import Dialect, TableName
+from muskox.plugin.dialect import Dialect, PlannedStatement, TableName
 from muskox_clickhouse.dialect import data_copy, normalize, quoting, table_rules, type_conversions, type_text
 from muskox_clickhouse.dialect.engine_sql import render_engine
 
@@ -43,6 +44,18 @@ class ClickHouseDialect(Dialect):
     def render_type(self, data_type: DataType) -> str:
         """The type as ``system.columns`` prints it."""
         return type_text.render_type(data_type)
+
+    def render_column_type(self, column: Column) -> str:
+        """``Nullable(T)`` for a nullable column (as it is created), else the type."""
+        from muskox_clickhouse.ddl import column_type
+
+        return column_type(column)
+
+    def statements(self, operation: Operation, default_database: str) -> list[PlannedStatement]:
+        """See :func:`muskox_clickhouse.alter.planned_statements`."""
+        from muskox_clickhouse.alter import planned_statements
+
+        return planned_statements(operation, default_database)
 
     def parse_type(self, text: str) -> DataType:
         """ClickHouse type syntax, as in ``system.columns.type`` or a CREATE statement."""
