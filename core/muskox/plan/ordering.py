@@ -1,7 +1,8 @@
 """Ordering: teardown before setup, each in dependency order, deterministic for equal inputs (spec 1.6).
 
 Teardown drops views and materialized views before the tables they read or write (dependents first), then
-table-level drops (indexes and projections before the columns they may use). Setup creates and alters tables
+table-level drops (indexes and projections before the columns they may use; a table whose engine reads another,
+such as a ``Distributed`` table, before that one). Setup creates and alters tables
 first, then views and materialized views after everything they depend on. Other operations (RawSql, plugin
 operations) keep their place relative to the table phase they were lowered with.
 """
@@ -48,6 +49,16 @@ def dependencies(infra: InfraMap, dialect: Dialect) -> dict[str, set[str]]:
     return deps
 
 
+def table_dependencies(infra: InfraMap, dialect: Dialect) -> dict[str, set[str]]:
+    """Table name → the tables its engine reads or writes (``Dialect.engine_dependencies``), where any."""
+    deps: dict[str, set[str]] = {}
+    for table in infra.tables.values():
+        names = dialect.engine_dependencies(table)
+        if names:
+            deps.setdefault(table.name, set()).update(names)
+    return deps
+
+
 def order(lowered: Lowered, current: InfraMap, target: InfraMap, dialect: Dialect) -> list[Operation]:
     """The final operation list: ordered teardown, then ordered setup."""
     teardown_views = [op for op in lowered.teardown if isinstance(op, _VIEW_DROPS)]
@@ -57,8 +68,8 @@ def order(lowered: Lowered, current: InfraMap, target: InfraMap, dialect: Dialec
     drops_last = sorted(teardown_rest, key=lambda op: isinstance(op, DropTableColumn | DropTable))
     return [
         *reversed(_topological(teardown_views, dependencies(current, dialect))),
-        *drops_last,
-        *setup_rest,
+        *reversed(_topological(drops_last[::-1], table_dependencies(current, dialect))),  # dependents first
+        *_topological(setup_rest, table_dependencies(target, dialect)),  # a Distributed table after its table
         *_topological(setup_views, dependencies(target, dialect)),
     ]
 

@@ -9,7 +9,8 @@ muskox-redpanda plugin).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 import attrs
@@ -17,7 +18,7 @@ import attrs
 from muskox.errors import PluginError
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation
-from muskox.plugin.interfaces import StreamBackend
+from muskox.plugin.interfaces import ResourceBackend, StreamBackend
 
 if TYPE_CHECKING:
     from muskox.config import Config
@@ -37,15 +38,20 @@ class Backends:
     """The OLAP backend (always) and the stream backend (on first need), with one ``apply`` for both."""
 
     def __init__(self, olap: Any, open_stream: Callable[[], StreamBackend] | None, *,
-                 streams_enabled: bool = True) -> None:
+                 streams_enabled: bool = True,
+                 open_resource: Callable[[str], ResourceBackend] | None = None) -> None:
         """:param olap: the OLAP backend (``database``, ``introspect()``, ``apply(op)``, ``close()``).
         :param open_stream: builds the stream backend; None when there is none to build.
         :param streams_enabled: ``[features] streaming_engine``; when False, topics are never introspected.
+        :param open_resource: builds the resource backend of a name (plugins' extra kinds of objects).
         """
         self.olap = olap
         self._open_stream = open_stream
         self._stream: StreamBackend | None = None
         self.streams_enabled = streams_enabled
+        self._open_resource = open_resource
+        self._resources: dict[str, ResourceBackend] = {}
+        self._resource_lock = threading.Lock()
 
     @property
     def database(self) -> str:
@@ -85,17 +91,50 @@ class Backends:
             return reality
         return attrs.evolve(reality, topics=self.stream.introspect(sorted(names)))
 
+    def rehearse(self, operations: Sequence[Operation], current: InfraMap) -> list[str]:
+        """The OLAP backend's rehearsal of its operations (:meth:`muskox.plugin.interfaces.OlapBackend.rehearse`);
+        a backend without the method rehearses nothing."""
+        rehearse = getattr(self.olap, "rehearse", None)
+        if rehearse is None:
+            return []
+        problems: list[str] = rehearse([op for op in operations if op.backend == "olap"], current)
+        return problems
+
+    def begin_apply(self, operations: Sequence[Operation]) -> None:
+        """Show the OLAP backend a run's operations before any executes: it may check what they need (every
+        node of a cluster answering, say) and raise, and then nothing has run."""
+        begin = getattr(self.olap, "begin_apply", None)
+        if begin is not None:
+            begin(operations)
+
     def apply(self, operation: Operation) -> None:
-        """Apply one operation through the backend that owns it (the executor's ``apply_one``)."""
-        if operation.backend == "stream":
+        """Apply one operation through the backend that owns it (the executor's ``apply_one``): ``olap``,
+        ``stream``, or the resource backend a plugin registered under the operation's ``backend`` name."""
+        kind: str = operation.backend
+        if kind == "stream":
             self.stream.apply(operation)
-        else:
+        elif kind == "olap":
             self.olap.apply(operation)
+        else:
+            self.resource(kind).apply(operation)
+
+    def resource(self, name: str) -> ResourceBackend:
+        """The resource backend ``name`` (``muskox_register_resource_backends``), built on first use."""
+        with self._resource_lock:
+            if name not in self._resources:
+                if self._open_resource is None:
+                    raise PluginError(f"an operation needs the resource backend '{name}', but none is configured",
+                                      f"install the plugin that provides the '{name}' operations")
+                self._resources[name] = self._open_resource(name)
+            return self._resources[name]
 
     def close(self) -> None:
-        """Close both backends (whichever were opened). Safe to call twice."""
+        """Close every backend that was opened. Safe to call twice."""
         stream, self._stream = self._stream, None
+        resources, self._resources = list(self._resources.values()), {}
         try:
+            for resource in resources:
+                resource.close()
             if stream is not None:
                 stream.close()
         finally:
@@ -121,5 +160,9 @@ def open_backends(plugins: Plugins, config: Config) -> Backends:
         backend: StreamBackend = plugins.stream_backend(STREAM_BACKEND).from_config(config)
         return backend
 
-    return Backends(olap, open_stream, streams_enabled=config.features.streaming_engine)
+    def open_resource(name: str) -> ResourceBackend:
+        return plugins.resource_backend(name).from_config(config)
+
+    return Backends(olap, open_stream, streams_enabled=config.features.streaming_engine,
+                    open_resource=open_resource)
 
