@@ -40,5 +40,9 @@ class ExitCode(enum.IntEnum):
     """``plan --exit-code`` only: the plan has changes to apply."""
     SERVER_ERROR = 13
     """A server rejected a statement; its error code and message were printed."""
+    STATE_INVALID = 14
+    """The stored state or applied list cannot be read (corrupt, or in a format this muskox does not know)."""
     INTERRUPTED = 130
-    """The command was interrupted (Ctrl-C)."""
+    """The command was interrupted (Ctrl-C, SIGINT); a migration stopped part-way printed what ran."""
+    TERMINATED = 143
+    """The command was stopped by SIGTERM; a migration stopped part-way printed what ran."""

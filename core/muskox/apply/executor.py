@@ -4,6 +4,9 @@ Operations on one object run in plan order; operations on different tables run s
 ``parallelism`` at once). Views, materialized views and raw SQL are barriers: they wait for everything before
 them and everything after waits for them. On the first failure nothing new is scheduled; what is running
 finishes; the report lists what succeeded, what failed (with the server's error) and what never ran.
+
+A stop request (SIGTERM/SIGINT, :mod:`muskox.apply.interrupt`) also stops the scheduling; what is running may
+finish for up to the grace period, after which it is left behind and reported as unfinished.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
+from muskox.apply.interrupt import StopRequest, active, grace_seconds
 from muskox.model.operations import (
     CreateMaterializedView,
     CreateTable,
@@ -58,11 +62,20 @@ class ExecutionReport:
     failed: tuple[Failure, ...]
     not_run: tuple[int, ...]
     seconds: float
+    unfinished: tuple[int, ...] = ()
+    """Operations still running when the grace period after a stop request ended (their outcome is unknown)."""
+    stopped_by: str | None = None
+    """The signal that stopped the scheduling (``SIGTERM``), when one did."""
 
     @property
     def ok(self) -> bool:
         """True when every operation succeeded."""
-        return not self.failed and not self.not_run
+        return not self.failed and not self.not_run and not self.unfinished
+
+    @property
+    def interrupted(self) -> bool:
+        """True when a stop request left operations unrun or unfinished."""
+        return self.stopped_by is not None and not self.ok
 
 
 def _is_barrier(operation: Operation) -> bool:
@@ -93,8 +106,13 @@ def dependencies(operations: Sequence[Operation]) -> list[set[int]]:
 
 
 def execute(operations: Sequence[Operation], apply_one: ApplyOne, *, parallelism: int = 4,
-            progress: Progress | None = None, advanced: Advanced | None = None) -> ExecutionReport:
-    """Run ``operations``; never raises for an operation's failure (see the report)."""
+            progress: Progress | None = None, advanced: Advanced | None = None,
+            stop: StopRequest | None = None) -> ExecutionReport:
+    """Run ``operations``; never raises for an operation's failure (see the report). ``stop`` (by default the
+    active :func:`muskox.apply.interrupt.stop_on_signals` request) stops the scheduling when requested."""
+    stop = stop if stop is not None else active()
+    if stop is not None:
+        stop.defer()
     started_at = time.perf_counter()
     total = len(operations)
     deps = dependencies(operations)
@@ -111,16 +129,24 @@ def execute(operations: Sequence[Operation], apply_one: ApplyOne, *, parallelism
         say(f"[{index + 1}/{total}] {operation.describe()}")
         apply_one(operation)
 
-    with futures.ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="muskox-apply") as pool:
+    pool = futures.ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="muskox-apply")
+    deadline: float | None = None
+    try:
         while True:
-            if not failed:
+            stopping = stop is not None and stop.requested
+            if not failed and not stopping:
                 for index in range(total):
                     if index not in scheduled and deps[index] <= done and len(running) < max(1, parallelism):
                         scheduled.add(index)
                         running[pool.submit(run, index)] = index
             if not running:
                 break
-            finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            if stopping and deadline is None:
+                deadline = time.monotonic() + grace_seconds()
+            if deadline is not None and time.monotonic() >= deadline:
+                break  # the grace period is over: what still runs is left behind
+            wait = None if stop is None else 0.1 if deadline is None else max(0.0, deadline - time.monotonic())
+            finished, _ = futures.wait(running, timeout=wait, return_when=futures.FIRST_COMPLETED)
             for future in finished:
                 index = running.pop(future)
                 error = future.exception()
@@ -133,17 +159,24 @@ def execute(operations: Sequence[Operation], apply_one: ApplyOne, *, parallelism
                         log.error("[%d/%d] %s failed: %s", index + 1, total, operations[index].describe(), error)
                 if advanced is not None:
                     advanced(len(succeeded) + len(failed), total)
+    finally:
+        if running and stop is not None:
+            stop.abandoned = True
+        pool.shutdown(wait=not running, cancel_futures=True)
     not_run = tuple(i for i in range(total) if i not in scheduled)
     return ExecutionReport(operations=tuple(operations), succeeded=tuple(sorted(succeeded)),
                            failed=tuple(sorted(failed, key=lambda f: f.index)), not_run=not_run,
-                           seconds=time.perf_counter() - started_at)
+                           seconds=time.perf_counter() - started_at, unfinished=tuple(sorted(running.values())),
+                           stopped_by=stop.name if stop is not None and stop.requested else None)
 
 
 def failure_report(report: ExecutionReport, recovery: Sequence[str]) -> str:
     """The partial-failure report: every operation's fate, then the recovery steps."""
     total = len(report.operations)
-    lines = [f"Migration failed: {len(report.succeeded)} of {total} operation(s) succeeded, "
-             f"{len(report.failed)} failed, {len(report.not_run)} not run. The database is now in a PARTIAL "
+    how = f"Migration stopped by {report.stopped_by}" if report.interrupted else "Migration failed"
+    still = f", {len(report.unfinished)} still running when muskox stopped" if report.unfinished else ""
+    lines = [f"{how}: {len(report.succeeded)} of {total} operation(s) succeeded, "
+             f"{len(report.failed)} failed, {len(report.not_run)} not run{still}. The database is now in a PARTIAL "
              f"state (nothing is rolled back)."]
     failed = {f.index: f.error for f in report.failed}
     for index, operation in enumerate(report.operations):
@@ -151,6 +184,9 @@ def failure_report(report: ExecutionReport, recovery: Sequence[str]) -> str:
             lines.append(f"  ✗ [{index + 1}/{total}] {operation.describe()}: {failed[index]}")
         elif index in report.succeeded:
             lines.append(f"  ✓ [{index + 1}/{total}] {operation.describe()}")
+        elif index in report.unfinished:
+            lines.append(f"  ? [{index + 1}/{total}] {operation.describe()} (still running when muskox stopped: "
+                         "its outcome is unknown)")
         else:
             lines.append(f"  · [{index + 1}/{total}] {operation.describe()} (not run)")
     lines.append("Next steps:")

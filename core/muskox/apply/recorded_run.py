@@ -34,6 +34,16 @@ class RawSqlStatementFailed(Exception):
         self.error = error
 
 
+class RecordFailed(Exception):
+    """The operation ran (``complete``: all of it, else only its statements up to this one), then the state store
+    failed to record it (``error``)."""
+
+    def __init__(self, error: MuskoxError, *, complete: bool) -> None:
+        super().__init__(f"ran, but the state store could not record it: {error.problem}")
+        self.error = error
+        self.complete = complete
+
+
 @attrs.frozen
 class PlannedRun:
     """The operations to run now and where each sits in the plan."""
@@ -100,12 +110,15 @@ class RecordingApplier:
                     raise
                 raise RawSqlStatementFailed(operation, statement, exc) from exc
             if len(operation.sql) > 1:
-                self._record(plan_record.statement_record(self._identity, position, statement))
-        self._record(plan_record.operation_record(self._identity, position))
+                self._record(plan_record.statement_record(self._identity, position, statement), complete=False)
+        self._record(plan_record.operation_record(self._identity, position), complete=True)
 
-    def _record(self, record: str) -> None:
+    def _record(self, record: str, *, complete: bool) -> None:
         with self._lock:
-            self._store.record_applied(record)
+            try:
+                self._store.record_applied(record)
+            except MuskoxError as exc:  # the statement ran: say so, with the store's failure
+                raise RecordFailed(exc, complete=complete) from exc
 
 
 class PlanPartlyApplied(MuskoxError):

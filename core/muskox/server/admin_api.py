@@ -23,6 +23,7 @@ from muskox.errors import MuskoxError
 from muskox.masking import mask_text
 from muskox.model.codec import model_codec
 from muskox.model.infra_map import InfraMap
+from muskox.server.limits import MAX_JSON_DEPTH, too_deep
 from muskox.server.tokens import verify_bearer_token
 
 if TYPE_CHECKING:
@@ -124,12 +125,20 @@ class AdminApi:
             document = json.loads(raw or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return error_reply(400, f"the request body is not JSON: {exc}")
+        except RecursionError:
+            return error_reply(400, f"the request body nests more than {MAX_JSON_DEPTH} levels deep")
+        if too_deep(document):
+            return error_reply(400, f"the request body nests more than {MAX_JSON_DEPTH} levels deep")
         if isinstance(document, dict) and isinstance(document.get("infra_map"), dict):
             document = document["infra_map"]
         if not isinstance(document, dict):
             return error_reply(400, 'the request body must be a JSON InfraMap or {"infra_map": <InfraMap>}')
         try:
             target = model_codec(self.state.dialect).from_json(document, InfraMap)
-        except Exception as exc:  # ValueError, KeyError, or cattrs' own exception groups
+        except ValueError as exc:  # the codec's messages name the path and the value's kind
             return error_reply(400, f"the posted InfraMap is invalid: {exc}")
+        except Exception:  # anything else would show Python's internals: say what, not how
+            log.debug("Admin API: unreadable InfraMap", exc_info=True)
+            return error_reply(400, "the posted InfraMap is invalid: a value does not have the shape of an InfraMap "
+                                    "(send what `muskox plan --json` prints as target_infra_map)")
         return Reply(200, self.state.plan(target))

@@ -11,6 +11,7 @@ bearer token never reaches a log.
 
 from __future__ import annotations
 
+import http
 import http.server
 import logging
 import socket
@@ -20,6 +21,7 @@ from typing import Any
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.server.admin_api import AdminApi, Reply, error_reply
+from muskox.server.limits import DEFAULT_IDLE, idle_seconds, max_threads
 
 log = logging.getLogger("muskox.server.boot")
 
@@ -34,9 +36,11 @@ class PortUnavailable(MuskoxError):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """One request: routes to /health or the Admin API; everything else is 404."""
+    """One request: routes to /health or the Admin API; everything else is 404. A connection silent for
+    :func:`idle_seconds` is closed."""
 
     server: _Server
+    timeout = DEFAULT_IDLE
     server_version = "muskox"
     sys_version = ""
 
@@ -48,6 +52,38 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._dispatch("HEAD")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (bad request line, oversized headers, unknown method, timeouts)
+        as JSON, like every other reply."""
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # a garbled request line still gets a status line and headers
+        try:
+            text = message or http.HTTPStatus(code).phrase
+        except ValueError:
+            text = message or "error"
+        reply = error_reply(code, text)
+        data = reply.encoded()
+        self.send_response(code, text)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(data)
 
     def _dispatch(self, method: str) -> None:
         path = self.path.split("?", 1)[0]
@@ -85,14 +121,50 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.info("%s %s %s", self.command, (self.path or "").split("?", 1)[0], code)
+        path = getattr(self, "path", None) or ""
+        log.info("%s %s %s", getattr(self, "command", None) or "-", path.split("?", 1)[0], code)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http: " + format, *args)
 
 
 class _Server(http.server.ThreadingHTTPServer):
+    """One thread per request, at most :func:`max_threads` at once: beyond that a connection gets 503 at once."""
+
     owner: ProdServer
+    _slots: threading.BoundedSemaphore | None = None
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self._slots is None:
+            self._slots = threading.BoundedSemaphore(max_threads())
+        if not self._slots.acquire(blocking=False):
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+
+
+def _refuse_busy(request: socket.socket) -> None:
+    """503 in JSON, written without reading the request (no thread is spent on it)."""
+    body = error_reply(503, "the server is busy: too many connections at once; retry").encoded()
+    head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode()
+    try:
+        request.settimeout(1.0)
+        request.sendall(head + body)
+    except OSError:
+        pass
 
 
 class ProdServer:
@@ -152,6 +224,7 @@ class ProdServer:
                 f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
                 "free the port or set [http_server_config] host/port (MUSKOX_HTTP_SERVER_CONFIG__PORT)",
             ) from None
+        _Handler.timeout = idle_seconds()
         self._thread = threading.Thread(target=self._server.serve_forever, name="muskox-http", daemon=True)
         self._thread.start()
 

@@ -47,4 +47,4 @@ class LockLost(MuskoxError):
 class StateError(MuskoxError):
     """The stored state or applied list cannot be read (corrupt, or written in a format muskox does not know)."""
 
-    exit_code = ExitCode.FAILURE
+    exit_code = ExitCode.STATE_INVALID
