@@ -434,7 +434,27 @@ def dev_benchmarks() -> list[Result]:
             Result(f"{name}, p95 of {len(samples)}", p95, budget=1.0)]
 
 
-BENCHMARKS = ("help", "introspect", "plan", "apply", "ls", "dev")
+BENCHMARKS = ("help", "introspect", "plan", "apply", "ls", "dev", "rehearse")
+
+
+def rehearsal_benchmarks() -> list[Result]:
+    """The rehearsal of 200 operations (:mod:`benchmarks.rehearsal`), judged; with distinct tables, printed."""
+    from rehearsal import REHEARSAL_BUDGET, REHEARSAL_OPERATIONS, rehearsal_seconds  # benchmarks/rehearsal.py
+
+    from muskox.testing.processes import free_port
+    from muskox_clickhouse.local import LocalClickHouse
+
+    with tempfile.TemporaryDirectory(prefix="muskox-bench-") as directory:
+        local = LocalClickHouse(Path(directory) / "server", free_port(), free_port())
+        server = local.start()
+        try:
+            alike = rehearsal_seconds(server.http_url)
+            distinct = rehearsal_seconds(server.http_url, distinct=True)
+        finally:
+            local.stop()
+    name = f"rehearse {REHEARSAL_OPERATIONS} AddTableColumn on {REHEARSAL_OPERATIONS} tables"
+    return [Result(f"{name} (added to migrate)", alike, budget=REHEARSAL_BUDGET),
+            Result(f"{name}, every table different", distinct, budget=None)]
 
 
 def main(argv: list[str]) -> int:
@@ -455,6 +475,8 @@ def main(argv: list[str]) -> int:
         results += server_benchmarks(plan="plan" in chosen, apply="apply" in chosen, inventory="ls" in chosen)
     if "dev" in chosen:
         results += dev_benchmarks()
+    if "rehearse" in chosen:
+        results += rehearsal_benchmarks()
     for result in results:
         print(result.line())
     return 0 if all(r.ok for r in results) else 1

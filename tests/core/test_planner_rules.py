@@ -67,9 +67,9 @@ def ops(result: PlanResult) -> list[str]:
 ])
 def test_structural_changes_recreate_the_table(change: dict[str, object], reason: str) -> None:
     result = plan([table()], [attrs.evolve(table(), **change)])
-    assert ops(result) == ["DropTable", "CreateTable"]
+    assert ops(result) == ["RecreateTableWithCopy"]  # a MergeTree table keeps its rows (issue 18)
     assert reason in result.destructive[0].description
-    assert result.destructive[0].description.startswith("DROP + RECREATE TABLE events")
+    assert result.destructive[0].description.startswith("RECREATE TABLE events WITH A COPY OF ITS ROWS")
 
 
 def test_column_add_goes_after_its_predecessor_and_drop_is_destructive() -> None:
@@ -249,7 +249,7 @@ def test_destructive_gate_refuses_without_approval_and_suggests_a_version() -> N
     with pytest.raises(ApprovalRequired) as info:
         plan([table()], [table(order_by=("id", "ts"))], Approvals())
     message = str(info.value)
-    assert "1 destructive operation(s): DROP + RECREATE TABLE events (ORDER BY changed)" in message
+    assert "1 destructive operation(s): RECREATE TABLE events WITH A COPY OF ITS ROWS (ORDER BY changed)" in message
     assert "--yes-destructive" in message and 'events → version "0.1"' in message
 
 

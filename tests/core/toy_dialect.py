@@ -141,6 +141,11 @@ class ToyDialect(Dialect):
     def widens(self, before: DataType, after: DataType) -> bool:
         return (before, after) == (Simple("Int32"), Simple("Int64"))
 
+    def identifiers(self, expression: str) -> frozenset[str]:
+        """Bracketed names, and bare words not followed by ``(`` (a function); no keywords to skip."""
+        found = re.findall(r"\[((?:[^\]]|\]\])*)\]|([A-Za-z_]\w*)\b(?!\s*\()", expression)
+        return frozenset(bracketed.replace("]]", "]") or bare for bracketed, bare in found)
+
     def copy_rows_sql(self, source: TableName, target: TableName, columns: Sequence[str] | None = None) -> str:
         def address(table: TableName) -> str:
             return self.qualified_name(table.database, table.name)

@@ -112,7 +112,7 @@ def make_plan(request: PlanRequest, prompter: Prompter | None = None) -> PlanRes
     if request.gate and findings:
         auto_approved = _gate(findings, request, ask)
 
-    lowered = lower(allowed) + Lowered(setup=tuple(bump_setup))
+    lowered = lower(allowed, request.dialect) + Lowered(setup=tuple(bump_setup))
     operations = [*order(lowered, request.current, request.target, request.dialect), *bump_cleanup]
     return PlanResult(
         operations=tuple(operations), changes=tuple(allowed), blocked=tuple(blocked),

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from muskox.model.engines import OtherEngine
+from muskox.model.engines import IntegrationEngine, OtherEngine, is_merge_tree
 from muskox.model.table import Table
 from muskox_clickhouse.dialect.engine_sql import render_engine
+from muskox_clickhouse.dialect.identifiers import identifiers
 from muskox_clickhouse.dialect.normalize import READONLY_SETTING_DEFAULTS
+from muskox_clickhouse.dialect.type_conversions import convertible
+from muskox_clickhouse.dialect.type_text import render_type
 
-__all__ = ["READONLY_SETTINGS", "recreate_reason"]
+__all__ = ["READONLY_SETTINGS", "can_copy_rows", "key_columns", "recreate_reason"]
 
 #: Settings ClickHouse cannot change on an existing MergeTree table (changing one means recreating it).
 READONLY_SETTINGS = frozenset(READONLY_SETTING_DEFAULTS)
 
-#: Engines whose tables are recreated on any column or settings change.
-_RECREATE_ON_ANY_CHANGE = frozenset({"Kafka", "S3Queue"})
+#: Engines whose tables are recreated on any column or settings change (ClickHouse cannot ALTER them).
+_RECREATE_ON_ANY_CHANGE = frozenset({"Kafka", "S3Queue", "S3", "IcebergS3"})
+
+
+def _shown(table: Table) -> str:
+    engine = table.engine
+    return render_engine(engine.masked() if isinstance(engine, IntegrationEngine) else engine)
 
 
 def recreate_reason(before: Table, after: Table) -> str | None:
@@ -25,11 +33,58 @@ def recreate_reason(before: Table, after: Table) -> str | None:
     if before.primary_key_expression != after.primary_key_expression:
         return "PRIMARY KEY changed"
     if before.engine != after.engine:
-        return f"engine changed ({render_engine(before.engine)} → {render_engine(after.engine)})"
+        return f"engine changed ({_shown(before)} → {_shown(after)})"
+    key_change = _key_column_type_change(before, after)
+    if key_change is not None:
+        return key_change
     readonly = sorted(k for k in READONLY_SETTINGS if before.settings.get(k) != after.settings.get(k))
     if readonly:
         return f"read-only setting(s) changed: {', '.join(readonly)}"
-    if isinstance(after.engine, OtherEngine) and after.engine.name in _RECREATE_ON_ANY_CHANGE and (
-            before.columns != after.columns or before.settings != after.settings):
+    if isinstance(after.engine, (OtherEngine, IntegrationEngine)) and after.engine.name in _RECREATE_ON_ANY_CHANGE \
+            and (before.columns != after.columns or before.settings != after.settings):
         return f"{after.engine.name} tables cannot be altered"
+    if isinstance(after.engine, IntegrationEngine) and before.settings != after.settings:
+        return f"settings of a {after.engine.name} table cannot be altered"
     return None
+
+
+def key_columns(table: Table) -> frozenset[str]:
+    """The columns the sorting, primary, partition and sample keys of ``table`` name."""
+    names: set[str] = set() if isinstance(table.order_by, str) else set(table.order_by)
+    for expression in (table.order_by if isinstance(table.order_by, str) else None, table.primary_key_expression,
+                       table.partition_by, table.sample_by):
+        if expression:
+            names |= identifiers(expression)
+    return frozenset(names)
+
+
+def _key_column_type_change(before: Table, after: Table) -> str | None:
+    """ClickHouse refuses ``MODIFY COLUMN`` of a key column's type (``ALTER_OF_COLUMN_IS_FORBIDDEN``)."""
+    for name in sorted(key_columns(before)):
+        old, new = before.column(name), after.column(name)
+        if old is None or new is None or (old.data_type, old.nullable) == (new.data_type, new.nullable):
+            continue
+        return f"type of key column {name} changed ({_type(old.data_type, old.nullable)} → " \
+               f"{_type(new.data_type, new.nullable)})"
+    return None
+
+
+def _type(data_type: object, nullable: bool) -> str:
+    text = render_type(data_type)  # type: ignore[arg-type]
+    return f"Nullable({text})" if nullable else text
+
+
+def can_copy_rows(before: Table, after: Table) -> bool:
+    """Whether a recreated table can keep its rows (``RecreateTableWithCopy``): both MergeTree-family tables
+    (other engines hold no rows of their own, or cannot take an ``INSERT … SELECT``), and every column both have
+    of a type the server converts."""
+    if not (is_merge_tree(before.engine) and is_merge_tree(after.engine)):
+        return False
+    replication = getattr(after.engine, "replication", None)
+    if replication is not None and replication.keeper_path is not None:
+        return False  # the copy would share the table's Keeper path
+    for column in after.columns:
+        old = before.column(column.name)
+        if old is not None and not convertible(old.data_type, column.data_type):
+            return False
+    return True

@@ -5,8 +5,27 @@ change, not an impossible one); composite types convert only into the same kind 
 parts. Anything else (``Array(String)`` to ``Bool``, a tuple to a map, …) is refused by the server whatever the
 data, so the planner drops and re-adds such a column instead (a destructive change, gated like every other).
 
-:func:`is_widening`: the conversions that lose no value (``Int32`` → ``Int64``, ``Date`` → ``DateTime``, an enum
-gaining members, …); any other type change is reported as risky.
+:func:`is_widening`: the table of conversions known to keep every value (checked on ClickHouse 26.9); any other
+type change is flagged in the plan (``type_change_may_fail``, ``type_change_data_loss``):
+
+=====================================================  ==========================================================
+from                                                   to
+=====================================================  ==========================================================
+``(U)IntN``                                            ``(U)IntM`` of the same signedness, ``M >= N``; ``IntM``
+                                                       from ``UIntN`` with ``M > N``
+``Float32``, ``(U)Int8/16/32``                         ``Float64``
+``Date``                                               ``Date32``, ``DateTime``, ``DateTime64``
+``DateTime``                                           ``DateTime64``; ``DateTime64(p)`` to a larger precision
+``FixedString(N)``                                     ``String``
+``Decimal(P, S)``                                      a Decimal with at least as many digits on both sides
+``Enum``                                               an Enum with every member it had
+``T``                                                  ``LowCardinality(T)`` and back
+``Array(T)``, ``Map(K, V)``                            the same with widened parts
+named ``Tuple``, ``Nested``                            the same names (any order) plus new ones, widened parts
+                                                       (the server converts by name; new elements get defaults)
+=====================================================  ==========================================================
+
+Nullable → not Nullable is not in the table: stored NULLs become the declared default, else the type's default.
 """
 
 from __future__ import annotations
@@ -28,6 +47,7 @@ from muskox.model.types import (
     Simple,
     SimpleAggregateFunction,
     Tuple,
+    TupleElement,
 )
 
 GEO_TYPES = frozenset({"Point", "Ring", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
@@ -61,17 +81,37 @@ def convertible(before: DataType, after: DataType) -> bool:
             return convertible(a, b)
         case Map(k1, v1), Map(k2, v2):
             return convertible(k1, k2) and convertible(v1, v2)
+        case Tuple(a), Tuple(b) if _named(a) and _named(b):
+            return _named_convertible(a, b)
         case Tuple(a), Tuple(b):
             return len(a) == len(b) and all(convertible(x.type, y.type) for x, y in zip(a, b, strict=True))
         case Nested(a), Nested(b):
-            return [f.name for f in a] == [f.name for f in b] and all(
-                convertible(x.type, y.type) for x, y in zip(a, b, strict=True))
+            return _named_convertible(a, b)
         case SimpleAggregateFunction(f1, args1), SimpleAggregateFunction(f2, args2):
             return f1 == f2 and len(args1) == len(args2) and all(
                 convertible(x, y) for x, y in zip(args1, args2, strict=True))
         case AggregateFunction(), AggregateFunction():
             return False  # aggregate states of different functions or arguments are not convertible
     return False
+
+
+def _named(elements: tuple[TupleElement, ...]) -> bool:
+    return bool(elements) and all(element.name is not None for element in elements)
+
+
+def _named_convertible(before: tuple[TupleElement, ...], after: tuple[TupleElement, ...]) -> bool:
+    """ClickHouse 26.9 converts named tuples (and Nested) element by element *by name*: an element only the new
+    type has gets its type's default, one only the old type has is dropped. At least one name must remain."""
+    old = {element.name: element.type for element in before}
+    shared = [(old[element.name], element.type) for element in after if element.name in old]
+    return bool(shared) and all(convertible(x, y) for x, y in shared)
+
+
+def _named_widening(before: tuple[TupleElement, ...], after: tuple[TupleElement, ...]) -> bool:
+    """Every element of ``before`` is in ``after`` under its name, of the same or a widened type."""
+    new = {element.name: element.type for element in after}
+    return all(element.name in new and (element.type == new[element.name]
+                                        or is_widening(element.type, new[element.name])) for element in before)
 
 
 _INT_BITS = {f"{sign}Int{bits}": (sign == "", bits) for sign in ("", "U") for bits in (8, 16, 32, 64, 128, 256)}
@@ -103,4 +143,10 @@ def is_widening(before: DataType, after: DataType) -> bool:
             return set(members_before) <= set(members_after)
         case Array(a), Array(b):
             return a == b or is_widening(a, b)
+        case Tuple(a), Tuple(b) if _named(a) and _named(b):
+            return _named_widening(a, b)
+        case Nested(a), Nested(b):
+            return _named_widening(a, b)
+        case Map(k1, v1), Map(k2, v2):
+            return (k1 == k2 or is_widening(k1, k2)) and (v1 == v2 or is_widening(v1, v2))
     return False
