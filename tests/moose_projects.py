@@ -18,6 +18,8 @@ class MooseProject:
 
     name: str
     min_python: tuple[int, int] = (3, 11)
+    needs: str | None = None
+    """What the project needs of a server beyond the embedded test server (None: nothing)."""
 
     @property
     def path(self) -> Path:
@@ -55,8 +57,10 @@ PROJECTS = (
     MooseProject("multi_database"),
     MooseProject("geo_and_json"),
     MooseProject("webapp_and_workflows"),
-    MooseProject("kafka_s3_integrations"),
+    MooseProject("kafka_s3_integrations", needs="Kafka and S3Queue tables (the embedded server refuses them), a "
+                 "reachable S3 bucket (IcebergS3) and a cluster named 'default' (Distributed)"),
     MooseProject("dictionaries_and_sql"),
+    MooseProject("clickstream_lake"),
     MooseProject("py312_type_aliases", min_python=(3, 12)),
 )
 

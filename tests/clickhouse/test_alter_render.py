@@ -7,14 +7,17 @@ import pytest
 
 from muskox.errors import PlanInvalid
 from muskox.model import Column, MergeTree, Table, TableIndex, TableProjection
+from muskox.model.dictionary import Dictionary
 from muskox.model.operations import (
     BUILTIN_OPERATIONS,
     AddTableColumn,
     AddTableIndex,
     AddTableProjection,
+    CreateDictionary,
     CreateMaterializedView,
     CreateTable,
     CreateView,
+    DropDictionary,
     DropMaterializedView,
     DropTable,
     DropTableColumn,
@@ -27,8 +30,10 @@ from muskox.model.operations import (
     ModifyTableTtl,
     Operation,
     RawSql,
+    RecreateTableWithCopy,
     RemoveSampleBy,
     RenameTableColumn,
+    ReplaceDictionary,
     TableOperation,
 )
 from muskox.model.types import Simple
@@ -44,6 +49,10 @@ def col(name: str, type_name: str = "String", **options: object) -> Column:
 
 
 EVENTS = Table(name="events", columns=(col("id", "UInt64"), col("name")), order_by=("id",), engine=MergeTree())
+
+_DICT = Dictionary.from_encoding({"name": "d", "source": {"type": "TABLE", "table": "events"}, "primaryKey": ["id"],
+                                  "columns": [{"name": "id", "typeString": "UInt64"}], "layout": {"type": "FLAT"},
+                                  "lifetime": {"type": "STATIC"}})
 
 CASES: list[tuple[str, Operation, list[str]]] = [
     ("create-table", CreateTable(table=EVENTS),
@@ -156,6 +165,24 @@ CASES: list[tuple[str, Operation, list[str]]] = [
     ("drop-mv", DropMaterializedView(name="mv", database="a"), ["DROP VIEW IF EXISTS `a`.`mv`"]),
     ("raw-sql", RawSql(sql=("TRUNCATE TABLE t", "INSERT INTO t SELECT * FROM s;"), description="d"),
      ["TRUNCATE TABLE t", "INSERT INTO t SELECT * FROM s;"]),
+    ("recreate-with-copy", RecreateTableWithCopy(before=EVENTS, table=attrs.evolve(EVENTS, order_by=("name",))),
+     ["DROP TABLE IF EXISTS `app`.`events__muskox_copy`",
+      "CREATE TABLE IF NOT EXISTS `app`.`events__muskox_copy` (`id` UInt64, `name` String) ENGINE = MergeTree "
+      "ORDER BY (`name`)",
+      "INSERT INTO `app`.`events__muskox_copy` (`id`, `name`) SELECT `id`, `name` FROM `app`.`events`",
+      "SELECT throwIf((SELECT count() FROM `app`.`events__muskox_copy`) != (SELECT count() FROM `app`.`events`), "
+      "'muskox: the copy of app.events does not have as many rows as the table (rows written during the copy?): "
+      "nothing was swapped')",
+      "EXCHANGE TABLES `app`.`events` AND `app`.`events__muskox_copy`",
+      "DROP TABLE IF EXISTS `app`.`events__muskox_copy`"]),
+    ("create-dictionary", CreateDictionary(dictionary=_DICT),
+     ["CREATE DICTIONARY `app`.`d` (`id` UInt64) PRIMARY KEY `id` SOURCE(CLICKHOUSE(DB 'app' TABLE 'events')) "
+      "LIFETIME(MIN 0 MAX 0) LAYOUT(FLAT())"]),
+    ("replace-dictionary", ReplaceDictionary(before=_DICT, after=_DICT),
+     ["CREATE OR REPLACE DICTIONARY `app`.`d` (`id` UInt64) PRIMARY KEY `id` SOURCE(CLICKHOUSE(DB 'app' TABLE "
+      "'events')) LIFETIME(MIN 0 MAX 0) LAYOUT(FLAT())"]),
+    ("drop-dictionary", DropDictionary(name="d", cluster_name="c1"),
+     ["DROP DICTIONARY IF EXISTS `app`.`d` ON CLUSTER `c1`"]),
 ]
 
 

@@ -15,7 +15,7 @@ from muskox.model import (
     SummingMergeTree,
     VersionedCollapsingMergeTree,
 )
-from muskox.model.engines import Engine
+from muskox.model.engines import Engine, IntegrationEngine
 from muskox_clickhouse.create_parser import parse_create, parse_engine, parse_engine_full
 
 TABLE = ("CREATE TABLE t1.a (`id` UInt64, `ts` DateTime, `s` LowCardinality(Nullable(String)) DEFAULT 'x' "
@@ -109,8 +109,9 @@ def test_awkward_names() -> None:
     ("ReplicatedMergeTree", None, MergeTree(replication=Replication())),
     ("MergeTree", "date, (id, date), 8192", OtherEngine(name="MergeTree", arguments="date, (id, date), 8192")),
     ("ReplacingMergeTree", "ver + 1", OtherEngine(name="ReplacingMergeTree", arguments="ver + 1")),
-    ("Kafka", "'b:9092', 't', 'g', 'JSONEachRow'", OtherEngine(name="Kafka", arguments="'b:9092', 't', 'g', "
-                                                                                     "'JSONEachRow'")),
+    ("Kafka", "'b:9092', 't', 'g', 'JSONEachRow'", IntegrationEngine(name="Kafka", fields=(
+        ("broker_list", "b:9092"), ("topic_list", "t"), ("group_name", "g"), ("format", "JSONEachRow")))),
+    ("Kafka", None, OtherEngine(name="Kafka")),  # configured through SETTINGS only: compared as written
     ("Log", None, OtherEngine(name="Log")),
 ])
 def test_engines(name: str, arguments: str | None, engine: Engine) -> None:

@@ -32,6 +32,7 @@ from muskox.model import (
     VersionedCollapsingMergeTree,
     View,
 )
+from muskox.model.engines import IntegrationEngine
 from muskox.model.types import (
     Array,
     DateTime,
@@ -187,7 +188,8 @@ ENGINE_CASES = {
     "Null": _table(engine=OtherEngine(name="Null"), order_by=()),
     "KeeperMap": _table(engine=OtherEngine(name="KeeperMap", arguments="'/muskox_rt/{table}_km'"), order_by=(),
                         primary_key_expression="id"),
-    "Merge": _table(engine=OtherEngine(name="Merge", arguments="'some_database', '^events'"), order_by=()),
+    "Merge": _table(engine=IntegrationEngine(name="Merge", fields=(("source_database", "some_database"),
+                                                                   ("tables_regexp", "^events"))), order_by=()),
 }
 
 

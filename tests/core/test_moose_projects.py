@@ -10,13 +10,16 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from muskox.declare import DeclarationError, collect_project
 from muskox.files.snapshot import infra_map_from_text, infra_map_to_text
 from muskox.model.codec import model_codec
+from muskox.model.engines import IntegrationEngine, mask_settings
 from muskox.model.infra_map import InfraMap
 from muskox.model.recorded import RecordedStatus
+from muskox.model.table import Table
 from muskox_clickhouse.dialect import CLICKHOUSE
 from tests.keys import moose_keys
 from tests.moose_projects import PROJECTS, MooseProject, project
@@ -72,15 +75,17 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "recorded": ["consumption API: signups_by_source/2.1", "web app: dashboard", "workflow: nightly"],
     },
     "kafka_s3_integrations": {
-        "tables": ["local.clicks"], "topics": [], "views": [], "materialized_views": ["clicks_from_kafka"],
-        "recorded": ["Buffer table: clicks_buffer", "Distributed table: clicks_all", "IcebergS3 table: lake",
-                     "Kafka table: clicks_queue", "Merge table: clicks_merged", "S3 table: archive",
-                     "S3Queue table: landing"],
+        "tables": ["local.archive", "local.clicks", "local.clicks_all", "local.clicks_buffer", "local.clicks_merged",
+                   "local.clicks_queue", "local.lake", "local.landing"],
+        "topics": [], "views": [], "materialized_views": ["clicks_from_kafka"], "recorded": [],
     },
     "dictionaries_and_sql": {
         "tables": ["local.countries", "local.products"], "topics": [], "views": [], "materialized_views": [],
-        "recorded": ["SQL resource: category_counts", "dictionary: dict_accounts", "dictionary: dict_countries",
-                     "dictionary: dict_products", "table constraint: products.named"],
+        "recorded": ["SQL resource: category_counts", "table constraint: products.named"],
+    },
+    "clickstream_lake": {
+        "tables": ["local.clicks", "local.clicks_archive", "local.clicks_buffer", "local.clicks_everywhere"],
+        "topics": [], "views": ["recent_urls"], "materialized_views": [], "recorded": [],
     },
     "py312_type_aliases": {"tables": ["local.visits"], "topics": [], "views": [], "materialized_views": [],
                            "recorded": []},
@@ -104,7 +109,7 @@ def test_the_infra_map_reads_back_unchanged(p: MooseProject) -> None:
     """local_infra_map.json carries the recorded declarations and reads back to the same map."""
     infra = collect(p)
     text = infra_map_to_text(infra, CLICKHOUSE)
-    assert infra_map_from_text(text, "local_infra_map.json", CLICKHOUSE) == infra
+    assert infra_map_from_text(text, "local_infra_map.json", CLICKHOUSE) == credentials_hidden(infra)
     assert infra_map_to_text(infra_map_from_text(text, "local_infra_map.json", CLICKHOUSE), CLICKHOUSE) == text
 
 
@@ -148,13 +153,23 @@ def test_versioned_pipeline_parts_and_paths(tmp_path: Path) -> None:
     assert api["path"] == "ingest/shop/orders/1.2" and api["version"] == "1.2"
 
 
-def test_phase_two_objects_are_recorded_with_secrets_hidden() -> None:
+def credentials_hidden(infra: InfraMap) -> InfraMap:
+    """``infra`` as a file reads back: integration engines' credentials and secret settings as [HIDDEN]."""
+    def hidden(table: Table) -> Table:
+        engine = table.engine.masked() if isinstance(table.engine, IntegrationEngine) else table.engine
+        return attrs.evolve(table, engine=engine, settings=mask_settings(table.settings))
+
+    return attrs.evolve(infra, tables={k: hidden(t) for k, t in infra.tables.items()})
+
+
+def test_integration_tables_and_recorded_objects_have_secrets_hidden() -> None:
     for name in ("kafka_s3_integrations", "dictionaries_and_sql"):
         infra = collect(project(name))
         text = infra_map_to_text(infra, CLICKHOUSE)
         for secret in ("very-secret", "AKIAEXAMPLE", "kafka-secret", "mysql-secret"):
             assert secret not in text
         assert all(r.status is RecordedStatus.NOT_YET for r in infra.recorded.values())
+    assert not collect(project("kafka_s3_integrations")).recorded  # integration engines are applied now
     tables = to_json(collect(project("kafka_s3_integrations")))["tables"]
     assert tables["local_landing"]["engine"]["S3Queue"]["aws_secret_access_key"] == "[HIDDEN]"
     assert tables["local_landing"]["table_settings"]["mode"] == "unordered"
@@ -303,7 +318,9 @@ def test_plan_lists_each_recorded_declaration_once() -> None:
     phase_two = collect(project("dictionaries_and_sql"))
     request = PlanRequest(current=InfraMap(default_database="local"), target=phase_two, dialect=CLICKHOUSE, gate=False)
     listing = render_listing(make_plan(request), phase_two.recorded.values())
-    assert listing.count("= dictionary dict_products: muskox does not apply this kind yet") == 1
+    assert listing.count("Creating dictionary 'dict_products'") == 1  # planned, not recorded
+    assert sorted(phase_two.dictionaries) == ['"local"."dict_accounts"', '"local"."dict_countries"',
+                                              '"local"."dict_products"']
     assert listing.count("= table constraint products.named: muskox does not apply this kind yet") == 1
     assert to_json(phase_two)["tables"]["local_products"]["constraints"] == [
         {"name": "named", "expression": "length(product_name) > 0", "type": "CHECK"}]

@@ -1,8 +1,9 @@
 """ClickHouse dictionaries, as Moose declares them: ``OlapDictionary[Row]("name", OlapDictionaryConfig(...))``
 with a source (a table, a query, or an external system), a layout and a lifetime.
 
-muskox collects them faithfully and records them in the infra map (``olap_dictionaries``, Moose's encoding, source
-passwords hidden); planning and applying dictionaries comes in a later version.
+muskox collects them faithfully as :class:`muskox.model.dictionary.Dictionary` values (Moose's encoding of
+``olap_dictionaries``, source passwords hidden), which are planned (``CreateDictionary``, ``ReplaceDictionary``,
+``DropDictionary``) and applied like tables and views.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from muskox.declare.registry import active_registry, display_base
 from muskox.declare.schema import columns_of
 from muskox.declare.typed import ModelTyped
 from muskox.declare.view import table_reference
+from muskox.model.dictionary import Dictionary
 from muskox.model.recorded import RecordedResource, RecordedStatus
 from muskox.model.table import LifeCycle
 
@@ -409,7 +411,7 @@ class OlapDictionaryConfig:
 
 
 class OlapDictionary(ModelTyped[T], Generic[T]):
-    """A ClickHouse dictionary whose attributes are the fields of ``T`` (recorded; applied in a later version)."""
+    """A ClickHouse dictionary whose attributes are the fields of ``T``."""
 
     life_cycle: LifeCycle | None
     kind: str = "OlapDictionary"
@@ -465,6 +467,18 @@ class OlapDictionary(ModelTyped[T], Generic[T]):
         return f"{self.config.database}.{self.name}" if self.config.database else self.name
 
     # -- the infra map --------------------------------------------------------------------------------------
+
+    def to_dictionary(self, *, project_dir: Path | None = None, **_: Any) -> Dictionary:
+        """The dictionary as the model holds it (Moose's encoding, passwords hidden)."""
+        dictionary = Dictionary.from_encoding(self.to_recorded(project_dir=project_dir).value)
+        return attrs.evolve(dictionary, secrets=self.secrets())
+
+    def secrets(self) -> dict[str, str]:
+        """The source's credentials as declared (``password``, ``secret_access_key``), by field name."""
+        source = self.config.external_source
+        if source is None:
+            return {}
+        return {k: str(_secret_value(v)) for k, v in _fields(source).items() if k in _SOURCE_SECRETS}
 
     def to_recorded(self, *, project_dir: Path | None = None, **_: Any) -> RecordedResource:
         """The dictionary as Moose's infra map writes it under ``olap_dictionaries`` (passwords hidden)."""

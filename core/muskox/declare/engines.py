@@ -244,10 +244,9 @@ HIDDEN = "[HIDDEN]"
 
 @attrs.define
 class IntegrationEngine(EngineConfig):
-    """Base of the engines that read or write elsewhere (Kafka, S3, other tables): muskox records tables with
-    them in the infra map but does not plan or apply them yet."""
+    """Base of the engines that read or write elsewhere (Kafka, S3, other tables): tables with them are planned
+    and applied like any other; what ClickHouse cannot ALTER on them is a recreate."""
 
-    applied: ClassVar[bool] = False
     moose_name: ClassVar[str] = ""
     """The engine's name in Moose's infra map (``S3Queue``, ``Kafka``, …)."""
     required: ClassVar[tuple[str, ...]] = ()
@@ -265,9 +264,12 @@ class IntegrationEngine(EngineConfig):
                 raise DeclarationError(f"{type(self).__name__}: {name} is required", f"give {name}=...")
 
     def to_engine(self) -> model.Engine:
-        """Never called: tables with this engine are recorded, not turned into model tables."""
-        raise DeclarationError(f"muskox does not apply {self.moose_name} tables yet",
-                               "keep the table (it is recorded) and create it outside muskox for now")
+        """The engine as Moose encodes it, with its real credentials (files hide them)."""
+        fields: list[tuple[str, object]] = []
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            fields.append((field.name, tuple(sorted(value.items())) if isinstance(value, dict) else value))
+        return model.IntegrationEngine(name=self.moose_name, fields=tuple(fields))
 
     def moose_encoding(self) -> dict[str, Any]:
         """The engine as Moose's infra map writes it: ``{"S3Queue": {...}}``, credentials hidden."""

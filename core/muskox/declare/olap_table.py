@@ -53,7 +53,7 @@ class OlapTable(ModelTyped[T], Generic[T]):
     """A ClickHouse table whose columns come from the schema class ``T`` (pydantic model, dataclass or attrs).
 
     ``name`` is the logical name; with ``OlapConfig(version="1.0")`` the physical table is ``name_1_0``.
-    Tables whose engine reads or writes elsewhere (Kafka, S3Queue, …) are recorded, not applied, for now.
+    Tables whose engine reads or writes elsewhere (Kafka, S3Queue, …) are planned and applied like any other.
     """
 
     kind: str = "OlapTable"
@@ -175,7 +175,10 @@ class OlapTable(ModelTyped[T], Generic[T]):
         every MergeTree table (``index_granularity``, ``index_granularity_bytes``,
         ``enable_mixed_granularity_parts``, which Moose copies into its map); comparisons treat those as defaults.
         """
-        return self._model_table(self.config, project_dir, self.engine.to_engine())
+        table = self._model_table(self.config, project_dir, self.engine.to_engine())
+        if isinstance(self.engine, IntegrationEngine) and self.engine.moose_name == "S3Queue":
+            table.settings.setdefault("mode", "unordered")  # as Moose sets it (ClickHouse requires a mode)
+        return table
 
     def _model_table(self, config: OlapConfig, project_dir: Path | None, engine: Engine) -> model.Table:
         return model.Table(

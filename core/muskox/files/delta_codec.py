@@ -16,10 +16,11 @@ import attrs
 import cattrs
 
 from muskox.model.codec import ModelCodec
+from muskox.model.dictionary import Dictionary
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 
-_MODEL_TYPES = (Table, Column, View, MaterializedView, TableIndex, TableProjection, Topic)
+_MODEL_TYPES = (Table, Column, View, MaterializedView, TableIndex, TableProjection, Topic, Dictionary)
 
 
 def read_delta_fields(cls: type, body: Mapping[str, Any], where: str,

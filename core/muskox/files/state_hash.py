@@ -61,6 +61,9 @@ def hashable_state(infra: InfraMap, dialect: Dialect) -> dict[str, Any]:
     value.update(tables=tables, views=views, materialized_views=materialized_views)
     if normalized.topics:  # only when there are any, so a state without topics hashes as before (and as Moose)
         value["topics"] = {topic.name: to_json(topic) for topic in normalized.topics.values()}
+    if normalized.dictionaries:  # likewise: a state without dictionaries hashes as before
+        value["olap_dictionaries"] = {_key(_local(d.database, default), d.name): [d.definition, d.server_sql]
+                                      for d in normalized.dictionaries.values()}
     return value
 
 

@@ -25,10 +25,13 @@ from cattrs.cols import homogenous_tuple_structure_factory, list_structure_facto
 from cattrs.gen import make_dict_structure_fn
 
 from muskox.model.codec_types import TypeCodec, TypeText
+from muskox.model.dictionary import Dictionary
 from muskox.model.engines import (
+    INTEGRATION_SECRETS,
     AggregatingMergeTree,
     CollapsingMergeTree,
     Engine,
+    IntegrationEngine,
     MergeTree,
     OtherEngine,
     ReplacingMergeTree,
@@ -36,6 +39,7 @@ from muskox.model.engines import (
     SummingMergeTree,
     VersionedCollapsingMergeTree,
     engine_name,
+    mask_settings,
 )
 from muskox.model.infra_map import InfraMap, file_keys, moose_table_key, table_id, view_id
 from muskox.model.recorded import (
@@ -89,6 +93,8 @@ def unstructure_engine(engine: Engine) -> Any:
     """Serde's external tagging: bare strings for unit variants, ``{Name: {fields}}`` for the others."""
     if isinstance(engine, OtherEngine):
         return {"Other": {"name": engine.name, "arguments": engine.arguments}}
+    if isinstance(engine, IntegrationEngine):  # credentials never reach a file
+        return {engine.name: {key: _plain(value) for key, value in engine.masked().fields}}
     fields: dict[str, Any] = {}
     if engine.replication is not None:
         fields.update(keeper_path=engine.replication.keeper_path, replica_name=engine.replication.replica_name)
@@ -103,6 +109,20 @@ def unstructure_engine(engine: Engine) -> Any:
             fields.update(sign=sign, ver=ver)
     name = engine_name(engine)
     return {name: fields} if fields or engine.replication is not None else name
+
+
+def _plain(value: object) -> Any:
+    """An integration engine's field value as JSON (a mapping of headers is kept as tuple pairs in the model)."""
+    return dict(value) if isinstance(value, tuple) else value
+
+
+def _integration_value(value: Any, what: str) -> object:
+    """A field of an integration engine: a string, an integer, null, or a mapping of strings (headers)."""
+    if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, dict):
+        return tuple(sorted(read_str_map(value, what).items()))
+    raise ValueError(f"{what}: expected a string, an integer or a mapping, got {describe_value(value)}")
 
 
 _MERGE_TREES: dict[str, type] = {cls.__name__: cls for cls in (
@@ -123,6 +143,10 @@ def structure_engine(value: Any, _: type = object) -> Engine:
         fields = {} if raw is None else dict(read_mapping(raw, f"engine {tag}", None))
     else:
         raise ValueError(f"engine: expected a name or a single-key mapping, got {describe_value(value)}")
+    if tag in INTEGRATION_SECRETS:
+        return IntegrationEngine(name=tag, fields=tuple((read_str(key, f"engine {tag} field"),
+                                                         _integration_value(item, f"engine {tag}.{key}"))
+                                                        for key, item in fields.items()))
     if tag == "Other":
         read_mapping(fields, "engine Other", frozenset({"name", "arguments"}))
         return OtherEngine(name=read_str(fields.get("name"), "engine.name"),
@@ -537,7 +561,7 @@ class ModelCodec:
         optional = {"partition_by": table.partition_by, "sample_by": table.sample_by, "database": table.database,
                     "table_ttl_setting": table.ttl, "cluster_name": table.cluster,
                     "primary_key_expression": table.primary_key_expression,
-                    "table_settings": dict(table.settings) if table.settings else None}
+                    "table_settings": mask_settings(table.settings) if table.settings else None}
         result.update({k: v for k, v in optional.items() if v is not None})
         return result
 
@@ -684,6 +708,8 @@ class ModelCodec:
                                 for key, m in infra.materialized_views.items()},
             topics={key: self.unstructure_topic(t) for key, t in infra.topics.items()},
         )
+        dictionary_keys = file_keys({key: d.name for key, d in infra.dictionaries.items()})
+        result["olap_dictionaries"] = {dictionary_keys[key]: d.to_encoding() for key, d in infra.dictionaries.items()}
         for recorded in infra.recorded.values():  # kept as Moose encodes them (see muskox.model.recorded)
             if recorded.section == CONSTRAINTS:
                 table_key = table_keys[recorded.value["table"]]
@@ -698,7 +724,8 @@ class ModelCodec:
         data = read_mapping(value, "infrastructure map", None)
         default_database = read_optional_str(data.get("default_database"), "default_database") or "default"
         sections = {section: _section(data, section) for section in {*SECTIONS, "tables", "views",
-                                                                      "materialized_views", "topics"}}
+                                                                      "materialized_views", "topics",
+                                                                      "olap_dictionaries"}}
         recorded: list[RecordedResource] = []
         for section in SECTIONS:
             for key, entry in sections[section].items():
@@ -724,6 +751,9 @@ class ModelCodec:
                                            default_database),
             topics={k: _in_entry("topics", k, self.structure_topic, v) for k, v in sections["topics"].items()},
             recorded=by_map_key(recorded),
+            dictionaries={view_id(d.database, d.name, default_database): d for d in (
+                _in_entry("olap_dictionaries", k, Dictionary.from_encoding, v)
+                for k, v in sections["olap_dictionaries"].items())},
         )
 
     # -- the converter -----------------------------------------------------------------------------------
@@ -744,6 +774,9 @@ class ModelCodec:
         conv.register_structure_hook(MaterializedView, self.structure_materialized_view)
         conv.register_unstructure_hook(Topic, self.unstructure_topic)
         conv.register_structure_hook(Topic, self.structure_topic)
+        conv.register_unstructure_hook(Dictionary, lambda d: d.to_encoding())
+        conv.register_structure_hook(Dictionary, lambda v, _: Dictionary.from_encoding(
+            read_mapping(v, "dictionary", None)))
         conv.register_unstructure_hook(InfraMap, self.unstructure_infra_map)
         conv.register_structure_hook(InfraMap, self.structure_infra_map)
         conv.register_unstructure_hook(LifeCycle, lambda lc: lc.value)

@@ -71,17 +71,74 @@ class OtherEngine:
     arguments: str | None = None
 
 
+HIDDEN = "[HIDDEN]"
+"""What a credential is written as in every file and message (as Moose writes it)."""
+
+#: The engines that read or write elsewhere, by Moose's name, with the fields that hold credentials.
+INTEGRATION_SECRETS: dict[str, tuple[str, ...]] = {
+    "Kafka": (), "S3Queue": ("aws_access_key_id", "aws_secret_access_key"),
+    "S3": ("aws_access_key_id", "aws_secret_access_key"), "Buffer": (), "Distributed": (),
+    "IcebergS3": ("aws_access_key_id", "aws_secret_access_key"), "Merge": (),
+}
+
+
+def _by_key(fields: tuple[tuple[str, object], ...]) -> tuple[tuple[str, object], ...]:
+    return tuple(sorted(fields, key=lambda pair: pair[0]))
+
+
+@attrs.frozen(kw_only=True)
+class IntegrationEngine:
+    """An engine that reads or writes elsewhere (Kafka, S3Queue, S3, Buffer, Distributed, IcebergS3, Merge), as
+    Moose's infra map encodes it: its ``name`` and its ``fields`` in Moose's order. Credentials are real values
+    in a map collected from code and :data:`HIDDEN` in a map read from a file or the database."""
+
+    name: str
+    fields: tuple[tuple[str, object], ...] = attrs.field(default=(), converter=_by_key)
+    """``(field, value)`` pairs, sorted by field (files write them sorted too)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.name not in INTEGRATION_SECRETS:
+            raise ValueError(f"{self.name!r} is not an integration engine; known: {', '.join(INTEGRATION_SECRETS)}")
+
+    def field(self, name: str) -> object:
+        """The value of field ``name`` (None when absent)."""
+        return next((value for key, value in self.fields if key == name), None)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The fields that hold credentials."""
+        return INTEGRATION_SECRETS[self.name]
+
+    def masked(self) -> IntegrationEngine:
+        """The engine with every credential that is set written as :data:`HIDDEN`."""
+        return attrs.evolve(self, fields=tuple((key, HIDDEN if key in self.secrets and value is not None else value)
+                                               for key, value in self.fields))
+
+
+_SECRET_SETTING_WORDS = ("password", "secret", "access_key")
+
+
+def is_secret_setting(key: str) -> bool:
+    """True for a table setting that holds a credential (``kafka_sasl_password``, ``s3_secret_access_key``, …)."""
+    return any(word in key.lower() for word in _SECRET_SETTING_WORDS)
+
+
+def mask_settings(settings: dict[str, str]) -> dict[str, str]:
+    """Table settings with every credential written as :data:`HIDDEN` (as files and messages show them)."""
+    return {key: HIDDEN if is_secret_setting(key) else value for key, value in settings.items()}
+
+
 MergeTreeEngine: TypeAlias = (
     MergeTree | ReplacingMergeTree | SummingMergeTree | AggregatingMergeTree | CollapsingMergeTree
     | VersionedCollapsingMergeTree
 )
-Engine: TypeAlias = MergeTreeEngine | OtherEngine
+Engine: TypeAlias = MergeTreeEngine | OtherEngine | IntegrationEngine
 
 MERGE_TREE_CLASSES: tuple[type, ...] = (
     MergeTree, ReplacingMergeTree, SummingMergeTree, AggregatingMergeTree, CollapsingMergeTree,
     VersionedCollapsingMergeTree,
 )
-ENGINE_CLASSES: tuple[type, ...] = (*MERGE_TREE_CLASSES, OtherEngine)
+ENGINE_CLASSES: tuple[type, ...] = (*MERGE_TREE_CLASSES, OtherEngine, IntegrationEngine)
 
 
 def is_merge_tree(engine: Engine) -> bool:
@@ -91,7 +148,7 @@ def is_merge_tree(engine: Engine) -> bool:
 
 def engine_name(engine: Engine) -> str:
     """The engine's name, with ``Replicated`` prefix where it applies (also its tag in Moose's files)."""
-    if isinstance(engine, OtherEngine):
+    if isinstance(engine, (OtherEngine, IntegrationEngine)):
         return engine.name
     prefix = "Replicated" if engine.replication is not None else ""
     return prefix + type(engine).__name__

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from muskox.model.dictionary import Dictionary
 from muskox.model.recorded import RecordedResource, by_map_key
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table, version_suffix
@@ -55,11 +56,13 @@ class InfraMap:
     materialized_views: dict[str, MaterializedView] = attrs.field(factory=dict)
     topics: dict[str, Topic] = attrs.field(factory=dict)
     recorded: dict[str, RecordedResource] = attrs.field(factory=dict)
+    dictionaries: dict[str, Dictionary] = attrs.field(factory=dict)
+    """Dictionaries, keyed like views (``"<database>"."<name>"``)."""
 
     @classmethod
     def of(cls, default_database: str, tables: Iterable[Table] = (), views: Iterable[View] = (),
            materialized_views: Iterable[MaterializedView] = (), topics: Iterable[Topic] = (),
-           recorded: Iterable[RecordedResource] = ()) -> InfraMap:
+           recorded: Iterable[RecordedResource] = (), dictionaries: Iterable[Dictionary] = ()) -> InfraMap:
         """Build a map from lists, computing every id."""
         return cls(
             default_database=default_database,
@@ -68,4 +71,5 @@ class InfraMap:
             materialized_views={view_id(m.database, m.name, default_database): m for m in materialized_views},
             topics={t.name: t for t in topics},
             recorded=by_map_key(recorded),
+            dictionaries={view_id(d.database, d.name, default_database): d for d in dictionaries},
         )

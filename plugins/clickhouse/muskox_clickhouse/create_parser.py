@@ -17,6 +17,7 @@ from collections.abc import Callable
 import attrs
 
 from muskox.model.engines import (
+    INTEGRATION_SECRETS,
     AggregatingMergeTree,
     CollapsingMergeTree,
     Engine,
@@ -367,6 +368,10 @@ def parse_engine(name: str, arguments: str | None) -> Engine:
     """The model engine for ``name(arguments)``: MergeTree-family engines (also ``Replicated*``) as their
     classes, anything else (or a MergeTree written in a shape muskox does not model) as :class:`OtherEngine`."""
     other = OtherEngine(name=name, arguments=arguments)
+    if name in INTEGRATION_SECRETS:
+        from muskox_clickhouse.dialect.integration_engines import parse_integration_engine
+
+        return parse_integration_engine(name, arguments) or other
     base = name.removeprefix("Replicated")
     if base not in _MERGE_TREE_NAMES:
         return other

@@ -121,7 +121,10 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
             key = (database, name)
             tables.append(_table(name, database, engine, parsed, sorting_key, columns.get(key, []),
                                  indexes.get(key, []), None if projections is None else projections.get(key, [])))
-    return InfraMap.of(default_database, tables=tables, views=views, materialized_views=materialized_views)
+    from muskox_clickhouse.dictionary_sql import dictionaries_from_rows  # the same rows: no extra query
+
+    return InfraMap.of(default_database, tables=tables, views=views, materialized_views=materialized_views,
+                       dictionaries=dictionaries_from_rows(table_rows))
 
 
 def _other_rows(client: ClickHouseClient, in_list: str

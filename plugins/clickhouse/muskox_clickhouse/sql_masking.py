@@ -5,6 +5,7 @@
 - the value of a ``name = '…'`` pair whose name says it is one (``password``, ``kafka_sasl_password``,
   ``secret_access_key``, ``access_key_id``, ``token``, …), as in engine settings and named-collection arguments;
 - ``IDENTIFIED [WITH method] BY '…'`` (users);
+- the value of a dictionary source's ``PASSWORD '…'`` or ``SECRET_ACCESS_KEY '…'`` (name, then the literal);
 - the credential arguments of engines and table functions that take them positionally: every string
   argument but the first (and but ``NOSIGN``) of the S3/GCS/OSS/Azure family, Iceberg, Delta Lake and Hudi,
   the password argument (the fifth) of ``mysql``, ``postgresql``, ``mongodb``, ``remote``, ``remoteSecure``
@@ -48,6 +49,9 @@ def _secret_strings(tokens: list[Token]) -> set[int]:
         if (token.is_name and len(following) == 2 and following[0].is_punct("=") and following[1].kind == "string"
                 and _is_secret_name(token.value)):
             found.add(index + 2)
+        elif (token.kind == "word" and index + 1 < len(tokens) and tokens[index + 1].kind == "string"
+              and _is_secret_name(token.value)):
+            found.add(index + 1)
         elif token.is_word("IDENTIFIED"):
             for offset in range(index + 1, min(index + 6, len(tokens) - 1)):
                 if tokens[offset].is_word("BY") and tokens[offset + 1].kind == "string":

@@ -7,6 +7,7 @@ import re
 from muskox.model.engines import (
     CollapsingMergeTree,
     Engine,
+    IntegrationEngine,
     OtherEngine,
     ReplacingMergeTree,
     SummingMergeTree,
@@ -25,6 +26,10 @@ def engine_arguments(engine: Engine) -> list[str]:
     """The engine's arguments as SQL (column names quoted, strings quoted, a pass-through engine's as written)."""
     if isinstance(engine, OtherEngine):
         return [] if engine.arguments is None else [engine.arguments]
+    if isinstance(engine, IntegrationEngine):
+        from muskox_clickhouse.dialect.integration_engines import integration_arguments
+
+        return integration_arguments(engine)
     args: list[str] = []
     if engine.replication is not None and engine.replication.keeper_path is not None:
         args += [quote_string(engine.replication.keeper_path),

@@ -55,7 +55,7 @@ from collections.abc import Collection, Mapping
 
 import attrs
 
-from muskox.model.engines import Engine, OtherEngine, Replication, is_merge_tree
+from muskox.model.engines import Engine, IntegrationEngine, OtherEngine, Replication, is_merge_tree, mask_settings
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 from muskox.model.types import (
@@ -324,6 +324,10 @@ def normalize_engine(engine: Engine, *, database: str | None = None, table: str 
     :param database: the table's database (for the ``{database}`` macro).
     :param table: the table's name (for the ``{table}`` macro).
     """
+    if isinstance(engine, IntegrationEngine):
+        from muskox_clickhouse.dialect.integration_engines import normalize_integration_engine
+
+        return normalize_integration_engine(engine, default_database=database, canonical=canonical_expression)
     if isinstance(engine, OtherEngine):
         arguments = engine.arguments
         if arguments is not None:
@@ -403,13 +407,14 @@ def normalize_table(table: Table, *, default_database: str | None = None,
         table,
         database=database,
         columns=tuple(_normalized_column(c, ignored) for c in table.columns),
-        engine=normalize_engine(table.engine, database=database, table=table.name),
+        engine=normalize_engine(table.engine, database=default_database if isinstance(
+            table.engine, IntegrationEngine) else database, table=table.name),
         order_by=_order_by(order),
         primary_key_expression=", ".join(primary) if primary else None,
         partition_by=None if "ModifyPartitionBy" in ignored else _expression(table.partition_by),
         sample_by=_expression(table.sample_by),
         ttl=None if "ModifyTableTtl" in ignored or not table.ttl else canonical_ttl(table.ttl),
-        settings=normalize_settings(table.settings),
+        settings=normalize_settings(mask_settings(table.settings)),
         indexes=tuple(sorted((_index(i) for i in table.indexes), key=lambda i: i.name)),
         projections=tuple(sorted((TableProjection(name=p.name, body=canonical_query(p.body))
                                   for p in table.projections), key=lambda p: p.name)),
