@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from muskox.config import ClickHouseConfig, Config, StateConfig
+from muskox.testing.state_contract import MakeConfig, StateStoreContract
 from muskox_clickhouse.local import RunningServer
-from tests.core.test_state_contract import MakeConfig, StateStoreContract
 
 
 class TestKeeperStoreOverHttp(StateStoreContract):

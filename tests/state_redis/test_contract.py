@@ -6,7 +6,7 @@ import pytest
 
 from muskox.config import Config, RedisConfig, StateConfig
 from muskox.testing.redis import RedisServer
-from tests.core.test_state_contract import MakeConfig, StateStoreContract
+from muskox.testing.state_contract import MakeConfig, StateStoreContract
 
 
 class TestRedisStore(StateStoreContract):

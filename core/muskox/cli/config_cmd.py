@@ -30,8 +30,8 @@ def _shown(value: Any, secret: bool) -> Any:
 def effective(config: Config) -> dict[str, dict[str, dict[str, Any]]]:
     """``{section: {key: {"value": …, "origin": …}}}`` with secrets masked."""
     result: dict[str, dict[str, dict[str, Any]]] = {}
-    for section in SECTIONS:
-        body = getattr(config, section)
+    for section in [*SECTIONS, *config.plugin_sections]:
+        body = config.section(section)
         entries = {}
         for field in attrs.fields(type(body)):
             value = getattr(body, field.name)

@@ -27,7 +27,8 @@ class AppContext:
         """The effective configuration (defaults < file < tenant < environment < ``overrides``)."""
         if self._config is None or overrides:
             config = load_config(
-                self.project_dir, config_file=self.config_file, tenant=self.tenant, overrides=overrides
+                self.project_dir, config_file=self.config_file, tenant=self.tenant, overrides=overrides,
+                sections=self.plugins.config_sections(),
             )
             if overrides:
                 return config

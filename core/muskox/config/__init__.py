@@ -14,6 +14,7 @@ from muskox.config.model import (
     RedpandaConfig,
     StateConfig,
 )
+from muskox.config.sections import setting
 
 __all__ = [
     "CONFIG_FILE",
@@ -32,4 +33,5 @@ __all__ = [
     "StateConfig",
     "find_config_file",
     "load_config",
+    "setting",
 ]

@@ -62,23 +62,28 @@ def load_config(
     tenant: str | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Sequence[Override] = (),
+    sections: Mapping[str, type[Any]] | None = None,
 ) -> Config:
-    """Build the effective :class:`Config` for a project."""
+    """Build the effective :class:`Config` for a project.
+
+    ``sections`` are the config sections plugins declare (:meth:`muskox.plugin.manager.Plugins.config_sections`),
+    read exactly like the built-in ones; a name that is already a built-in section is the built-in one."""
     env = os.environ if env is None else env
     path = find_config_file(project_dir, config_file)
-    layers: dict[str, dict[str, tuple[Any, str, bool]]] = {name: {} for name in SECTIONS}
+    known = {**SECTIONS, **{name: cls for name, cls in (sections or {}).items() if name not in SECTIONS}}
+    layers: dict[str, dict[str, tuple[Any, str, bool]]] = {name: {} for name in known}
     origins: dict[str, str] = {}
 
     if path is not None:
         document = _read_toml(path)
         lenient = path.name == MOOSE_CONFIG_FILE
-        tenants = _validate_document(document, path.name, lenient)
-        _merge(layers, _sections_of(document, path.name, lenient), path.name)
+        tenants = _validate_document(document, path.name, lenient, known)
+        _merge(layers, _sections_of(document, path.name, lenient, known), path.name)
         if tenant is not None:
             if tenant not in tenants:
-                known = ", ".join(sorted(tenants)) or "none"
+                defined = ", ".join(sorted(tenants)) or "none"
                 raise ConfigError(
-                    f"tenant {tenant!r} is not defined in {path.name} (defined: {known})",
+                    f"tenant {tenant!r} is not defined in {path.name} (defined: {defined})",
                     f"add a [tenants.{tenant}] table to {path.name} or pass another --tenant",
                 )
             _merge(layers, tenants[tenant], f"{path.name} [tenants.{tenant}]")
@@ -88,11 +93,11 @@ def load_config(
             f"define [tenants.{tenant}] in {CONFIG_FILE}",
         )
 
-    for override in [*_env_overrides(env), *overrides]:
+    for override in [*_env_overrides(env, known), *overrides]:
         layers[override.section][override.key] = (override.value, override.origin, override.from_text)
 
     built: dict[str, Any] = {}
-    for section, cls in SECTIONS.items():
+    for section, cls in known.items():
         kwargs: dict[str, Any] = {}
         fields = {f.name: f for f in attrs.fields(attrs.resolve_types(cls))}
         for key, (raw, origin, from_text) in layers[section].items():
@@ -107,7 +112,9 @@ def load_config(
             raise ConfigError(
                 f"{origins.get(f'{section}.{bad}', section)}: [{section}] {exc}", f"correct [{section}] {bad}"
             ) from None
-    return Config(**built, source=str(path) if path else None, tenant=tenant, origins=origins)
+    plugin_sections = {name: built.pop(name) for name in list(built) if name not in SECTIONS}
+    return Config(**built, plugin_sections=plugin_sections, source=str(path) if path else None, tenant=tenant,
+                  origins=origins)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -116,6 +123,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: invalid TOML: {exc}", f"fix the syntax of {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: not UTF-8 (byte {exc.start})", f"save {path} as UTF-8") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}", "check the file's permissions") from None
 
@@ -124,7 +133,8 @@ def _section_name(name: str) -> str:
     return SECTION_ALIASES.get(name, name)
 
 
-def _sections_of(document: Mapping[str, Any], where: str, lenient: bool) -> dict[str, dict[str, Any]]:
+def _sections_of(document: Mapping[str, Any], where: str, lenient: bool,
+                 known: Mapping[str, type[Any]]) -> dict[str, dict[str, Any]]:
     """The known sections of a document, aliases resolved; unknown ones are an error unless ``lenient``."""
     sections: dict[str, dict[str, Any]] = {}
     for raw_name, body in document.items():
@@ -134,32 +144,32 @@ def _sections_of(document: Mapping[str, Any], where: str, lenient: bool) -> dict
             sections.setdefault(TOP_LEVEL_KEYS[raw_name], {})[raw_name] = body
             continue
         name = _section_name(raw_name)
-        if name not in SECTIONS:
+        if name not in known:
             if lenient:
                 continue  # a Moose section muskox has no use for (telemetry, jwt, typescript_config, ...)
             raise ConfigError(
                 f"{where}: unknown section [{raw_name}]",
-                f"use one of: {', '.join(SECTIONS)}, {TENANTS_KEY}",
+                f"use one of: {', '.join(known)}, {TENANTS_KEY} (a plugin's section needs that plugin installed)",
             )
         if not isinstance(body, dict):
             raise ConfigError(f"{where}: {raw_name} must be a table ([{raw_name}])", f"write it as [{raw_name}]")
-        cls = SECTIONS[name]
-        known = {f.name for f in attrs.fields(cls)}
+        keys = {f.name for f in attrs.fields(known[name])}
         kept: dict[str, Any] = {}
         for key, value in body.items():
-            if key in known:
+            if key in keys:
                 kept[key] = value
             elif lenient and key in MOOSE_ONLY_KEYS.get(name, frozenset()):
                 continue
             else:
                 raise ConfigError(
-                    f"{where}: unknown key '{key}' in [{raw_name}]", f"valid keys: {', '.join(sorted(known))}"
+                    f"{where}: unknown key '{key}' in [{raw_name}]", f"valid keys: {', '.join(sorted(keys))}"
                 )
         sections.setdefault(name, {}).update(kept)
     return sections
 
 
-def _validate_document(document: Mapping[str, Any], where: str, lenient: bool) -> dict[str, dict[str, Any]]:
+def _validate_document(document: Mapping[str, Any], where: str, lenient: bool,
+                       known: Mapping[str, type[Any]]) -> dict[str, dict[str, Any]]:
     """Check the tenants table and return ``{tenant: {section: {key: value}}}``."""
     tenants_raw = document.get(TENANTS_KEY, {})
     if not isinstance(tenants_raw, dict):
@@ -173,7 +183,7 @@ def _validate_document(document: Mapping[str, Any], where: str, lenient: bool) -
             )
         if TENANTS_KEY in body:
             raise ConfigError(f"{where}: [tenants.{name}] cannot nest tenants", "remove the nested table")
-        tenants[name] = _sections_of(body, f"{where} [tenants.{name}]", lenient=False)
+        tenants[name] = _sections_of(body, f"{where} [tenants.{name}]", lenient=False, known=known)
     return tenants
 
 
@@ -185,7 +195,7 @@ def _merge(
             layers[section][key] = (value, origin, False)
 
 
-def _env_overrides(env: Mapping[str, str]) -> list[Override]:
+def _env_overrides(env: Mapping[str, str], sections: Mapping[str, type[Any]]) -> list[Override]:
     """``MOOSE_<SECTION>__<KEY>`` first (Moose compatibility), then ``MUSKOX_<SECTION>__<KEY>`` over it."""
     found: list[Override] = []
     for prefix in (MOOSE_ENV_PREFIX, ENV_PREFIX):
@@ -195,7 +205,7 @@ def _env_overrides(env: Mapping[str, str]) -> list[Override]:
             section_part, _, key_part = var[len(prefix):].partition("__")
             section = _section_name(section_part.lower())
             key = key_part.lower()
-            cls = SECTIONS.get(section)
+            cls = sections.get(section)
             known = {f.name for f in attrs.fields(cls)} if cls else set()
             if key not in known:
                 if prefix == MOOSE_ENV_PREFIX:
@@ -203,7 +213,7 @@ def _env_overrides(env: Mapping[str, str]) -> list[Override]:
                 if cls is None:
                     raise ConfigError(
                         f"environment variable {var}: unknown section '{section_part.lower()}'",
-                        f"use MUSKOX_<SECTION>__<KEY> with a section among {', '.join(SECTIONS)}",
+                        f"use MUSKOX_<SECTION>__<KEY> with a section among {', '.join(sections)}",
                     )
                 raise ConfigError(
                     f"environment variable {var}: unknown key '{key}' in [{section}]",
@@ -300,9 +310,11 @@ def _build_table(item: Any, cls: type[Any], where: str, origin: str, bad: typing
         raise ConfigError(
             f"{origin}: unknown key '{unknown[0]}' in {where} entry", f"valid keys: {', '.join(sorted(fields))}"
         )
-    return cls(
-        **{k: _coerce(v, fields[k].type, where, k, origin, False, _is_secret(fields[k])) for k, v in item.items()}
-    )
+    values = {k: _coerce(v, fields[k].type, where, k, origin, False, _is_secret(fields[k])) for k, v in item.items()}
+    try:
+        return cls(**values)
+    except ValueError as exc:  # a field's validator; its message starts with the key
+        raise ConfigError(f"{origin}: {where} entry: {exc}", f"correct {where} {str(exc).split(' ', 1)[0]}") from None
 
 
 def _is_secret(field: attrs.Attribute[Any]) -> bool:

@@ -35,7 +35,19 @@ def _in_range(low: int, high: int) -> Any:
     return check
 
 
+def _one_of(choices: tuple[str, ...]) -> Any:
+    """A validator: the text is one of ``choices`` (the message names the key and the choices)."""
+
+    def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in choices:
+            raise ValueError(f"{attribute.name} must be {' or '.join(map(repr, choices))}, not {value!r}")
+
+    return check
+
+
 PORT = _in_range(1, 65535)
+#: ``ddl`` of a cluster: ``ON CLUSTER`` statements (distributed DDL), or muskox running each one on every node.
+CLUSTER_DDL_MODES = ("on_cluster", "per_node")
 #: Large enough for any real setting, small enough that no arithmetic on it overflows a timer.
 MAX_SECONDS = 366 * 24 * 3600
 
@@ -53,6 +65,9 @@ class ClusterConfig:
     """One ``[[clickhouse_config.clusters]]`` entry: a cluster tables may name in ``cluster``."""
 
     name: str = _field("", "cluster name as known to the ClickHouse server")
+    ddl: str = _field("on_cluster", "how DDL reaches its nodes: `on_cluster` (one distributed statement) or `per_node`",
+                      validator=_one_of(CLUSTER_DDL_MODES))
+    nodes: list[str] = _field([], "`per_node`: the nodes' URLs (default: read from system.clusters)", secret=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -178,6 +193,19 @@ class Config:
     tenant: str | None = attrs.field(default=None, metadata={"doc": "the tenant applied, if any"})
     origins: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
     """Where each value that is not a default came from (``"clickhouse_config.url"`` → origin)."""
+    plugin_sections: dict[str, Any] = attrs.field(factory=dict)
+    """The sections plugins declare (``muskox_register_config_sections``), by name; read with :meth:`section`."""
+
+    def section(self, name: str, cls: type[Any] | None = None) -> Any:
+        """The section ``name``, built-in or a plugin's; a plugin's section that was not loaded (a ``Config``
+        built by hand) is ``cls()``, its defaults, when ``cls`` is given."""
+        if name in SECTIONS:
+            return getattr(self, name)
+        if name in self.plugin_sections:
+            return self.plugin_sections[name]
+        if cls is not None:
+            return cls()
+        raise KeyError(f"no config section [{name}] is loaded (is the plugin that declares it installed?)")
 
 
 SECTIONS: dict[str, type[Any]] = {

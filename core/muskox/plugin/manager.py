@@ -26,7 +26,7 @@ from muskox._version import __version__
 from muskox.errors import PluginError
 from muskox.plugin import hookspecs
 from muskox.plugin.entry_points import FoundEntryPoint, installed_entry_points
-from muskox.plugin.interfaces import OlapBackend, StateStore, StreamBackend
+from muskox.plugin.interfaces import OlapBackend, ResourceBackend, StateStore, StreamBackend
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -77,6 +77,12 @@ def _is_operation(item: Any) -> bool:
     return isinstance(item, type) and issubclass(item, Operation)
 
 
+def _is_config_section(item: Any) -> bool:
+    from muskox.config.sections import section_problem
+
+    return section_problem(item) is None
+
+
 KINDS: tuple[Kind, ...] = (
     Kind("commands", "command", "muskox_register_commands", _is_command, "a click.Command"),
     Kind("operations", "operation", "muskox_register_operations", _is_operation,
@@ -87,6 +93,11 @@ KINDS: tuple[Kind, ...] = (
          "a subclass of muskox.plugin.interfaces.StreamBackend"),
     Kind("state_stores", "state store", "muskox_register_state_stores", _subclass_of(StateStore),
          "a subclass of muskox.plugin.interfaces.StateStore"),
+    Kind("config_sections", "config section", "muskox_register_config_sections", _is_config_section,
+         "a frozen attrs class whose fields have defaults and types str, int, bool, list or X | None "
+         "(see muskox.config.setting)"),
+    Kind("resource_backends", "resource backend", "muskox_register_resource_backends",
+         _subclass_of(ResourceBackend), "a subclass of muskox.plugin.interfaces.ResourceBackend"),
 )
 _KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 
@@ -122,6 +133,15 @@ class Registered:
     name: str
     item: Any
     plugin: str
+
+
+@attrs.frozen
+class HookOutcome:
+    """What one plugin's implementation of a behaviour hook returned, or the exception it raised."""
+
+    plugin: str
+    result: Any
+    error: Exception | None
 
 
 def _names(value: str | None) -> set[str]:
@@ -301,6 +321,47 @@ class Plugins:
         """The state store called ``name`` (``[state_config] storage``); an error lists the available ones."""
         store: type[StateStore] = self._pick("state_stores", name, f"muskox-state-{name}")
         return store
+
+    def resource_backend(self, name: str) -> type[ResourceBackend]:
+        """The resource backend called ``name`` (an operation's ``backend``); an error lists the available ones."""
+        backend: type[ResourceBackend] = self._pick("resource_backends", name,
+                                                    f"the plugin that provides the '{name}' operations")
+        return backend
+
+    def config_sections(self) -> dict[str, type[Any]]:
+        """The config sections plugins declare, by name (built-in names only with their built-in class)."""
+        from muskox.config.model import SECTIONS
+
+        found = self._collect(_KINDS_BY_KEY["config_sections"])
+        for name, reg in found.items():
+            if name in SECTIONS and reg.item is not SECTIONS[name]:
+                raise PluginError(
+                    f"plugin '{reg.plugin}' ({self._describe_plugin(reg.plugin)}) declares config section "
+                    f"[{name}], which is built into muskox with other keys",
+                    f"rename the plugin's section, or disable the plugin with {ENV_DISABLE}={reg.plugin}",
+                )
+        return {name: reg.item for name, reg in found.items()}
+
+    # -- behaviour hooks -------------------------------------------------------------------------------
+
+    def call_each(self, hook: str, **kwargs: Any) -> list[HookOutcome]:
+        """Call every implementation of the behaviour hook ``hook`` on its own (in registration order), so
+        one that raises neither stops the others nor the caller: its exception is in its outcome."""
+        outcomes: list[HookOutcome] = []
+        for impl in reversed(getattr(self._pm.hook, hook).get_hookimpls()):
+            started = time.perf_counter()
+            try:
+                result = impl.function(**{name: kwargs[name] for name in impl.argnames})
+            except Exception as exc:
+                outcomes.append(HookOutcome(impl.plugin_name, None, exc))
+            else:
+                outcomes.append(HookOutcome(impl.plugin_name, result, None))
+            self._log(f"{hook} -> {impl.plugin_name} ({(time.perf_counter() - started) * 1000:.1f} ms)")
+        return outcomes
+
+    def implements(self, hook: str) -> bool:
+        """True when a loaded plugin implements ``hook``."""
+        return bool(getattr(self._pm.hook, hook).get_hookimpls())
 
     def _pick(self, key: str, name: str, suggestion: str) -> Any:
         items = self._items(key)

@@ -7,6 +7,7 @@ Importing this module imports no database driver; they load when a connection is
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -27,3 +28,11 @@ def muskox_register_commands(register: Callable[[str, click.Command], None]) -> 
     from muskox_clickhouse.local.commands import local_group
 
     register("local", local_group)
+
+
+@hookimpl
+def muskox_register_config_sections(register: Callable[[str, type[Any]], None]) -> None:
+    """Declare ``[clickhouse_config]``, the server's section (built into muskox for Moose compatibility)."""
+    from muskox.config import ClickHouseConfig
+
+    register("clickhouse_config", ClickHouseConfig)

@@ -6,7 +6,7 @@ Importing this module does not import confluent-kafka; the backend imports it on
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from muskox import hookimpl
 from muskox.plugin.interfaces import StreamBackend
@@ -29,3 +29,11 @@ def muskox_register_operations(register: Callable[[str, type[Operation]], None])
 
     for name, cls in TOPIC_OPERATIONS.items():
         register(name, cls)
+
+
+@hookimpl
+def muskox_register_config_sections(register: Callable[[str, type[Any]], None]) -> None:
+    """Declare ``[redpanda_config]`` (alias ``[kafka_config]``), the broker's section."""
+    from muskox.config import RedpandaConfig
+
+    register("redpanda_config", RedpandaConfig)

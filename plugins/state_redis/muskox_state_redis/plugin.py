@@ -6,6 +6,7 @@ Importing this module does not import redis-py; the store imports it when it is 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from muskox import hookimpl
 from muskox.plugin.interfaces import StateStore
@@ -16,3 +17,11 @@ from muskox_state_redis.store import RedisStateStore
 def muskox_register_state_stores(register: Callable[[str, type[StateStore]], None]) -> None:
     """Register :class:`~muskox_state_redis.store.RedisStateStore` as ``redis``."""
     register("redis", RedisStateStore)
+
+
+@hookimpl
+def muskox_register_config_sections(register: Callable[[str, type[Any]], None]) -> None:
+    """Declare ``[redis_config]`` (url, key_prefix, last_key_prefix), the store's section."""
+    from muskox.config import RedisConfig
+
+    register("redis_config", RedisConfig)
