@@ -230,3 +230,25 @@ def test_without_a_server_url_dev_runs_the_local_server_and_stops_it(tmp_path: P
     assert code == ExitCode.OK, dev.output
     assert "Stopped the local server that dev started" in dev.output
     assert port_free(http_port) and port_free(tcp_port)
+
+
+def test_init_then_dev_from_an_empty_directory(tmp_path: Path) -> None:
+    """The quickstart: `muskox init demo`, then `muskox dev` in it gives a table in a local ClickHouse."""
+    project = tmp_path / "demo"
+    created = muskox(tmp_path, "init", str(project))
+    assert created.returncode == ExitCode.OK, created.stderr
+    http_port, tcp_port = free_port(), free_port()  # the written ports, moved off the defaults other runs may hold
+    config = project / "muskox.toml"
+    text = config.read_text()
+    assert "host_port = 18123" in text and "native_port = 19000" in text
+    config.write_text(text.replace("host_port = 18123", f"host_port = {http_port}")
+                      .replace("native_port = 19000", f"native_port = {tcp_port}"))
+    dev = Dev(project)
+    try:
+        dev.wait_text("Watching app/ for changes")
+        with connect(parse_url(f"http://127.0.0.1:{http_port}")) as client:
+            assert tables(client, "demo") == ["events"]
+    finally:
+        code = dev.stop()
+    assert code == ExitCode.OK, dev.output
+    assert port_free(http_port) and port_free(tcp_port)

@@ -15,6 +15,7 @@ shows each delta's fate with the two ways to recover.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,20 @@ import attrs
 
 from muskox.apply.drift import DriftDetected, describe
 from muskox.apply.executor import Advanced, ExecutionReport, execute
+from muskox.apply.history import OperationTimer, RunContext, operations_json, record_run
+from muskox.apply.interrupt import INTERRUPTED_FIX, active, interrupted_error, stopped_between_files
+from muskox.apply.lifecycle import RunHooks, pending_operations
 from muskox.apply.plan_record import migration_ids
+from muskox.apply.rehearsal import rehearse_or_stop
+from muskox.apply.secrets import with_secrets
 from muskox.apply.snapshot import ApplyFailed
 from muskox.config import Config
-from muskox.errors import PlanInvalid
+from muskox.errors import MuskoxError, PlanInvalid
 from muskox.files.delta import MigrationFile, load_migrations, stale_canonical_form
 from muskox.files.delta_operations import Lowered, fold_migration, fold_migrations, lower_migration
 from muskox.files.state_hash import state_hash
 from muskox.model.infra_map import InfraMap
+from muskox.model.operations import Operation
 from muskox.plan.changes import Change
 from muskox.plan.differ import DiffOptions, diff
 from muskox.plan.fold import FoldError
@@ -38,6 +45,7 @@ from muskox.plan.reconcile import reconcile
 from muskox.plan.workspace import load_target
 from muskox.plugin.dialect import Dialect
 from muskox.plugin.interfaces import Lock, StateStore
+from muskox.plugin.manager import Plugins
 
 log = logging.getLogger("muskox.apply.snapshot")
 
@@ -63,9 +71,40 @@ class DeltaMigrateResult:
 
 def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: StateStore,
                    progress: Callable[[str], None], lock: Lock | None = None,
-                   advanced: Advanced | None = None, target: InfraMap | None = None) -> DeltaMigrateResult:
+                   advanced: Advanced | None = None, target: InfraMap | None = None,
+                   command: str = "migrate", rehearse: bool = True, plugins: Plugins | None = None,
+                   approve_findings: bool | None = None) -> DeltaMigrateResult:
     """Apply every committed, unapplied migration file in id order (the caller holds the lock); ``advanced``
-    receives each file's count of finished operations (see :func:`muskox.apply.executor.execute`)."""
+    receives each file's count of finished operations (see :func:`muskox.apply.executor.execute`). However it
+    ends, the run is added to the store's migration history (:mod:`muskox.apply.history`) as run by ``command``.
+    With ``rehearse`` the operations of every unapplied file are first tried together on empty copies
+    (:mod:`muskox.apply.rehearsal`): a statement the server refuses stops everything before any file runs.
+    With ``plugins``, their plan checks see the operations of every unapplied file before any runs (errors refused
+    unless ``approve_findings``; None: from the environment) and their lifecycle hooks fire around each file."""
+    started = time.monotonic()
+    hooks = RunHooks(plugins, config, command=command, mode="delta", say=progress, approve_findings=approve_findings)
+    context = RunContext(command=command, mode="delta", tenant=config.tenant)
+    code: list[InfraMap] = [] if target is None else [target]
+    timer = OperationTimer(with_secrets(backend.apply, lambda: code[0] if code else load_target(
+        config, project_dir, backend.database, backend.dialect)))
+    files: list[dict[str, Any]] = []
+    try:
+        result = _migrate_deltas(config=config, project_dir=project_dir, backend=backend, store=store,
+                                 progress=progress, lock=lock, advanced=advanced, target=target, timer=timer,
+                                 files=files, rehearse=rehearse, hooks=hooks)
+    except MuskoxError as exc:
+        record_run(store, context, outcome="failed" if files else "refused", started=started,
+                   subject={"migrations": files, "error": exc.problem[:1000]}, warn=progress)
+        raise
+    record_run(store, context, outcome="applied" if result.applied else "nothing_to_do", started=started,
+               subject={"migrations": files}, warn=progress)
+    return result
+
+
+def _migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: StateStore,
+                    progress: Callable[[str], None], lock: Lock | None, advanced: Advanced | None,
+                    target: InfraMap | None, timer: OperationTimer, files: list[dict[str, Any]],
+                    rehearse: bool = True, hooks: RunHooks | None = None) -> DeltaMigrateResult:
     directory = project_dir / config.migration_config.dir
     dialect = backend.dialect
     migrations = load_migrations(directory, dialect)
@@ -84,6 +123,10 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target), target)
     applied_log = [m for m in migrations if m.id in done]
+    if hooks is not None:
+        hooks.check(pending_operations(unapplied, current), target=target, current=current, dialect=dialect)
+    if rehearse:
+        _rehearse(unapplied, current, backend, progress)
     state = current
     now_applied: list[str] = []
     reports: list[ExecutionReport] = []
@@ -91,6 +134,8 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
         for number, migration in enumerate(unapplied, 1):
             if lock is not None:
                 lock.check()
+            if (stop := active()) is not None and stop.requested:
+                raise stopped_between_files(stop, now_applied, unapplied[number - 1:])
             expected = migration.parent_state_hash
             actual = state_hash(state, dialect)
             if expected != actual:
@@ -101,9 +146,17 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
             lowered, after = lower_migration(migration, state)
             progress(f"Applying migration {number}/{len(unapplied)}: {migration.id} "
                      f"({len(migration.deltas)} delta(s), {len(lowered.operations)} operation(s))")
-            report = execute(lowered.operations, backend.apply, parallelism=config.migration_config.parallelism,
+            applier = timer if hooks is None else hooks.wrap(timer, lowered.operations, label=migration.id,
+                                                             dialect=dialect, database=backend.database)
+            report = execute(lowered.operations, applier, parallelism=config.migration_config.parallelism,
                              progress=progress, advanced=advanced)
+            if hooks is not None:
+                hooks.finished(report)
             reports.append(report)
+            files.append({"id": migration.id, "outcome": "applied" if report.ok else "failed",
+                          "operations": operations_json(report, timer)})
+            if not report.ok and report.interrupted and (stop := active()) is not None:
+                raise interrupted_error(stop, delta_failure_report(migration, lowered, report), INTERRUPTED_FIX)
             if not report.ok:
                 raise ApplyFailed(delta_failure_report(migration, lowered, report))
             store.record_applied(migration.id)
@@ -116,6 +169,26 @@ def migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: St
             store.save_state(reconcile(state, backend.introspect(state, target), target))
     progress(f"Applied {len(now_applied)} migration file(s)")
     return DeltaMigrateResult(applied=tuple(now_applied), reports=tuple(reports))
+
+
+def _rehearse(unapplied: Sequence[MigrationFile], current: InfraMap, backend: Any,
+              progress: Callable[[str], None]) -> None:
+    """Rehearse the operations of every unapplied file, in order. Files that do not lower from the current state
+    are left to the checks of the run itself (which report them precisely): the rehearsal covers those before."""
+    operations: list[Operation] = []
+    state = current
+    for migration in unapplied:
+        try:
+            lowered, state = lower_migration(migration, state)
+        except FoldError:
+            break
+        operations += lowered.operations
+    what = (f"migration file {unapplied[0].file_name}" if len(unapplied) == 1
+            else f"{len(unapplied)} migration files ({unapplied[0].file_name} …)")
+    rehearse_or_stop(backend, operations, current, what=what, progress=progress,
+                     fix="change the code so that the database can make the change (the server's error says what "
+                         "it refuses), move the unapplied file(s) out of the migrations directory and regenerate "
+                         f"({REGENERATE}), or correct the hand-edited delta")
 
 
 # -- the forensic report ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from muskox.apply.drift import (
     same_state,
 )
 from muskox.apply.executor import Advanced, ExecutionReport, execute, failure_report
+from muskox.apply.history import OperationTimer, RunContext, operations_json, record_run
+from muskox.apply.interrupt import active, interrupted_error
+from muskox.apply.lifecycle import RunHooks
 from muskox.apply.plan_record import (
     PlanProgress,
     applied_record,
@@ -35,6 +39,15 @@ from muskox.apply.plan_record import (
     started_record,
 )
 from muskox.apply.recorded_run import PlannedRun, RecordingApplier, partly_applied, what_is_left, whole_plan
+from muskox.apply.rehearsal import rehearse_or_stop
+from muskox.apply.secrets import with_secrets
+from muskox.apply.store_lost import (
+    raw_sql_all_recorded,
+    record_or_note,
+    reported_if_store_fails,
+    state_not_stored,
+    store_lost_in,
+)
 from muskox.config import Config
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
@@ -85,6 +98,9 @@ class MigrateResult:
 PLAN_FIX = ("remove the refused operations from plan.yaml, or change the code (its lifecycle or its declarations) and "
             f"regenerate the plan ({REGENERATE})")
 
+REHEARSAL_FIX = ("change the code so that the database can make the change (the server's error says what it "
+                 f"refuses) and regenerate the plan ({REGENERATE}), or correct the hand-edited operation in the plan")
+
 RECOVERY = (
     "read the error of the failed operation above and fix its cause (data that does not convert, a missing "
     "privilege, a server limit)",
@@ -95,23 +111,65 @@ RECOVERY = (
     "by hand); nothing is rolled back automatically",
 )
 
+RESUME = ("run `muskox migrate --resume`: it checks the database is where the operations marked ✓ leave it and runs "
+          "exactly the operations not marked ✓",
+          f"or regenerate the plan against the database as it is now ({REGENERATE}), review it and commit it")
+RESUME_FIX = "the migration lock was released; finish the plan with `muskox migrate --resume` (see the steps above)"
+
 
 def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, store: StateStore,
                      progress: Callable[[str], None], advanced: Advanced | None = None,
-                     resume: bool = False, target: InfraMap | None = None) -> MigrateResult:
+                     resume: bool = False, target: InfraMap | None = None, command: str = "migrate",
+                     rehearse: bool = True, approve_findings: bool | None = None) -> MigrateResult:
     """Apply ``migrations/plan.yaml`` if the database is still as the plan expects (the caller holds the lock).
 
     A plan runs once: it is recorded in ``store`` (:mod:`muskox.apply.plan_record`); a plan already applied is
     not applied again, and one that stopped part-way runs again only with ``resume`` (exactly what is left).
     ``target`` is the code's state when the caller collected it already (before taking the lock).
     ``progress`` receives the status lines, ``advanced`` the count of finished operations (see
-    :func:`muskox.apply.executor.execute`)."""
+    :func:`muskox.apply.executor.execute`). However it ends, the run is added to the store's migration history
+    (:mod:`muskox.apply.history`) as run by ``command``. With ``rehearse`` the operations are first tried on empty
+    copies (:mod:`muskox.apply.rehearsal`): a statement the server refuses stops the run before anything runs.
+    Plugins' plan checks run before that (errors refused unless ``approve_findings``; None: from the
+    environment), and their lifecycle hooks around the operations (:mod:`muskox.apply.lifecycle`)."""
+    trail = Trail()
+    hooks = RunHooks(plugins, config, command=command, mode="snapshot", say=progress,
+                     approve_findings=approve_findings)
+    context = RunContext(command=command, mode="snapshot", tenant=config.tenant)
+    try:
+        result = _migrate_snapshot(plugins=plugins, config=config, project_dir=project_dir, backend=backend,
+                                   store=store, progress=progress, advanced=advanced, resume=resume, target=target,
+                                   trail=trail, rehearse=rehearse, hooks=hooks)
+    except MuskoxError as exc:
+        outcome = "failed" if trail.operations is not None else "refused"
+        record_run(store, context, outcome=outcome, started=trail.started, operations=trail.operations,
+                   subject={**trail.subject, "error": exc.problem[:1000]}, warn=progress)
+        raise
+    record_run(store, context, outcome=result.outcome.value, started=trail.started, subject=trail.subject,
+               operations=trail.operations, warn=progress)
+    return result
+
+
+@attrs.define
+class Trail:
+    """What a run learnt, for its history entry: the plan and the fate of each operation run."""
+
+    started: float = attrs.field(factory=time.monotonic)
+    subject: dict[str, Any] = attrs.field(factory=dict)
+    operations: list[dict[str, Any]] | None = None
+
+
+def _migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, store: StateStore,
+                      progress: Callable[[str], None], advanced: Advanced | None, resume: bool,
+                      target: InfraMap | None, trail: Trail, rehearse: bool = True,
+                      hooks: RunHooks | None = None) -> MigrateResult:
     backend.prefetch()  # under the lock: the server reads its schema while the plan, code and state are read
     directory = project_dir / config.migration_config.dir
     dialect = backend.dialect
     snapshot = read_snapshot(directory, plugins.operations(), dialect)
     identity = plan_identity(snapshot.plan, dialect)
     operations = snapshot.plan.operations
+    trail.subject = {"plan": identity, "plan_created_at": snapshot.plan.created_at, "resume": resume}
     ignore = frozenset(config.migration_config.ignore_operations)
     database: str = backend.database
     if target is None:
@@ -124,6 +182,13 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
         progress(f"{PLAN_FILE} (plan {identity}) was already applied - nothing to do")
         if same_state(current, target, dialect, ignore):
             _save(store, stored, _applied_state(backend, stored, target))
+        return MigrateResult(MigrateOutcome.ALREADY_APPLIED)
+    if recorded.partial and raw_sql_all_recorded(operations, recorded) and same_state(current, target, dialect,
+                                                                                       ignore):
+        store.record_applied(applied_record(identity))  # an earlier run applied it all; its store failed
+        _save(store, stored, _applied_state(backend, stored, target))
+        progress(f"{PLAN_FILE} (plan {identity}) was applied by an earlier run that could not record it: the "
+                 "database matches the code, so nothing ran again; recorded it and stored the state now")
         return MigrateResult(MigrateOutcome.ALREADY_APPLIED)
     if recorded.partial and not resume:
         raise partly_applied(operations, recorded, identity, PLAN_FILE, REGENERATE)
@@ -150,17 +215,35 @@ def migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, bac
         _save(store, stored, _applied_state(backend, stored, target))
         return MigrateResult(MigrateOutcome.NOTHING_TO_DO)
 
+    if hooks is not None:
+        hooks.check(run.operations, target=target, current=current, dialect=dialect)
+    if rehearse:
+        rehearse_or_stop(backend, run.operations, current, what=PLAN_FILE, fix=REHEARSAL_FIX, progress=progress)
+    begin = getattr(backend, "begin_apply", None)
+    if begin is not None:  # the backend's checks before anything runs (every node of a cluster answers, say)
+        begin(run.operations)
     if not recorded.started:
         store.record_applied(started_record(identity))
-    report = execute(run.operations, RecordingApplier(run, backend.apply, store, identity),
+    timer = OperationTimer(with_secrets(backend.apply, lambda: target))
+    applier = timer if hooks is None else hooks.wrap(timer, run.operations, label=identity, dialect=dialect,
+                                                     database=database)
+    report = execute(run.operations, RecordingApplier(run, applier, store, identity),
                      parallelism=config.migration_config.parallelism, progress=progress, advanced=advanced)
+    if hooks is not None:
+        hooks.finished(report)
+    trail.operations = operations_json(report, timer, [position + 1 for position in run.positions])
+    if (lost := store_lost_in(report)) is not None:  # every operation that ran ran whole; the store failed
+        raise state_not_stored(*lost)
     if not report.ok:
-        if report.succeeded:
-            store.record_applied(done_record(identity, (run.positions[i] for i in report.succeeded)))
-        raise ApplyFailed(failure_report(report, RECOVERY))
-    store.record_applied(applied_record(identity))
-    progress(f"Recorded plan {identity} as applied")
-    store.save_state(_applied_state(backend, stored, target))
+        note = record_or_note(lambda: store.record_applied(
+            done_record(identity, (run.positions[i] for i in report.succeeded)))) if report.succeeded else ""
+        if report.interrupted and (stop := active()) is not None:
+            raise interrupted_error(stop, failure_report(report, RESUME) + note, RESUME_FIX)
+        raise ApplyFailed(failure_report(report, RECOVERY) + note)
+    with reported_if_store_fails(report):  # the state store lost after operations ran: say what ran
+        store.record_applied(applied_record(identity))
+        progress(f"Recorded plan {identity} as applied")
+        store.save_state(_applied_state(backend, stored, target))
     progress(f"Applied {len(report.succeeded)} operation(s) in {report.seconds:.1f} s")
     return MigrateResult(MigrateOutcome.APPLIED, report)
 
@@ -188,7 +271,8 @@ def _unrun_raw_sql(operations: Sequence[Operation]) -> str:
            if isinstance(operation, RawSql)]
     if not raw:
         return ""
-    return (f" (its {len(raw)} raw SQL operation(s) did not run: {'; '.join(raw)}; run them by hand if they are "
+    return (f" (its {len(raw)} raw SQL operation(s) were not run now: {'; '.join(raw)}; an earlier run whose records "
+            "were lost with its state store may have run them; otherwise run them by hand if they are "
             "still needed)")
 
 

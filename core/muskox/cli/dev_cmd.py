@@ -8,6 +8,7 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
+from muskox.cli.findings import echo_err, findings_option, plan_gate
 from muskox.cli.options import approval_options, connection_options, connection_overrides, kafka_option
 from muskox.exit_codes import ExitCode
 
@@ -19,6 +20,7 @@ from muskox.exit_codes import ExitCode
 @click.option("--save-plan", "save_plan", is_flag=True,
               help="After each applied change, write its plan files to the migrations directory (as `generate "
                    "migration --save` does); without it dev never writes there.")
+@findings_option
 @pass_app
 def dev_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
                 yes_all: bool, yes_destructive: bool, yes_rename: bool, no_auto_backfill_sql: bool,
@@ -40,6 +42,7 @@ def dev_command(app: AppContext, clickhouse_url: str | None, redis_url: str | No
         ignore_operations=frozenset(config.migration_config.ignore_operations),
         parallelism=config.migration_config.parallelism,
         save_plan_dir=app.project_dir / config.migration_config.dir if save_plan else None,
+        plan_gate=plan_gate(app, config, "dev", echo_err, yes_all=yes_all),
     )
     run_dev(DevRun(plugins=app.plugins, config=config, project_dir=app.project_dir, config_file=app.config_file,
                    tenant=app.tenant), settings)

@@ -12,6 +12,7 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
+from muskox.cli.findings import echo_err, findings_option, plan_gate
 from muskox.cli.options import (
     DESCRIPTION,
     approval_options,
@@ -22,6 +23,7 @@ from muskox.cli.options import (
     remote_options,
 )
 from muskox.cli.plan_present import presentation_options
+from muskox.cli.rehearse_option import no_rehearse_option, rehearse_plan
 
 if TYPE_CHECKING:
     from muskox.config import Config
@@ -40,15 +42,18 @@ def generate_group() -> None:
 @kafka_option
 @remote_options
 @approval_options
+@findings_option
 @click.option("--save", is_flag=True, help="Write the plan files to the migrations directory "
                                            "(without it: print the plan).")
 @click.option("--description", metavar="TEXT", default=None, type=DESCRIPTION,
               help="Delta mode: the new file's description, also its id's suffix (default: migration).")
 @presentation_options
+@no_rehearse_option
 @pass_app
 def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
                       url: str | None, token: str | None, yes_all: bool, yes_destructive: bool, yes_rename: bool,
-                      no_auto_backfill_sql: bool, save: bool, description: str | None, sql: bool, fmt: str) -> None:
+                      no_auto_backfill_sql: bool, save: bool, description: str | None, sql: bool, fmt: str,
+                      no_rehearse: bool) -> None:
     """Compare the code with the database and write a reviewable migration plan."""
     from muskox.cli.plan_output import render_listing  # the planner loads only when it runs
     from muskox.cli.plan_present import show_plan
@@ -69,7 +74,8 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
 
         generate_delta_migration(app, config, yes_all=yes_all, yes_destructive=yes_destructive,
                                  yes_rename=yes_rename, no_auto_backfill_sql=no_auto_backfill_sql, save=save,
-                                 description=description or "migration", remote=remote, sql=sql, fmt=fmt)
+                                 description=description or "migration", remote=remote, sql=sql, fmt=fmt,
+                                 rehearse=not no_rehearse)
         return
     if description is not None:
         raise click.UsageError("--description names delta-mode migration files; set "
@@ -88,6 +94,10 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
                                    interactive=output.is_terminal(),
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)),
                        TerminalPrompter())
+    if remote is None and not no_rehearse:  # a plan the server would refuse is never written
+        rehearse_plan(app, config, result.operations, inputs.current)
+    plan_gate(app, config, "generate", echo_err, yes_all=yes_all).check(
+        result.operations, target=inputs.target, current=inputs.current, dialect=inputs.dialect)
     plan = Plan(created_at=utc_timestamp(), operations=result.operations)
     if sql or fmt != "text":  # the statements or the markdown on stdout, instead of the plan file's text
         show_plan(result, inputs.target, inputs.dialect, inputs.database, as_json=False, sql=sql, fmt=fmt,

@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, yes_destructive: bool,
                              yes_rename: bool, no_auto_backfill_sql: bool, save: bool, description: str,
-                             remote: RemoteState | None = None, sql: bool = False, fmt: str = "text") -> None:
+                             remote: RemoteState | None = None, sql: bool = False, fmt: str = "text",
+                             rehearse: bool = True) -> None:
     """Plan the code against the pending state and write (or show) the new migration file (``remote``: the
-    state and applied files a running ``muskox prod`` reported, instead of the database and state store)."""
+    state and applied files a running ``muskox prod`` reported, instead of the database and state store). With
+    ``rehearse``, the file's operations are first rehearsed on the server when no committed file is pending."""
     from muskox.apply.plan_record import migration_ids
     from muskox.cli.plan_output import render_listing
     from muskox.cli.prompts import TerminalPrompter
@@ -68,6 +70,15 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
         click.echo(render_listing(result, (), dialect), err=True)
         click.echo("No changes.")
         return
+    from muskox.cli.findings import echo_err, plan_gate
+
+    plan_gate(app, config, "generate", echo_err, yes_all=yes_all).check(
+        result.operations, target=inputs.target, current=pending.state, dialect=dialect)
+    if rehearse and remote is None and not pending.unapplied:  # the database is the state the file starts from
+        from muskox.cli.rehearse_option import rehearse_plan
+        from muskox.files.delta_operations import lower_migration
+
+        rehearse_plan(app, config, lower_migration(migration, pending.state)[0].operations, pending.state)
     if sql or fmt != "text":  # what migrate runs for the file: its deltas lowered on the pending state
         from muskox.cli.plan_present import show_plan
         from muskox.files.delta_operations import lower_migration

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from muskox.cli.context import AppContext, pass_app
+from muskox.cli.findings import findings_option, yes_findings
 from muskox.cli.options import connection_options, connection_overrides, kafka_option
 from muskox.cli.progress_bar import StatusLines
+from muskox.cli.stoppable import completed_despite, run_stoppable
 from muskox.exit_codes import ExitCode
 
 
@@ -23,9 +25,12 @@ from muskox.exit_codes import ExitCode
 @click.option("--resume", is_flag=True,
               help="Snapshot mode: finish a plan an earlier run applied part-way, running exactly the "
                    "operations not recorded as done (after checking the database is where those leave it).")
+@click.option("--no-rehearse", "no_rehearse", is_flag=True,
+              help="Do not rehearse the plan on empty copies of its tables before running it.")
+@findings_option
 @pass_app
 def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
-                    validate: bool, mark_applied: str | None, resume: bool) -> int:
+                    validate: bool, mark_applied: str | None, resume: bool, no_rehearse: bool) -> int:
     """Apply migrations/plan.yaml (delta mode: the unapplied migration files) if the database has not drifted."""
     from muskox.apply.snapshot import migrate_snapshot  # the planner and drivers load only when it runs
     from muskox.plan.workspace import load_target, open_backend
@@ -45,24 +50,36 @@ def migrate_command(app: AppContext, clickhouse_url: str | None, redis_url: str 
 
     status = StatusLines.for_stderr(verbosity=app.verbosity)
     progress = status.line
-    store = open_state_store(config, app.plugins, project_dir=app.project_dir)
-    with store, open_backend(app.plugins, config) as backend:
-        # the project's code runs before the lock is taken: an exit it makes cannot leave the lock held
-        target = load_target(config, app.project_dir, backend.database, backend.dialect)
-        with store.acquire_lock(default_owner()) as lock:
-            progress(f"Acquired the migration lock ({lock.info.owner})")
-            if deltas:
-                from muskox.apply.deltas import mark_applied as mark
-                from muskox.apply.deltas import migrate_deltas
 
-                if mark_applied is not None:
-                    mark(config=config, project_dir=app.project_dir, backend=backend, store=store,
-                         migration_id=mark_applied, progress=progress, target=target)
+    approve_findings = yes_findings() or None  # None: MUSKOX_ACCEPT_FINDINGS decides
+
+    def work() -> None:
+        store = open_state_store(config, app.plugins, project_dir=app.project_dir)
+        with store, open_backend(app.plugins, config) as backend:
+            # the project's code runs before the lock is taken: an exit it makes cannot leave the lock held
+            target = load_target(config, app.project_dir, backend.database, backend.dialect)
+            with store.acquire_lock(default_owner()) as lock:
+                progress(f"Acquired the migration lock ({lock.info.owner})")
+                if deltas:
+                    from muskox.apply.deltas import mark_applied as mark
+                    from muskox.apply.deltas import migrate_deltas
+
+                    if mark_applied is not None:
+                        mark(config=config, project_dir=app.project_dir, backend=backend, store=store,
+                             migration_id=mark_applied, progress=progress, target=target)
+                    else:
+                        migrate_deltas(config=config, project_dir=app.project_dir, backend=backend, store=store,
+                                       progress=progress, lock=lock, advanced=status.advanced, target=target,
+                                       rehearse=not no_rehearse, plugins=app.plugins,
+                                       approve_findings=approve_findings)
                 else:
-                    migrate_deltas(config=config, project_dir=app.project_dir, backend=backend, store=store,
-                                   progress=progress, lock=lock, advanced=status.advanced, target=target)
-            else:
-                migrate_snapshot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
-                                 store=store, progress=progress, advanced=status.advanced, target=target,
-                                 resume=resume)
+                    migrate_snapshot(plugins=app.plugins, config=config, project_dir=app.project_dir,
+                                     backend=backend, store=store, progress=progress, advanced=status.advanced,
+                                     target=target, resume=resume, rehearse=not no_rehearse,
+                                     approve_findings=approve_findings)
+
+    _, stop = run_stoppable(work)  # SIGTERM/SIGINT: stop scheduling, record, unlock, report (exit 143/130)
+    if stop.requested:
+        progress(completed_despite(stop))
+        return stop.exit_code
     return ExitCode.OK

@@ -41,7 +41,13 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,
                                    gate=False,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)))
-    show_plan(result, inputs.target, inputs.dialect, inputs.database, as_json=as_json, sql=sql, fmt=fmt)
+    from muskox.plan.checks import PlanCheck, check_plan
+
+    findings = check_plan(app.plugins, PlanCheck(operations=result.operations, target=inputs.target,
+                                                 current=inputs.current, tenant=config.tenant, command="plan",
+                                                 dialect=inputs.dialect, config=config)) if result.operations else []
+    show_plan(result, inputs.target, inputs.dialect, inputs.database, as_json=as_json, sql=sql, fmt=fmt,
+              findings=findings)
     if exit_code and not result.empty:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

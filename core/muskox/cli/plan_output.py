@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from muskox.model.recorded import RecordedResource
 from muskox.plan.explain import RISK_LEVELS, Explanation, explain_plan
 from muskox.plan.planner import PlanResult
 from muskox.plugin.dialect import Dialect
+
+if TYPE_CHECKING:
+    from muskox.plan.checks import PluginFinding
 
 
 def symbol(operation: Operation) -> str:
@@ -91,8 +94,12 @@ def explained_json(explanation: Explanation) -> dict[str, Any]:
             "impact": explanation.impact, "risks": list(explanation.risks), "level": explanation.level}
 
 
-def plan_json(result: PlanResult, target: InfraMap, dialect: Dialect) -> dict[str, Any]:
-    """The machine view of a plan (types Moose cannot encode written in ``dialect``)."""
+def plan_json(result: PlanResult, target: InfraMap, dialect: Dialect,
+              findings: Sequence[PluginFinding] = ()) -> dict[str, Any]:
+    """The machine view of a plan (types Moose cannot encode written in ``dialect``), with the findings of the
+    plugins' plan checks (:mod:`muskox.plan.checks`)."""
+    from muskox.plan.checks import findings_json
+
     codec = model_codec(dialect)
     explained = explain_plan(result.operations, dialect)
     return {
@@ -105,6 +112,7 @@ def plan_json(result: PlanResult, target: InfraMap, dialect: Dialect) -> dict[st
         "destructive": [finding.description for finding in result.destructive],
         "risky": [finding.description for finding in result.risky],
         "blocked": [blocked.reason for blocked in result.blocked],
+        "findings": findings_json(findings),
         "recorded": [{"kind": r.kind, "name": r.name, "status": r.status.value} for r in target.recorded.values()],
         "target_infra_map": codec.to_json(target),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -11,6 +11,7 @@ from muskox.cli import output
 
 if TYPE_CHECKING:  # the planner loads only when a plan is made, not when the CLI starts
     from muskox.model.infra_map import InfraMap
+    from muskox.plan.checks import PluginFinding
     from muskox.plan.planner import PlanResult
     from muskox.plugin.dialect import Dialect
 
@@ -36,7 +37,7 @@ def check_presentation(as_json: bool, fmt: str) -> None:
 
 
 def show_plan(result: PlanResult, target: InfraMap, dialect: Dialect, default_database: str, *, as_json: bool,
-              sql: bool, fmt: str, listing_to_stderr: bool = False) -> None:
+              sql: bool, fmt: str, listing_to_stderr: bool = False, findings: Sequence[PluginFinding] = ()) -> None:
     """Print ``result`` as asked (stdout; with ``listing_to_stderr`` the text listing goes to stderr, as
     ``generate migration`` prints the plan file itself on stdout)."""
     from muskox.cli.plan_output import plan_json, render_listing
@@ -44,7 +45,7 @@ def show_plan(result: PlanResult, target: InfraMap, dialect: Dialect, default_da
 
     planned = plan_statements(result.operations, dialect, default_database) if sql or fmt == "markdown" else None
     if as_json:
-        document = plan_json(result, target, dialect)
+        document = plan_json(result, target, dialect, findings)
         if planned is not None:
             document["statements"] = sql_json(planned)
         output.emit_json(document)
@@ -57,5 +58,7 @@ def show_plan(result: PlanResult, target: InfraMap, dialect: Dialect, default_da
                                    default_database), nl=False)
         return
     click.echo(render_listing(result, target.recorded.values(), dialect), err=listing_to_stderr or sql)
+    for finding in findings:
+        click.echo(f"plan check: {finding.line()}", err=True)
     if planned is not None:
         click.echo(sql_script(planned, dialect, default_database), nl=False)

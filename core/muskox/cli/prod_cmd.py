@@ -9,16 +9,12 @@ When the boot migration fails, nothing is served, CMD is never started, and the 
 
 from __future__ import annotations
 
-import contextlib
-import signal
-from collections.abc import Iterator
-from types import FrameType
-
 import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
 from muskox.cli.options import LOCK_WAIT, connection_options, connection_overrides, kafka_option
+from muskox.cli.stoppable import completed_despite, run_stoppable
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 
@@ -43,7 +39,7 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     """
     from muskox.plan.workspace import open_backend
     from muskox.server.admin_api import AdminApi
-    from muskox.server.boot import LiveState, boot, startup_failure
+    from muskox.server.boot import BootResult, LiveState, boot, startup_failure
     from muskox.server.http_server import ProdServer
     from muskox.server.supervise import run_child, wait_for_stop
     from muskox.state import default_owner, open_state_store
@@ -58,9 +54,17 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
         server.reserve()
         try:
             store = open_state_store(config, app.plugins, project_dir=app.project_dir)
-            with _sigterm_interrupts(), store, open_backend(app.plugins, config) as backend:
-                result = boot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
-                              store=store, owner=default_owner(), lock_wait=lock_wait, progress=progress)
+
+            def migrate() -> BootResult:
+                with store, open_backend(app.plugins, config) as backend:
+                    return boot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
+                                store=store, owner=default_owner(), lock_wait=lock_wait, progress=progress)
+
+            # SIGTERM/SIGINT during the boot migration: stop scheduling, record, unlock, report (exit 143/130)
+            result, stop = run_stoppable(migrate)
+            if stop.requested:
+                progress(completed_despite(stop) + "; nothing is served and CMD is not started")
+                return int(stop.exit_code)
         except MuskoxError as exc:
             output.error(exc.one_line())
             output.error(startup_failure(exc))
@@ -81,16 +85,3 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     finally:
         server.stop()
 
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """During the boot migration SIGTERM stops it like Ctrl-C: the lock is released on the way out."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

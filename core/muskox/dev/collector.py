@@ -160,9 +160,10 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     try:
         project = Path(request["project_dir"])
         config_file = request.get("config_file")
+        plugins = Plugins.load()
         config = load_config(project, config_file=Path(config_file) if config_file else None,
-                             tenant=request.get("tenant"))
-        dialect = olap_dialect(Plugins.load())
+                             tenant=request.get("tenant"), sections=plugins.config_sections())
+        dialect = olap_dialect(plugins)
         target = load_target(config, project, str(request["default_database"]), dialect)
         return {"infra_map": model_codec(dialect).to_json(target)}
     except MuskoxError as exc:

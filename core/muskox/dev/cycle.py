@@ -24,11 +24,13 @@ from typing import Any, Literal
 import attrs
 
 from muskox.apply.executor import execute, failure_report
+from muskox.apply.secrets import with_secrets
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation
 from muskox.plan.changes import Blocked, Change
+from muskox.plan.checks import PlanGate
 from muskox.plan.fold import fold
 from muskox.plan.planner import PlanRequest
 from muskox.plan.policies.approvals import Approvals, Prompter
@@ -64,6 +66,8 @@ class DevSettings:
     ignore_operations: frozenset[str] = frozenset()
     parallelism: int = 4
     save_plan_dir: Path | None = None
+    plan_gate: PlanGate | None = None
+    """Plugins' plan checks (:mod:`muskox.plan.checks`): an unapproved error stops the cycle before it applies."""
 
 
 @attrs.frozen
@@ -116,6 +120,8 @@ class DevCycle:
                               interactive=self.settings.interactive)
         decision = decide(request, self.prompter)
         result = decision.result
+        if self.settings.plan_gate is not None:
+            self.settings.plan_gate.check(result.operations, target=target, current=current, dialect=self.dialect)
         if not result.operations:
             state = applied_state(stored, reality, target)
             if stored is None or stored != state:
@@ -124,7 +130,8 @@ class DevCycle:
             return CycleResult("unchanged", held=decision.held, blocked=result.blocked,
                                seconds=time.perf_counter() - started)
         with self.store.acquire_lock(self.lock_owner) as lock:
-            report = execute(result.operations, self.backends.apply, parallelism=self.settings.parallelism)
+            report = execute(result.operations, with_secrets(self.backends.apply, lambda: target),
+                             parallelism=self.settings.parallelism)
             if not report.ok:
                 raise DevApplyFailed(failure_report(report, RECOVERY))
             lock.check()

@@ -64,7 +64,7 @@ def engine_source(engine: engines.Engine) -> str:
 
     :raises ValueError: the engine has no declaration class (see :func:`has_declaration_class`).
     """
-    if not has_declaration_class(engine) or isinstance(engine, engines.OtherEngine):
+    if not has_declaration_class(engine) or isinstance(engine, (engines.OtherEngine, engines.IntegrationEngine)):
         raise ValueError(f"engine {engines.engine_name(engine)} has no declaration class")
     name = _ENGINE_CLASSES[type(engine)]
     arguments: list[str] = []

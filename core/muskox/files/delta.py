@@ -42,6 +42,7 @@ from muskox.files.plan_yaml import (
     yaml_timestamp,
 )
 from muskox.model.codec import ModelCodec, clip, clip_quoted, describe_value, model_codec, quote
+from muskox.model.dictionary import Dictionary
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 
@@ -123,6 +124,17 @@ class RecreateTable(Delta):
 
     def summary(self) -> str:
         return f"drop and recreate table {self.after.name}"
+
+
+@attrs.frozen(kw_only=True)
+class RecreateTableWithCopy(RecreateTable):
+    """Recreate ``before`` as ``after`` keeping its rows (copied, counted, swapped in); destructive like a
+    recreate, so ``policy`` records the approval."""
+
+    TYPE: ClassVar[str] = "RecreateTableWithCopy"
+
+    def summary(self) -> str:
+        return f"recreate table {self.after.name} with a copy of its rows"
 
 
 @attrs.frozen(kw_only=True)
@@ -381,16 +393,53 @@ class IncreaseTopicPartitions(Delta):
         return f"increase partitions of topic {self.topic_name} from {self.before} to {self.after}"
 
 
+@attrs.frozen(kw_only=True)
+class CreateDictionary(Delta):
+    """Create a dictionary (Moose's encoding of ``olap_dictionaries``, source passwords as ``[HIDDEN]``)."""
+
+    TYPE: ClassVar[str] = "CreateDictionary"
+    dictionary: Dictionary
+
+    def summary(self) -> str:
+        return f"create dictionary {self.dictionary.name}"
+
+
+@attrs.frozen(kw_only=True)
+class ReplaceDictionary(Delta):
+    """Replace a dictionary's definition (``before`` as it was, ``after`` as it becomes)."""
+
+    TYPE: ClassVar[str] = "ReplaceDictionary"
+    before: Dictionary
+    after: Dictionary
+
+    def summary(self) -> str:
+        return f"replace dictionary {self.after.name}"
+
+
+@attrs.frozen(kw_only=True)
+class DropDictionary(Delta):
+    """Drop a dictionary (the whole definition, as it was); ``policy`` records the approval."""
+
+    TYPE: ClassVar[str] = "DropDictionary"
+    dictionary: Dictionary
+    policy: Policy | None = None
+
+    def summary(self) -> str:
+        return f"drop dictionary {self.dictionary.name}"
+
+
 #: Every delta type, by its ``type:`` tag.
 DELTA_TYPES: dict[str, type[Delta]] = {cls.TYPE: cls for cls in (
-    CreateTable, DropTable, RecreateTable, AddTableColumn, DropTableColumn, ModifyTableColumn, RenameTableColumn,
+    CreateTable, DropTable, RecreateTable, RecreateTableWithCopy, AddTableColumn, DropTableColumn, ModifyTableColumn,
+    RenameTableColumn,
     ModifyTableSettings, ModifyTableTtl, AddTableIndex, DropTableIndex, AddTableProjection, DropTableProjection,
     ModifySampleBy, RemoveSampleBy, CreateView, DropView, CreateMaterializedView, DropMaterializedView,
     BackfillTable, RawSql, CreateTopic, DropTopic, ModifyTopicConfig, IncreaseTopicPartitions,
+    CreateDictionary, ReplaceDictionary, DropDictionary,
 )}
 
 DESTRUCTIVE_TYPES: tuple[type[Delta], ...] = (DropTable, RecreateTable, DropTableColumn, DropView,
-                                              DropMaterializedView, DropTopic)
+                                              DropMaterializedView, DropTopic, DropDictionary)
 """Deltas that can lose data (spec 6.4)."""
 
 

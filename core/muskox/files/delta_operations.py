@@ -172,6 +172,22 @@ def delta_of(operation: ops.Operation, state: InfraMap, *, target: InfraMap | No
             return d.DropMaterializedView(mv=mv)
         case ops.RawSql(sql=sql, description=description):
             return _raw_sql(sql, description, state)
+        case ops.RecreateTableWithCopy(before=before, table=after):
+            key, _ = _table(state, before.database, before.name)
+            description = (reasons or {}).get(key) or f"RECREATE TABLE {_qualified(after)} WITH A COPY OF ITS ROWS"
+            return d.RecreateTableWithCopy(before=before, after=after,
+                                           policy=_policy(description, approved_at))
+        case ops.CreateDictionary(dictionary=dictionary):
+            return d.CreateDictionary(dictionary=dictionary)
+        case ops.ReplaceDictionary(before=before_dictionary, after=after_dictionary):
+            return d.ReplaceDictionary(before=before_dictionary, after=after_dictionary)
+        case ops.DropDictionary(name=name):
+            key = view_id(operation.database, name, state.default_database)
+            dropped = state.dictionaries.get(key)
+            if dropped is None:
+                raise FoldError(f"dictionary '{name}' does not exist", "regenerate the migration")
+            return d.DropDictionary(dictionary=dropped, policy=_policy(
+                (reasons or {}).get(key) or f"DROP DICTIONARY {name}", approved_at))
         case topic_ops.CreateTopic(topic=topic):
             return d.CreateTopic(topic=topic)
         case topic_ops.DropTopic(topic=name):
@@ -264,6 +280,8 @@ def lower_delta(delta: d.Delta, infra: InfraMap) -> list[ops.Operation]:
             return [ops.CreateTable(table=table)]
         case d.DropTable(table=table):
             return [_drop_table(table, infra)]
+        case d.RecreateTableWithCopy(before=before, after=after):
+            return [ops.RecreateTableWithCopy(before=before, table=after)]
         case d.RecreateTable(before=before, after=after):
             return [_drop_table(before, infra), ops.CreateTable(table=after)]
         case d.CreateView(view=view):
@@ -281,6 +299,13 @@ def lower_delta(delta: d.Delta, infra: InfraMap) -> list[ops.Operation]:
             return [ops.RawSql(sql=(sql,), description=f"Backfill {target} from {source}")]
         case d.RawSql(sql=sql, description=description):
             return [ops.RawSql(sql=sql, description=description)]
+        case d.CreateDictionary(dictionary=dictionary):
+            return [ops.CreateDictionary(dictionary=dictionary)]
+        case d.ReplaceDictionary(before=before_dictionary, after=after_dictionary):
+            return [ops.ReplaceDictionary(before=before_dictionary, after=after_dictionary)]
+        case d.DropDictionary(dictionary=dictionary):
+            return [ops.DropDictionary(name=dictionary.name, database=dictionary.database,
+                                       cluster_name=dictionary.cluster)]
         case d.CreateTopic(topic=topic):
             return [topic_ops.CreateTopic(topic=topic)]
         case d.DropTopic(topic=topic):

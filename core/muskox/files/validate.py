@@ -33,12 +33,16 @@ from muskox.files.delta_operations import fold_migration
 from muskox.files.plan_yaml import PLAN_FILE
 from muskox.files.snapshot import LOCAL_INFRA_MAP_FILE, REMOTE_STATE_FILE, Snapshot, read_snapshot
 from muskox.files.state_hash import state_hash
+from muskox.model.dictionary import Dictionary
 from muskox.model.infra_map import InfraMap, moose_table_key
 from muskox.model.operations import (
+    CreateDictionary,
     CreateMaterializedView,
     CreateTable,
+    DropDictionary,
     DropMaterializedView,
     Operation,
+    ReplaceDictionary,
     TableOperation,
 )
 from muskox.model.resources import MaterializedView, Topic
@@ -233,8 +237,11 @@ def _life_cycle(operation: Operation, infra: InfraMap) -> LifeCycle | None:
     """The lifecycle ``infra`` records for the object ``operation`` changes (None: unknown, or a view)."""
     database, name = operation.subject()
     physical = (database or infra.default_database, name)
-    resources: list[Table | MaterializedView | Topic]
-    if isinstance(operation, CreateTable | TableOperation):
+    resources: list[Table | MaterializedView | Topic | Dictionary]
+    if isinstance(operation, CreateDictionary | ReplaceDictionary | DropDictionary):
+        resources = [d for d in infra.dictionaries.values()
+                     if (d.database or infra.default_database, d.name) == physical]
+    elif isinstance(operation, CreateTable | TableOperation):
         resources = [t for t in infra.tables.values() if (t.database or infra.default_database, t.name) == physical]
     elif isinstance(operation, CreateMaterializedView | DropMaterializedView):
         resources = [m for m in infra.materialized_views.values()
@@ -252,4 +259,6 @@ def _with_lifecycles(state: InfraMap, local: InfraMap) -> InfraMap:
               for k, t in state.tables.items()}
     mvs = {k: attrs.evolve(m, life_cycle=local.materialized_views[k].life_cycle)
            if k in local.materialized_views else m for k, m in state.materialized_views.items()}
-    return attrs.evolve(state, tables=tables, materialized_views=mvs)
+    dictionaries = {k: attrs.evolve(d, life_cycle=local.dictionaries[k].life_cycle)
+                    if k in local.dictionaries else d for k, d in state.dictionaries.items()}
+    return attrs.evolve(state, tables=tables, materialized_views=mvs, dictionaries=dictionaries)

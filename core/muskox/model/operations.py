@@ -11,6 +11,7 @@ from typing import ClassVar, Literal, TypeAlias
 
 import attrs
 
+from muskox.model.dictionary import Dictionary
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 
 BackendKind: TypeAlias = Literal["olap", "stream"]
@@ -271,9 +272,74 @@ class RawSql(Operation):
         return self.description or f"Running {len(self.sql)} SQL statement(s)"
 
 
+@attrs.frozen(kw_only=True)
+class RecreateTableWithCopy(Operation):
+    """Recreate a table whose change ALTER cannot make (a key column's type, the ORDER BY, the engine), keeping
+    its rows: ``table`` is created beside ``before`` under a temporary name, the rows are copied with each
+    column converted, the row counts compared, then the two tables exchanged and the old one dropped. Running it
+    again after a failure starts over from the copy; until the exchange the table is untouched."""
+
+    destructive: ClassVar[bool] = True
+    before: Table
+    table: Table
+    reason: str = attrs.field(default="", eq=False)
+    """Why ALTER cannot make the change, for reviewers (not compared: a delta file does not keep it)."""
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.table.database, self.table.name)
+
+    def describe(self) -> str:
+        return f"Recreating table '{self.table.name}' with a copy of its rows"
+
+
+@attrs.frozen(kw_only=True)
+class CreateDictionary(Operation):
+    """Create a dictionary from its full definition (the rows load from the source when first used)."""
+
+    dictionary: Dictionary
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.dictionary.database, self.dictionary.name)
+
+    def describe(self) -> str:
+        return f"Creating dictionary '{self.dictionary.name}'"
+
+
+@attrs.frozen(kw_only=True)
+class ReplaceDictionary(Operation):
+    """Replace a dictionary's definition in one statement (``before`` is what the database has): lookups keep
+    working, the dictionary reloads from its source; no source table loses a row."""
+
+    before: Dictionary
+    after: Dictionary
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.after.database, self.after.name)
+
+    def describe(self) -> str:
+        return f"Replacing dictionary '{self.after.name}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropDictionary(Operation):
+    """Drop a dictionary (its source tables and their rows stay); lookups through it fail afterwards."""
+
+    destructive: ClassVar[bool] = True
+    name: str
+    database: str | None = None
+    cluster_name: str | None = None
+
+    def subject(self) -> tuple[str | None, str]:
+        return (self.database, self.name)
+
+    def describe(self) -> str:
+        return f"Dropping dictionary '{self.name}'"
+
+
 #: The built-in operation types, by their plan-file name.
 BUILTIN_OPERATIONS: dict[str, type[Operation]] = {cls.__name__: cls for cls in (
     CreateTable, DropTable, AddTableColumn, DropTableColumn, ModifyTableColumn, RenameTableColumn,
     ModifyTableSettings, ModifyTableTtl, AddTableIndex, DropTableIndex, AddTableProjection, DropTableProjection,
     ModifySampleBy, RemoveSampleBy, CreateView, DropView, CreateMaterializedView, DropMaterializedView, RawSql,
+    RecreateTableWithCopy, CreateDictionary, ReplaceDictionary, DropDictionary,
 )}

@@ -11,11 +11,12 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from muskox.model.dictionary import Dictionary
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, Table, TableIndex, TableProjection
 
-ResourceKind = Literal["table", "view", "materialized_view", "topic"]
-Resource: TypeAlias = Table | View | MaterializedView | Topic
+ResourceKind = Literal["table", "view", "materialized_view", "topic", "dictionary"]
+Resource: TypeAlias = Table | View | MaterializedView | Topic | Dictionary
 
 
 @attrs.frozen
@@ -79,6 +80,8 @@ class Recreated:
     before: Resource
     after: Resource
     reason: str
+    copy_rows: bool = False
+    """A table that keeps its rows: created beside the old one, filled from it, then swapped in."""
 
 
 @attrs.frozen

@@ -57,6 +57,10 @@ def diff(current: InfraMap, target: InfraMap, dialect: Dialect, options: DiffOpt
     changes += _diff_keyed("table", current.tables, target.tables,
                            lambda k, b, a: _diff_table(k, b, a, table_norm, dialect))
     db = target.default_database
+    changes += _diff_keyed("dictionary", current.dictionaries, target.dictionaries,
+                           lambda k, b, a: None if dialect.normalize_dictionary(b, default_database=db)
+                           == dialect.normalize_dictionary(a, default_database=db)
+                           else Recreated("dictionary", k, b, a, "dictionary definition changed"))
     changes += _diff_keyed("view", current.views, target.views,
                            lambda k, b, a: None if dialect.normalize_view(b, default_database=db)
                            == dialect.normalize_view(a, default_database=db)
@@ -122,7 +126,7 @@ def _diff_table(key: str, before: Table, after: Table, norm: Callable[[Table], T
         return None
     reason = dialect.recreate_reason(b, a)
     if reason is not None:
-        return Recreated("table", key, before, after, reason)
+        return Recreated("table", key, before, after, reason, copy_rows=dialect.can_copy_rows(b, a))
     altered = TableAltered(
         key=key, before=before, after=after,
         columns=tuple(_column_changes(b, a, before, after, dialect)),

@@ -21,6 +21,11 @@ code                                  level        meaning
 ``topic_partitions_remap_keys``       risky        more partitions send a key to a different partition: order per
                                                    key is not kept across the change
 ``raw_sql_unchecked``                 risky        hand-written SQL: muskox cannot check what it does
+``recreate_table_data_copy``          risky        a table is created again beside the old one and its rows copied
+                                                   into it (converted), counted and swapped in: the run takes as
+                                                   long as the copy, and rows written meanwhile stop it
+``type_change_data_loss``             risky        a type change that is not in the dialect's table of conversions
+                                                   known to keep every value: some values may change or be lost
 ====================================  ===========  ===========================================================
 """
 
@@ -31,6 +36,7 @@ from typing import Literal, Protocol
 
 import attrs
 
+from muskox.model.engines import mask_settings
 from muskox.model.operations import (
     AddTableColumn,
     AddTableIndex,
@@ -50,6 +56,7 @@ from muskox.model.operations import (
     ModifyTableTtl,
     Operation,
     RawSql,
+    RecreateTableWithCopy,
     RemoveSampleBy,
     RenameTableColumn,
 )
@@ -72,6 +79,9 @@ RISK_LEVELS: dict[str, Level] = {
     "drop_materialized_view_stops_flow": "risky",
     "topic_partitions_remap_keys": "risky",
     "raw_sql_unchecked": "risky",
+    "recreate_table_data_copy": "risky",
+    "type_change_data_loss": "risky",
+    "drop_dictionary_breaks_lookups": "risky",
 }
 
 ARROW = "→"
@@ -130,7 +140,8 @@ def explain(index: int, operation: Operation, dialect: Dialect, *,
             return made([f"name: {before} {ARROW} {after}"], "data kept; queries using the old name fail",
                         ["rename_column_breaks_readers"])
         case ModifyTableSettings(before_settings=before, after_settings=after):
-            return made(_mapping_changes("setting", before or {}, after or {}), "no stored data changes")
+            return made(_mapping_changes("setting", mask_settings(before or {}), mask_settings(after or {})),
+                        "no stored data changes")
         case ModifyTableTtl(before=before, after=after):
             impact = ("expired rows are deleted in the background once the rule applies" if after
                       else "rows are no longer expired")
@@ -160,6 +171,8 @@ def explain(index: int, operation: Operation, dialect: Dialect, *,
         case DropMaterializedView():
             return made((), "new rows of its source stop reaching its target (stored rows stay)",
                         ["drop_materialized_view_stops_flow"])
+        case RecreateTableWithCopy(before=before, table=after, reason=reason):
+            return _copied_table(made, before, after, reason, dialect)
         case RawSql(sql=statements):
             return made([f"sql: {_short(text)}" for text in statements], "whatever the statements do",
                         ["raw_sql_unchecked"])
@@ -175,6 +188,11 @@ def explain(index: int, operation: Operation, dialect: Dialect, *,
         case IncreaseTopicPartitions(before_partitions=before, after_partitions=after):
             return made([f"partitions: {before} {ARROW} {after}"], "stored messages stay where they are",
                         ["topic_partitions_remap_keys"])
+    from muskox.plan.explain_dictionaries import explain_dictionary
+
+    dictionary = explain_dictionary(operation)
+    if dictionary is not None:
+        return made(*dictionary)
     return made()  # a plugin's operation type: its own description says what it does
 
 
@@ -201,7 +219,7 @@ def _table_details(table: Table, dialect: Dialect) -> list[str]:
                          ("sample by", table.sample_by), ("ttl", table.ttl)):
         if value:
             lines.append(f"{label}: {value}")
-    lines += [f"setting {key}: {value}" for key, value in sorted(table.settings.items())]
+    lines += [f"setting {key}: {value}" for key, value in sorted(mask_settings(table.settings).items())]
     lines += [f"index {index.name}: {index.expression} (type {index.type})" for index in table.indexes]
     lines += [f"projection {projection.name}" for projection in table.projections]
     return lines
@@ -233,9 +251,34 @@ def _modified_column(made: _Made, before: Column, after: Column, dialect: Dialec
     if lossless:
         impact = "existing values are converted without loss (the column is rewritten)"
     else:
-        risks.insert(0, "type_change_may_fail")
+        risks[:0] = ["type_change_may_fail", "type_change_data_loss"]
         impact = ("existing values are converted if compatible; a value that does not convert stops the change "
                   "part-way" + (" (NULLs need a default)" if before.nullable and not after.nullable else ""))
+    return made(details, impact, risks)
+
+
+def _copied_table(made: _Made, before: Table, after: Table, reason: str, dialect: Dialect) -> Explanation:
+    """A table recreated with a copy of its rows: which columns are converted, kept or lost."""
+    old = {column.name: column for column in before.columns}
+    details = [f"reason: {reason}"] if reason else []
+    risks = ["recreate_table_data_copy"]
+    for column in after.columns:
+        previous = old.get(column.name)
+        if previous is None:
+            details.append(f"+ {_column_text(column, dialect)}")
+            continue
+        old_type, new_type = dialect.render_column_type(previous), dialect.render_column_type(column)
+        if old_type != new_type:
+            details.append(f"{column.name}: {old_type} {ARROW} {new_type}")
+            if not (dialect.widens(previous.data_type, column.data_type)
+                    and not (previous.nullable and not column.nullable)) and "type_change_data_loss" not in risks:
+                risks.append("type_change_data_loss")
+    lost = [name for name in old if after.column(name) is None]
+    details += [f"- {name}" for name in lost]
+    if lost:
+        risks.append("drop_column_data_loss")
+    impact = ("every row is copied into the new table (converted), the row counts are compared, then the tables "
+              "are swapped and the old one dropped" + (f"; the values of {', '.join(lost)} are lost" if lost else ""))
     return made(details, impact, risks)
 
 

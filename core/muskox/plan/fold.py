@@ -18,9 +18,11 @@ from muskox.model.operations import (
     AddTableColumn,
     AddTableIndex,
     AddTableProjection,
+    CreateDictionary,
     CreateMaterializedView,
     CreateTable,
     CreateView,
+    DropDictionary,
     DropMaterializedView,
     DropTable,
     DropTableColumn,
@@ -33,8 +35,10 @@ from muskox.model.operations import (
     ModifyTableTtl,
     Operation,
     RawSql,
+    RecreateTableWithCopy,
     RemoveSampleBy,
     RenameTableColumn,
+    ReplaceDictionary,
     TableOperation,
 )
 from muskox.model.resources import MaterializedView, Topic, View
@@ -118,6 +122,14 @@ def apply(infra: InfraMap, operation: Operation) -> InfraMap:
                 k: v for k, v in infra.materialized_views.items() if k != key})
         case RawSql():
             return infra
+        case CreateDictionary() | ReplaceDictionary() | DropDictionary():
+            from muskox.plan.fold_dictionaries import fold_dictionary
+
+            return fold_dictionary(infra, operation)
+        case RecreateTableWithCopy(before=before, table=table):
+            key, _ = _find(infra, before.database, before.name)
+            rest = {k: t for k, t in infra.tables.items() if k != key}
+            return attrs.evolve(infra, tables={**rest, table_id(table, infra.default_database): table})
         case CreateTopic(topic=topic):
             if any(t.name == topic.name for t in infra.topics.values()):
                 raise FoldError(f"topic '{topic.name}' already exists", "remove the duplicate CreateTopic")

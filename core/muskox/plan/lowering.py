@@ -16,13 +16,16 @@ import attrs
 
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
+from muskox.model.dictionary import Dictionary
 from muskox.model.operations import (
     AddTableColumn,
     AddTableIndex,
     AddTableProjection,
+    CreateDictionary,
     CreateMaterializedView,
     CreateTable,
     CreateView,
+    DropDictionary,
     DropMaterializedView,
     DropTable,
     DropTableColumn,
@@ -34,8 +37,10 @@ from muskox.model.operations import (
     ModifyTableSettings,
     ModifyTableTtl,
     Operation,
+    RecreateTableWithCopy,
     RemoveSampleBy,
     RenameTableColumn,
+    ReplaceDictionary,
 )
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
@@ -53,6 +58,8 @@ from muskox.plan.changes import (
     TableAltered,
     TopicAltered,
 )
+from muskox.plan.references import order_table_operations
+from muskox.plugin.dialect import Dialect
 
 
 class PartitionDecrease(MuskoxError):
@@ -72,11 +79,18 @@ class Lowered:
         return Lowered(self.teardown + other.teardown, self.setup + other.setup)
 
 
-def lower(changes: Iterable[Change]) -> Lowered:
-    """All operations for ``changes``, in change order within teardown and setup."""
+def lower(changes: Iterable[Change], dialect: Dialect | None = None) -> Lowered:
+    """All operations for ``changes``, in change order within teardown and setup; with ``dialect``, the
+    operations of each altered table are ordered by the columns their expressions reference
+    (:mod:`muskox.plan.references`)."""
     result = Lowered()
     for change in changes:
-        result = result + lower_change(change)
+        lowered = lower_change(change)
+        if dialect is not None and isinstance(change, TableAltered):
+            teardown, setup = order_table_operations(lowered.teardown, lowered.setup, change.before,
+                                                     change.after, dialect)
+            lowered = Lowered(tuple(teardown), tuple(setup))
+        result = result + lowered
     return result
 
 
@@ -87,6 +101,8 @@ def create(resource: Resource) -> Operation:
             return CreateTable(table=resource)
         case Topic():
             return CreateTopic(topic=resource)
+        case Dictionary():
+            return CreateDictionary(dictionary=resource)
         case View():
             return CreateView(name=resource.name, select_sql=resource.select_sql, database=resource.database)
         case MaterializedView():
@@ -103,6 +119,8 @@ def drop(resource: Resource) -> Operation:
             return DropTable(table=resource.name, database=resource.database, cluster_name=resource.cluster)
         case Topic():
             return DropTopic(topic=resource.name)
+        case Dictionary():
+            return DropDictionary(name=resource.name, database=resource.database, cluster_name=resource.cluster)
         case View():
             return DropView(name=resource.name, database=resource.database)
         case MaterializedView():
@@ -117,6 +135,10 @@ def lower_change(change: Change) -> Lowered:
             return Lowered(setup=(create(after),))
         case Removed(before=before):
             return Lowered(teardown=(drop(before),))
+        case Recreated(before=Dictionary() as before, after=Dictionary() as after):
+            return Lowered(setup=(ReplaceDictionary(before=before, after=after),))
+        case Recreated(before=Table() as before, after=Table() as after, reason=reason, copy_rows=True):
+            return Lowered(setup=(RecreateTableWithCopy(before=before, table=after, reason=reason),))
         case Recreated(before=before, after=after):
             return Lowered(teardown=(drop(before),), setup=(create(after),))
         case TableAltered():

@@ -15,11 +15,12 @@ from typing import TypeVar
 
 import attrs
 
+from muskox.model.dictionary import Dictionary
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
 
-R = TypeVar("R", Table, View, MaterializedView)
+R = TypeVar("R", Table, View, MaterializedView, Dictionary)
 
 
 def reconcile(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> InfraMap:
@@ -32,6 +33,7 @@ def reconcile(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> I
         materialized_views=_merge(stored.materialized_views, reality.materialized_views, target.materialized_views,
                                   _keep_materialized_view),
         topics=_merge_topics(stored, reality, target),
+        dictionaries=_merge(stored.dictionaries, reality.dictionaries, target.dictionaries, _keep_dictionary),
     )
 
 
@@ -81,6 +83,11 @@ def _keep_table(real: Table, known: Table) -> Table:
     """The database's shape with the facts only muskox knows (lifecycle, cluster, metadata, version)."""
     return attrs.evolve(real, life_cycle=known.life_cycle, cluster=known.cluster, metadata=known.metadata,
                         version=known.version)
+
+
+def _keep_dictionary(real: Dictionary, known: Dictionary) -> Dictionary:
+    """What muskox knows of it (Moose's encoding, lifecycle) with the statement the database reports."""
+    return attrs.evolve(known, server_sql=real.server_sql)
 
 
 def _keep_materialized_view(real: MaterializedView, known: MaterializedView) -> MaterializedView:

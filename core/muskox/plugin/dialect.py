@@ -15,11 +15,13 @@ be shared by threads; their methods are pure functions of their arguments.
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
 
+from muskox.model.dictionary import Dictionary
 from muskox.model.engines import Engine
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation
@@ -141,6 +143,15 @@ class Dialect(abc.ABC):
     def normalize_materialized_view(self, view: MaterializedView, *, default_database: str) -> MaterializedView:
         """The comparable form of ``view`` (databases filled in with ``default_database`` when None)."""
 
+    def normalize_dictionary(self, dictionary: Dictionary, *, default_database: str) -> Dictionary:
+        """The comparable form of ``dictionary`` (its database filled in with ``default_database`` when None):
+        a dictionary read from the database (``server_sql`` set) and one declared in code compare equal when the
+        database holds what the code declares. The default compares Moose's encodings without lifecycle and
+        metadata (a backend with dictionaries compares the statements)."""
+        encoding = {k: v for k, v in dictionary.encoding.items() if k not in ("lifeCycle", "metadata", "database")}
+        return Dictionary(name=dictionary.name, database=dictionary.database or default_database,
+                          definition=json.dumps(encoding, sort_keys=True), server_sql=dictionary.server_sql)
+
     def normalize_infra_map(self, infra_map: InfraMap, *, ignore_operations: Collection[str] = frozenset()) -> InfraMap:
         """Every resource of ``infra_map`` in comparable form (same keys and ``default_database``); topics, which
         belong to the stream backend, through :func:`muskox.model.resources.normalize_topic`."""
@@ -153,6 +164,8 @@ class Dialect(abc.ABC):
             materialized_views={key: self.normalize_materialized_view(m, default_database=default)
                                 for key, m in infra_map.materialized_views.items()},
             topics={key: normalize_topic(t) for key, t in infra_map.topics.items()},
+            dictionaries={key: self.normalize_dictionary(d, default_database=default)
+                          for key, d in infra_map.dictionaries.items()},
         )
 
     # -- what can change in place --------------------------------------------------------------------------
@@ -171,6 +184,26 @@ class Dialect(abc.ABC):
     def widens(self, before: DataType, after: DataType) -> bool:
         """Whether changing a column from ``before`` to ``after`` keeps every value (a change that does not is
         reported as risky)."""
+
+    def can_copy_rows(self, before: Table, after: Table) -> bool:
+        """Whether a table that must be recreated (:meth:`recreate_reason`) can keep its rows: the backend
+        creates ``after`` beside ``before``, copies the rows converting each column, checks the row counts and
+        swaps the two (the ``RecreateTableWithCopy`` operation). The default is False: a plain drop and create."""
+        return False
+
+    # -- what expressions reference ----------------------------------------------------------------------------
+
+    def identifiers(self, expression: str) -> frozenset[str]:
+        """The identifiers ``expression`` (a TTL, a key, an index expression, a default, a projection body)
+        mentions, unquoted, without function names and keywords: the columns it may reference. The planner orders
+        a column's drop after the removal of every expression naming it, and its addition before every new
+        one. The default finds none (no ordering by references)."""
+        return frozenset()
+
+    def engine_dependencies(self, table: Table) -> frozenset[str]:
+        """The names of the tables ``table``'s engine reads or writes (a ``Distributed`` table's local table,
+        say): the planner creates those before it and drops them after it. The default finds none."""
+        return frozenset()
 
     # -- statements the core writes --------------------------------------------------------------------------
 

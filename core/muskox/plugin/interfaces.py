@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from muskox.state.lock_info import DEFAULT_LOCK_TTL
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Sequence
     from pathlib import Path
 
     from muskox.config import Config
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from muskox.state.lock_info import LockInfo
 
 logger = logging.getLogger("muskox.state")
+
+
+HISTORY_KEPT = 1000
+"""How many migration-history entries a state store keeps at least (older ones may be dropped)."""
 
 
 class _Connection(abc.ABC):
@@ -70,6 +74,17 @@ class OlapBackend(_Connection):
         """Optionally start reading what the next ``introspect()`` returns, in the background, so that the
         server's work overlaps the caller's (reading the code and the stored state). Never raises: a failure is
         raised by that ``introspect()``. The default does nothing."""
+
+    def rehearse(self, operations: Sequence[Operation], current: InfraMap) -> list[str]:
+        """Try ``operations`` (in order, the backend's own) on empty copies of the objects they touch, in a
+        scratch area of the same server that is removed afterwards, and return one line per statement the server
+        refused (what, and the server's error); nothing real is touched. ``current`` is the state the operations
+        start from (the definitions to copy). The default rehearses nothing and finds no problem."""
+        return []
+
+    def begin_apply(self, operations: Sequence[Operation]) -> None:
+        """Called once before a run's operations execute, with all of them: check what they need (every node
+        of a cluster answering, say) and raise, and then nothing has run. The default does nothing."""
 
     @classmethod
     def local_server(cls, config: Config, project_dir: Path) -> LocalServer | None:
@@ -127,6 +142,24 @@ class StreamBackend(_Connection):
         Raise a :class:`muskox.errors.MuskoxError` whose message is one line naming the operation and the
         broker's refusal; the executor reports it with every operation's fate.
         """
+
+
+class ResourceBackend(_Connection):
+    """Applies the operations of an extra kind of object a plugin adds (registered with
+    ``muskox_register_resource_backends`` under the name its operations give as their ``backend``)."""
+
+    description: ClassVar[str] = ""
+
+    @classmethod
+    @abc.abstractmethod
+    def from_config(cls, config: Config) -> Self:
+        """Build it from the effective configuration (its own section: ``config.section(name, cls)``); contact
+        nothing yet."""
+
+    @abc.abstractmethod
+    def apply(self, operation: Operation) -> None:
+        """Apply one of its operations and wait until it is done; raise a :class:`muskox.errors.MuskoxError`
+        with a one-line message on refusal (the executor reports it with every operation's fate)."""
 
 
 class StateStore(_Connection):
@@ -192,6 +225,19 @@ class StateStore(_Connection):
     def record_applied(self, migration_id: str) -> None:
         """Append ``migration_id`` to the applied list, as soon as its file succeeded. Recording an id that is
         already in the list changes nothing."""
+
+    # -- the history of migrations ---------------------------------------------------------------------------
+
+    def append_history(self, entry: str) -> None:
+        """Append ``entry`` (one JSON document, see :mod:`muskox.apply.history`) to the migration history, keeping
+        at least the newest :data:`HISTORY_KEPT` entries. The default raises NotImplementedError: a store without a
+        history still migrates; ``muskox logs --history`` says it keeps none."""
+        raise NotImplementedError(f"the {type(self).__name__} state store keeps no migration history")
+
+    def history(self, limit: int = HISTORY_KEPT) -> list[str]:
+        """The newest ``limit`` history entries, oldest first (empty when there are none). The default raises
+        NotImplementedError, as :meth:`append_history` does."""
+        raise NotImplementedError(f"the {type(self).__name__} state store keeps no migration history")
 
     # -- the migration lock --------------------------------------------------------------------------------
 

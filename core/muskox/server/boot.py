@@ -31,8 +31,12 @@ import attrs
 
 from muskox.apply.drift import DriftDetected, check_code_consistency
 from muskox.apply.executor import execute, failure_report
+from muskox.apply.interrupt import INTERRUPTED_FIX, active, interrupted_error
+from muskox.apply.lifecycle import RunHooks
 from muskox.apply.plan_record import migration_ids
+from muskox.apply.secrets import with_secrets
 from muskox.apply.snapshot import ApplyFailed
+from muskox.apply.store_lost import reported_if_store_fails
 from muskox.config import Config
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
@@ -95,7 +99,8 @@ def boot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, s
     target = load_target(config, project_dir, backend.database, dialect)
     if config.features.migrate_with_deltas:
         return _boot_deltas(config=config, project_dir=project_dir, backend=backend, store=store, owner=owner,
-                            lock_wait=lock_wait, progress=progress, target=target, directory=directory)
+                            lock_wait=lock_wait, progress=progress, target=target, directory=directory,
+                            plugins=plugins)
     from muskox.files.plan_yaml import PLAN_FILE
 
     if (directory / PLAN_FILE).is_file():
@@ -109,18 +114,19 @@ def boot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, s
         with acquire_waiting(store, owner, lock_wait, progress) as lock:
             progress(f"Acquired the migration lock ({lock.info.owner})")
             result = migrate_snapshot(plugins=plugins, config=config, project_dir=project_dir, backend=backend,
-                                      store=store, progress=progress)
+                                      store=store, progress=progress, target=target, command="prod")
         applied = len(result.report.succeeded) if result.report else 0
         return BootResult("plan", target, applied)
     with acquire_waiting(store, owner, lock_wait, progress) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
         applied = _boot_without_plan(config=config, backend=backend, store=store, target=target,
-                                     progress=progress, lock=lock)
+                                     progress=progress, lock=lock, plugins=plugins)
     return BootResult("auto", target, applied)
 
 
 def _boot_deltas(*, config: Config, project_dir: Path, backend: Any, store: StateStore, owner: str,
-                 lock_wait: float, progress: Progress, target: InfraMap, directory: Path) -> BootResult:
+                 lock_wait: float, progress: Progress, target: InfraMap, directory: Path,
+                 plugins: Plugins | None = None) -> BootResult:
     from muskox.apply.deltas import migrate_deltas
     from muskox.files.delta import load_migrations
     from muskox.plan.delta_generate import pending_state
@@ -146,13 +152,13 @@ def _boot_deltas(*, config: Config, project_dir: Path, backend: Any, store: Stat
                 "with the code, and redeploy",
                 problems=[op.describe() for op in uncovered.operations])
         result = migrate_deltas(config=config, project_dir=project_dir, backend=backend, store=store,
-                                progress=progress, lock=lock)
+                                progress=progress, lock=lock, target=target, command="prod", plugins=plugins)
     applied = sum(len(report.succeeded) for report in result.reports)
     return BootResult("deltas", target, applied)
 
 
 def _boot_without_plan(*, config: Config, backend: Any, store: StateStore, target: InfraMap, progress: Progress,
-                       lock: Lock) -> int:
+                       lock: Lock, plugins: Plugins | None = None) -> int:
     """No reviewed plan: apply the diff unless it is destructive (and the gate is on)."""
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target), target)
@@ -169,12 +175,19 @@ def _boot_without_plan(*, config: Config, backend: Any, store: StateStore, targe
                     "plan: %s", len(findings), "; ".join(findings))
     progress(f"No migration plan; applying the {len(result.operations)} operation(s) the code needs "
              f"({'including ' + str(len(findings)) + ' destructive' if findings else 'none destructive'})")
+    hooks = RunHooks(plugins, config, command="prod", mode="auto", say=progress)
+    hooks.check(result.operations, target=target, current=current, dialect=backend.dialect)
     lock.check()
-    report = execute(result.operations, backend.apply, parallelism=config.migration_config.parallelism,
-                     progress=progress)
+    applier = hooks.wrap(with_secrets(backend.apply, lambda: target), result.operations, label=None,
+                         dialect=backend.dialect, database=backend.database)
+    report = execute(result.operations, applier, parallelism=config.migration_config.parallelism, progress=progress)
+    hooks.finished(report)
+    if not report.ok and report.interrupted and (stop := active()) is not None:
+        raise interrupted_error(stop, failure_report(report, RECOVERY[1:]), INTERRUPTED_FIX)
     if not report.ok:
         raise ApplyFailed(failure_report(report, RECOVERY))
-    store.save_state(applied_state(stored, backend.introspect(stored, target), target))
+    with reported_if_store_fails(report):
+        store.save_state(applied_state(stored, backend.introspect(stored, target), target))
     progress(f"Applied {len(report.succeeded)} operation(s) in {report.seconds:.1f} s")
     return len(report.succeeded)
 

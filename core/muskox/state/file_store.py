@@ -5,6 +5,7 @@ restarts of the embedded ClickHouse, whose KeeperMap data does not. Files:
 
 - ``infra_map.json``: the last saved state (:mod:`muskox.state.encoding`), replaced atomically (temp file + rename);
 - ``applied_migrations.json``: the applied list, a JSON array, replaced the same way;
+- ``history.jsonl``: the migration history, one JSON entry a line (:mod:`muskox.apply.history`);
 - ``migration_lock.json``: the lock (Moose's record, :mod:`muskox.state.lock_info`), created with ``O_EXCL``;
 - ``.guard``: an empty file whose ``flock`` serialises every change to the lock and the applied list between
   processes, so checking and replacing the lock is one atomic step.
@@ -24,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from muskox.errors import ConnectionFailed
-from muskox.plugin.interfaces import Lock, StateStore
+from muskox.plugin.interfaces import HISTORY_KEPT, Lock, StateStore
 from muskox.state.encoding import append_applied, decode_applied, decode_state, encode_applied, encode_state
-from muskox.state.errors import LockHeld
+from muskox.state.errors import LockHeld, StateError
 from muskox.state.lock_info import DEFAULT_LOCK_TTL, LockInfo, decode_record, encode_record, warn_stale_deleted
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ STATE_FILE = "infra_map.json"
 APPLIED_FILE = "applied_migrations.json"
 LOCK_FILE = "migration_lock.json"
 GUARD_FILE = ".guard"
+HISTORY_FILE = "history.jsonl"
+HISTORY_MAX_BYTES = 32 * 1024 * 1024
 
 
 class FileStateStore(StateStore):
@@ -108,6 +111,27 @@ class FileStateStore(StateStore):
             updated = append_applied([] if text is None else decode_applied(text, where=str(path)), migration_id)
             if updated is not None:
                 _write_atomically(path, encode_applied(updated))
+
+    # -- the history ---------------------------------------------------------------------------------------
+
+    def append_history(self, entry: str) -> None:
+        """Append ``entry`` as one line of ``history.jsonl`` (under the guard); once the file passes
+        :data:`HISTORY_MAX_BYTES` it is rewritten with its newest :data:`HISTORY_KEPT` lines."""
+        path = self.directory / HISTORY_FILE
+        line = " ".join(entry.splitlines()) + "\n"
+        with self._io("record the migration history"), self._guard():
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(line)
+            if path.stat().st_size > HISTORY_MAX_BYTES:
+                lines = (_read(path) or "").splitlines(keepends=True)
+                _write_atomically(path, "".join(lines[-HISTORY_KEPT:]))
+
+    def history(self, limit: int = HISTORY_KEPT) -> list[str]:
+        """The newest ``limit`` lines of ``history.jsonl``, oldest first."""
+        with self._io("read the migration history"):
+            text = _read(self.directory / HISTORY_FILE)
+        lines = [line for line in (text or "").splitlines() if line.strip()]
+        return lines[-limit:] if limit > 0 else []
 
     # -- the lock ----------------------------------------------------------------------------------------
 
@@ -214,6 +238,10 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError as exc:
+        raise StateError(f"the state file {path} cannot be read: it is not UTF-8 (byte {exc.start}); it is corrupt",
+                         f"restore {path.name} from a backup, or move it away: the next `muskox migrate` reconciles "
+                         "the state from the database") from None
 
 
 def _write_atomically(path: Path, text: str) -> None:

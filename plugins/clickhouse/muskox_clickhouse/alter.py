@@ -28,6 +28,7 @@ import attrs
 
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
+from muskox.model.engines import IntegrationEngine
 from muskox.model.operations import (
     AddTableColumn,
     AddTableIndex,
@@ -47,6 +48,7 @@ from muskox.model.operations import (
     ModifyTableTtl,
     Operation,
     RawSql,
+    RecreateTableWithCopy,
     RemoveSampleBy,
     RenameTableColumn,
     TableOperation,
@@ -69,6 +71,7 @@ from muskox_clickhouse.ddl import (
 )
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.dialect.sql_lexer import tokenize
+from muskox_clickhouse.dictionary_sql import DICTIONARY_RENDERERS
 
 __all__ = ["Statement", "UnsupportedOperation", "alter_target", "render_operation", "render_statements"]
 
@@ -137,7 +140,9 @@ def planned_statements(operation: Operation, default_database: str) -> list[Plan
     if missing is not None:
         planned.append(PlannedStatement(create_database_sql(*missing), only_if_missing=True,
                                         note="sent only when the database does not exist"))
-    for statement in render_statements(operation, default_database):
+    from muskox_clickhouse.shown_secrets import masked_operation
+
+    for statement in render_statements(masked_operation(operation), default_database):
         note = None
         if statement.watch is not None and not statement.metadata_only:
             note = "then muskox waits for the mutations it starts (system.mutations) to finish"
@@ -199,7 +204,11 @@ def _alter(operation: TableOperation, default_database: str, clause: str, *, mut
 
 
 def _create_table(operation: CreateTable, default_database: str) -> list[Statement]:
-    return [Statement(render_create_table(operation.table, default_database=default_database))]
+    # an integration engine's arguments may be evaluated in the session (Merge(currentDatabase(), …)): as Moose
+    # runs it, in the configured database
+    session = default_database if isinstance(operation.table.engine, IntegrationEngine) else None
+    return [Statement(render_create_table(operation.table, default_database=default_database),
+                      session_database=session)]
 
 
 def _drop_table(operation: DropTable, default_database: str) -> list[Statement]:
@@ -249,9 +258,24 @@ def _modify_column(operation: ModifyTableColumn, default_database: str) -> list[
                   for attribute, keyword in _REMOVABLE
                   if getattr(before, attribute) and not getattr(after, attribute)]
     starts_mutation = column_type(before) != column_type(after) or bool(after.ttl and after.ttl != before.ttl)
-    statements.append(_alter(operation, default_database, f"MODIFY COLUMN IF EXISTS {render_column(after)}",
+    settle = _needs_null_default(before, after)
+    definition = render_column(attrs.evolve(after, default=_null_default(after)) if settle else after)
+    statements.append(_alter(operation, default_database, f"MODIFY COLUMN IF EXISTS {definition}",
                              mutation=starts_mutation))
+    if settle:  # the default only served the NULLs already stored: the column has none of its own
+        statements.append(_alter(operation, default_database, f"MODIFY COLUMN {name} REMOVE DEFAULT"))
     return statements
+
+
+def _needs_null_default(before: Column, after: Column) -> bool:
+    """Nullable → not Nullable without a declared default: ClickHouse needs one for the NULLs it holds."""
+    return (before.nullable and not after.nullable and after.default is None and after.materialized is None
+            and after.alias is None)
+
+
+def _null_default(after: Column) -> str:
+    """What stored NULLs become: the type's default value."""
+    return f"defaultValueOfTypeName({quote_string(column_type(after))})"
 
 
 # -- table properties -----------------------------------------------------------------------------------
@@ -328,6 +352,13 @@ def _create_materialized_view(operation: CreateMaterializedView, default_databas
                       session_database=operation.database or default_database)]
 
 
+def _recreate_with_copy(operation: RecreateTableWithCopy, default_database: str) -> list[Statement]:
+    """See :mod:`muskox_clickhouse.recreate_copy`."""
+    from muskox_clickhouse.recreate_copy import recreate_with_copy_sql
+
+    return [Statement(sql) for sql in recreate_with_copy_sql(operation, default_database)]
+
+
 def _raw_sql(operation: RawSql, default_database: str) -> list[Statement]:
     """Each statement as written, with the default database current; an ``ALTER TABLE`` is watched."""
     return [Statement(sql, session_database=default_database, watch=alter_target(sql, default_database))
@@ -354,4 +385,6 @@ _RENDERERS: dict[type[Operation], Callable[[Any, str], list[Statement]]] = {
     CreateMaterializedView: _create_materialized_view,
     DropMaterializedView: _drop_view,
     RawSql: _raw_sql,
+    RecreateTableWithCopy: _recreate_with_copy,
+    **DICTIONARY_RENDERERS,
 }

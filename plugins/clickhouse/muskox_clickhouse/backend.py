@@ -7,6 +7,8 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Self
 
+import attrs
+
 from muskox.plugin.interfaces import OlapBackend
 from muskox_clickhouse.client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from muskox.plugin.dialect import Dialect
     from muskox.plugin.interfaces import LocalServer
     from muskox_clickhouse.apply import ClickHouseApplier
+    from muskox_clickhouse.cluster.applier import ClusterApplier
+    from muskox_clickhouse.cluster.support import ClusterSupport
 
 
 class ClickHouseBackend(OlapBackend):
@@ -53,6 +57,8 @@ class ClickHouseBackend(OlapBackend):
         """A second connection for introspection: its other queries run beside the tables query."""
         self._applier: ClickHouseApplier | None = None
         self._prefetched: concurrent.futures.Future[InfraMap] | None = None
+        self.clusters: ClusterSupport | None = None
+        """``[[clickhouse_config.clusters]]`` (:mod:`muskox_clickhouse.cluster`), when any is configured."""
 
     @classmethod
     def dialect(cls) -> Dialect:
@@ -66,6 +72,12 @@ class ClickHouseBackend(OlapBackend):
         """A backend for ``url`` (``--clickhouse-url``) when given, else for ``[clickhouse_config]``."""
         backend = cls(resolve_url(config, url), additional_databases=config.clickhouse_config.additional_databases)
         backend.mutation_timeout = float(config.migration_config.mutation_timeout)
+        if config.clickhouse_config.clusters:
+            from muskox_clickhouse.cluster.settings import ClusterSettings
+            from muskox_clickhouse.cluster.support import ClusterSupport
+
+            backend.clusters = ClusterSupport(ClusterSettings.from_config(config.clickhouse_config.clusters),
+                                              backend.url)
         return backend
 
     @classmethod
@@ -77,9 +89,12 @@ class ClickHouseBackend(OlapBackend):
         return EmbeddedClickHouse.for_config(config, project_dir) if wants_local_server(config) else None
 
     @property
-    def applier(self) -> ClickHouseApplier:
+    def applier(self) -> ClickHouseApplier | ClusterApplier:
         """Applies operations (thread-safe, its own connection per thread); see :mod:`muskox_clickhouse.apply`.
         Created on first use: a command that only reads never loads the DDL modules."""
+        if self.clusters:
+            return self.clusters.applier(self.url, self.client, connect_timeout=self.connect_timeout,
+                                         query_timeout=self.query_timeout, mutation_timeout=self.mutation_timeout)
         if self._applier is None:
             from muskox_clickhouse.apply import ClickHouseApplier
 
@@ -146,6 +161,8 @@ class ClickHouseBackend(OlapBackend):
         """
         from muskox_clickhouse.introspect import introspect
 
+        if self.clusters:  # every node alike (one clusterAllReplicas query), per_node nodes reachable
+            self.clusters.check(self.client, databases or [self.database, *self.additional_databases])
         if databases is None and self._prefetched is not None:
             prefetched, self._prefetched = self._prefetched, None
             return prefetched.result()
@@ -155,6 +172,25 @@ class ClickHouseBackend(OlapBackend):
             self._side = connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
                                  query_timeout=self.query_timeout)
         return introspect(self.client, databases, self.database, side=self._side)
+
+    def begin_apply(self, operations: Sequence[Operation]) -> None:
+        """Before a run: with clusters, check that every cluster the operations name is configured and that
+        every node of a ``per_node`` one answers (nothing executes otherwise); sets the ``[i/N]`` of each node."""
+        if self.clusters:
+            self.clusters.check_operations(operations, self.client)
+            applier = self.applier
+            applier.total = len([op for op in operations if op.backend == "olap"])  # type: ignore[union-attr]
+
+    def rehearse(self, operations: Sequence[Operation], current: InfraMap) -> list[str]:
+        """Run ``operations`` on empty copies in scratch databases (:mod:`muskox_clickhouse.rehearse`)."""
+        from muskox_clickhouse.rehearse import rehearse
+
+        def open_session(database: str | None) -> ClickHouseClient:
+            url = self.url if database is None else attrs.evolve(self.url, database=database)
+            return connect(url, use_database=database is not None, connect_timeout=self.connect_timeout,
+                           query_timeout=self.query_timeout)
+
+        return rehearse(self.client, open_session, operations, current, self.database)
 
     def apply(self, operation: Operation) -> None:
         """Apply one operation and wait for the mutations it starts (the executor's ``apply_one``: thread-safe)."""
@@ -167,6 +203,8 @@ class ClickHouseBackend(OlapBackend):
         applier, self._applier = self._applier, None
         if applier is not None:
             applier.close()
+        if self.clusters:
+            self.clusters.close()
         for client in (self._client, self._side):
             if client is not None:
                 client.close()

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Self
 
 from muskox.errors import MuskoxError
-from muskox.plugin.interfaces import Lock, StateStore
+from muskox.plugin.interfaces import HISTORY_KEPT, Lock, StateStore
 from muskox.state.encoding import (
     COMPRESS_OVER,
     append_applied,
@@ -66,6 +67,7 @@ STATE_KEY_PREFIX = "muskox_infra_map_"
 MOOSE_STATE_KEY_PREFIX = "infra_map_"
 LOCK_KEY = "migration_lock"
 APPLIED_KEY = "applied_migrations"
+HISTORY_KEY_PREFIX = "muskox_history_"
 STRICT = {"keeper_map_strict_mode": 1}
 #: ClickHouse's KEEPER_EXCEPTION, and the Keeper errors that mean "the row existed or changed meanwhile" in
 #: strict mode (any other Keeper error, e.g. a lost connection, is raised).
@@ -197,6 +199,33 @@ class KeeperStateStore(StateStore):
                     return
         raise StateError(f"could not record migration {migration_id} in {self.table}: the applied list kept "
                          "changing", "retry; another process is writing the applied list")
+
+    # -- the history ---------------------------------------------------------------------------------------
+
+    def append_history(self, entry: str) -> None:
+        """One row per entry, keyed ``muskox_history_<nanoseconds>_<pid>`` (keys sort by time); past twice
+        :data:`HISTORY_KEPT` rows the oldest are deleted down to :data:`HISTORY_KEPT`."""
+        key = f"{HISTORY_KEY_PREFIX}{time.time_ns():020d}_{os.getpid()}"
+        with self._mutex:
+            self._insert_new(key, entry)
+            prefix = quote_string(HISTORY_KEY_PREFIX)
+            rows = self._query(f"SELECT count() FROM {self.table} WHERE startsWith(key, {prefix})")
+            if rows and int(rows[0][0]) > 2 * HISTORY_KEPT:
+                oldest_kept = self._query(f"SELECT key FROM {self.table} WHERE startsWith(key, {prefix}) "
+                                          f"ORDER BY key DESC LIMIT 1 OFFSET {HISTORY_KEPT - 1}")
+                if oldest_kept:
+                    self.backend.client.command(
+                        f"DELETE FROM {self.table} WHERE startsWith(key, {prefix}) AND "
+                        f"key < {quote_string(str(oldest_kept[0][0]))}")
+
+    def history(self, limit: int = HISTORY_KEPT) -> list[str]:
+        """The newest ``limit`` history rows, oldest first (none while the table does not exist)."""
+        if limit <= 0:
+            return []
+        with self._mutex:
+            rows = self._query(f"SELECT value FROM {self.table} WHERE startsWith(key, "
+                               f"{quote_string(HISTORY_KEY_PREFIX)}) ORDER BY key DESC LIMIT {int(limit)}")
+        return [str(row[0]) for row in reversed(rows)]
 
     # -- the lock ----------------------------------------------------------------------------------------
 

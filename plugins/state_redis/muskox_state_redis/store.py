@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from muskox.errors import ConfigError, ConnectionFailed, PluginError
 from muskox.masking import mask_text, mask_url
-from muskox.plugin.interfaces import Lock, StateStore
+from muskox.plugin.interfaces import HISTORY_KEPT, Lock, StateStore
 from muskox.state.encoding import append_applied, decode_applied, decode_state, encode_applied, encode_state
 from muskox.state.errors import LockHeld, StateError
 from muskox.state.lock_info import (
@@ -50,6 +50,7 @@ logger = logging.getLogger("muskox.state")
 STATE_NAME = "muskox_infrastructure_map"
 LOCK_NAME = "migration_lock"
 APPLIED_NAME = "applied_migrations"
+HISTORY_NAME = "history"
 #: Attempts at a compare-and-set before giving up on a key other processes keep changing.
 CAS_ATTEMPTS = 20
 
@@ -198,6 +199,24 @@ class RedisStateStore(StateStore):
                         continue
         raise StateError(f"could not record migration {migration_id} in Redis key {key}: it kept changing",
                          "retry; another process is writing the applied list")
+
+    # -- the history ---------------------------------------------------------------------------------------
+
+    def append_history(self, entry: str) -> None:
+        """``RPUSH <key_prefix>::history`` then ``LTRIM`` to the newest :data:`HISTORY_KEPT` (one transaction)."""
+        key = self.key(HISTORY_NAME)
+        with self._errors("RPUSH"), self.client.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, entry.encode())
+            pipe.ltrim(key, -HISTORY_KEPT, -1)
+            pipe.execute()
+
+    def history(self, limit: int = HISTORY_KEPT) -> list[str]:
+        """``LRANGE <key_prefix>::history -limit -1``: the newest ``limit`` entries, oldest first."""
+        if limit <= 0:
+            return []
+        with self._errors("LRANGE"):
+            raw = self.client.lrange(self.key(HISTORY_NAME), -limit, -1)
+        return [_text(item) for item in raw]
 
     # -- the lock ----------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Which changes can lose data (spec 6.4, extended to views) and which are risky (type narrowing).
 
-*Destructive*: a table drop, a table recreate, a column drop, a view or materialized-view drop or recreate.
+*Destructive*: a table drop, a table recreate, a column drop, a view or materialized-view drop or recreate, a
+dictionary drop (a dictionary replace is not: it reloads from its source tables, which keep every row).
 These need approval (the destructive gate). *Risky*: a column change that may fail or truncate data as a
 mutation — a type change the backend's dialect does not call a widening, or Nullable to not Nullable. Risky
 changes are reported as warnings; they are not gated.
@@ -14,7 +15,8 @@ from muskox.model.table import Column
 from muskox.plan.changes import Change, ColumnModified, ColumnRemoved, Recreated, Removed, TableAltered
 from muskox.plugin.dialect import Dialect
 
-_KIND_WORDS = {"table": "TABLE", "view": "VIEW", "materialized_view": "MATERIALIZED VIEW", "topic": "TOPIC"}
+_KIND_WORDS = {"table": "TABLE", "view": "VIEW", "materialized_view": "MATERIALIZED VIEW", "topic": "TOPIC",
+               "dictionary": "DICTIONARY"}
 
 
 @attrs.frozen
@@ -38,6 +40,11 @@ def destructive_findings(changes: list[Change]) -> list[Finding]:
         match change:
             case Removed(kind=kind, before=before):
                 findings.append(Finding(change.key, f"DROP {_KIND_WORDS[kind]} {_qualified(before)}"))
+            case Recreated(kind="dictionary"):
+                pass  # replaced in one statement: no source table loses a row
+            case Recreated(kind=kind, after=after, reason=reason, copy_rows=True):
+                findings.append(Finding(change.key, f"RECREATE {_KIND_WORDS[kind]} {_qualified(after)} WITH A COPY "
+                                                    f"OF ITS ROWS ({reason})"))
             case Recreated(kind=kind, after=after, reason=reason):
                 findings.append(Finding(change.key, f"DROP + RECREATE {_KIND_WORDS[kind]} {_qualified(after)} "
                                                     f"({reason})"))

@@ -21,7 +21,8 @@ from muskox.plan.changes import (
     TopicAltered,
 )
 
-_LABEL = {"table": "Table", "view": "View", "materialized_view": "Materialized view", "topic": "Topic"}
+_LABEL = {"table": "Table", "view": "View", "materialized_view": "Materialized view", "topic": "Topic",
+          "dictionary": "Dictionary"}
 _NAMES = {LifeCycle.DELETION_PROTECTED: "DELETION_PROTECTED", LifeCycle.EXTERNALLY_MANAGED: "EXTERNALLY_MANAGED"}
 
 
@@ -53,6 +54,10 @@ def _check(change: Change) -> tuple[Change | None, list[Blocked]]:
             return None, [Blocked(change, f"{_what(change)} is EXTERNALLY_MANAGED - CREATE blocked")]
         case Removed(before=before) if life_cycle(before) is not LifeCycle.FULLY_MANAGED:
             return None, [Blocked(change, f"{_what(change)} is {_NAMES[life_cycle(before)]} - DROP blocked")]
+        case Recreated(kind="dictionary", after=after) if life_cycle(after) is LifeCycle.EXTERNALLY_MANAGED:
+            return None, [Blocked(change, f"{_what(change)} is EXTERNALLY_MANAGED - replace blocked")]
+        case Recreated(kind="dictionary"):
+            return change, []  # a replace drops nothing: DELETION_PROTECTED allows it
         case Recreated(after=after) if life_cycle(after) is not LifeCycle.FULLY_MANAGED:
             return None, [Blocked(change, f"{_what(change)} is {_NAMES[life_cycle(after)]} - DROP blocked "
                                           f"({change.reason}); CREATE blocked because the corresponding DROP "

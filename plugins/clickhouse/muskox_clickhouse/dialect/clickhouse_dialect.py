@@ -6,13 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar
 
-from muskox.model.engines import Engine
+from muskox.model.dictionary import Dictionary
+from muskox.model.engines import Engine, IntegrationEngine
 from muskox.model.operations import Operation
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column, Table
 from muskox.model.types import DataType
 from muskox.plugin.dialect import Dialect, PlannedStatement, TableName
-from muskox_clickhouse.dialect import data_copy, normalize, quoting, table_rules, type_conversions, type_text
+from muskox_clickhouse.dialect import (
+    data_copy,
+    identifiers,
+    normalize,
+    quoting,
+    table_rules,
+    type_conversions,
+    type_text,
+)
 from muskox_clickhouse.dialect.engine_sql import render_engine
 
 __all__ = ["CANONICAL_VERSION", "CLICKHOUSE", "ClickHouseDialect"]
@@ -51,6 +60,12 @@ class ClickHouseDialect(Dialect):
 
         return column_type(column)
 
+    def engine_dependencies(self, table: Table) -> frozenset[str]:
+        """The target table of a ``Distributed`` or ``Buffer`` table (:mod:`muskox_clickhouse.dialect.engine_deps`)."""
+        from muskox_clickhouse.dialect.engine_deps import engine_dependencies
+
+        return engine_dependencies(table)
+
     def statements(self, operation: Operation, default_database: str) -> list[PlannedStatement]:
         """See :func:`muskox_clickhouse.alter.planned_statements`."""
         from muskox_clickhouse.alter import planned_statements
@@ -62,8 +77,8 @@ class ClickHouseDialect(Dialect):
         return type_text.parse_type(text)
 
     def render_engine(self, engine: Engine) -> str:
-        """What follows ``ENGINE =``."""
-        return render_engine(engine)
+        """What follows ``ENGINE =``, for people: credentials as ``[HIDDEN]``."""
+        return render_engine(engine.masked() if isinstance(engine, IntegrationEngine) else engine)
 
     def normalize_table(self, table: Table, *, default_database: str | None = None,
                         ignore_operations: Collection[str] = frozenset()) -> Table:
@@ -79,10 +94,25 @@ class ClickHouseDialect(Dialect):
         """See :func:`muskox_clickhouse.dialect.normalize.normalize_materialized_view`."""
         return normalize.normalize_materialized_view(view, default_database=default_database)
 
+    def normalize_dictionary(self, dictionary: Dictionary, *, default_database: str) -> Dictionary:
+        """See :func:`muskox_clickhouse.dictionary_sql.normalize_dictionary`."""
+        from muskox_clickhouse.dictionary_sql import normalize_dictionary
+
+        return normalize_dictionary(dictionary, default_database)
+
     def recreate_reason(self, before: Table, after: Table) -> str | None:
         """Keys, partitioning, engine and read-only settings cannot be altered; Kafka and S3Queue tables not at
         all."""
         return table_rules.recreate_reason(before, after)
+
+    def can_copy_rows(self, before: Table, after: Table) -> bool:
+        """MergeTree-family tables whose shared columns convert (see
+        :func:`muskox_clickhouse.dialect.table_rules.can_copy_rows`)."""
+        return table_rules.can_copy_rows(before, after)
+
+    def identifiers(self, expression: str) -> frozenset[str]:
+        """See :func:`muskox_clickhouse.dialect.identifiers.identifiers`."""
+        return identifiers.identifiers(expression)
 
     def convertible(self, before: DataType, after: DataType) -> bool:
         """Whether ``MODIFY COLUMN`` from ``before`` to ``after`` can succeed for some data."""
