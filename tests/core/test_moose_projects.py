@@ -81,7 +81,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     "dictionaries_and_sql": {
         "tables": ["local.countries", "local.products"], "topics": [], "views": [], "materialized_views": [],
-        "recorded": ["SQL resource: category_counts", "table constraint: products.named"],
+        "recorded": [],
     },
     "clickstream_lake": {
         "tables": ["local.clicks", "local.clicks_archive", "local.clicks_buffer", "local.clicks_everywhere"],
@@ -321,6 +321,10 @@ def test_plan_lists_each_recorded_declaration_once() -> None:
     assert listing.count("Creating dictionary 'dict_products'") == 1  # planned, not recorded
     assert sorted(phase_two.dictionaries) == ['"local"."dict_accounts"', '"local"."dict_countries"',
                                               '"local"."dict_products"']
-    assert listing.count("= table constraint products.named: muskox does not apply this kind yet") == 1
+    assert "muskox does not apply this kind yet" not in listing  # SQL resources and constraints are planned
+    assert listing.count("Running setup SQL for resource 'category_counts'") == 1
+    assert listing.index("Creating table 'products'") < listing.index("Running setup SQL for resource")
     assert to_json(phase_two)["tables"]["local_products"]["constraints"] == [
         {"name": "named", "expression": "length(product_name) > 0", "type": "CHECK"}]
+    assert to_json(phase_two)["sql_resources"]["category_counts"]["pulls_data_from"] == [
+        {"id": "products", "kind": "Table"}]

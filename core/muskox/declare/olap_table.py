@@ -194,6 +194,8 @@ class OlapTable(ModelTyped[T], Generic[T]):
             settings=dict(config.settings or {}),
             indexes=tuple(_index(i) for i in config.indexes),
             projections=tuple(_projection(p) for p in config.projections),
+            constraints=tuple(model.TableConstraint(name=c.name, expression=c.expression, type=c.type)
+                              for c in config.constraints),
             version=config.version,
             life_cycle=config.life_cycle or LifeCycle.FULLY_MANAGED,
             cluster=config.cluster,
@@ -218,16 +220,6 @@ class OlapTable(ModelTyped[T], Generic[T]):
         return RecordedResource(section="tables", key=moose_table_key(table, default_database),
                                 kind=f"{engine.moose_name} table", name=table.name,
                                 status=RecordedStatus.NOT_YET, value=value)
-
-    def constraint_records(self, default_database: str) -> list[RecordedResource]:
-        """The table's constraints, which muskox records (in the table's ``constraints``) but does not apply yet."""
-        from muskox.model.infra_map import table_id
-        from muskox.model.recorded import constraint_record
-
-        if not self.config.constraints:
-            return []
-        key = table_id(self._model_table(self.config, None, self.engine.to_engine()), default_database)
-        return [constraint_record(key, self.physical_name, _constraint(c)) for c in self.config.constraints]
 
     # -- what only the running application does -------------------------------------------------------------
 

@@ -116,9 +116,8 @@ class Registry:
         where: dict[str, Any] = {"project_dir": self.project_dir, "default_database": self.default_database,
                                  "topic_namespace": self.topic_namespace}
         recorded = [t.to_recorded(**where) for t in self.tables if not t.engine.applied]
-        recorded += [c for t in self.tables if t.engine.applied for c in t.constraint_records(self.default_database)]
         recorded += [d.to_recorded(**where) for kind, declarations in self.recorded.items()
-                     if kind != "OlapDictionary" for d in declarations]
+                     if kind not in ("OlapDictionary", "SqlResource") for d in declarations]
         return InfraMap.of(
             self.default_database,
             tables=[t.to_table(project_dir=self.project_dir) for t in self.tables if t.engine.applied],
@@ -128,6 +127,7 @@ class Registry:
             topics=[s.to_topic(namespace=self.topic_namespace, project_dir=self.project_dir) for s in self.streams],
             recorded=recorded,
             dictionaries=[d.to_dictionary(**where) for d in self.recorded.get("OlapDictionary", [])],
+            sql_resources=[r.to_sql_resource(**where) for r in self.recorded.get("SqlResource", [])],
         )
 
 

@@ -1,7 +1,7 @@
 """Raw SQL resources, as Moose declares them: ``SqlResource("name", setup=[...], teardown=[...])``.
 
-muskox records them in the infra map (``sql_resources``, Moose's encoding) but does not run their SQL yet:
-planning setup and teardown statements as operations comes in a later version.
+Each becomes a :class:`muskox.model.sql_resource.SqlResource` (Moose's ``sql_resources`` encoding): its setup
+statements run when it appears, its teardown statements when it disappears, both when it changes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from muskox.declare.location import caller_location
 from muskox.declare.registry import active_registry
-from muskox.model.recorded import RecordedResource, RecordedStatus
+from muskox.model.sql_resource import SqlResource as SqlResourceModel
 
 
 def signature(resource: Any) -> dict[str, str]:
@@ -46,15 +46,14 @@ class SqlResource:
         if registry is not None:
             registry.add_recorded("SqlResource", name, self)
 
-    def to_recorded(self, *, project_dir: Path | None = None, **_: Any) -> RecordedResource:
-        """The resource as Moose's infra map writes it under ``sql_resources``."""
+    def to_sql_resource(self, *, project_dir: Path | None = None, **_: Any) -> SqlResourceModel:
+        """The resource as the model keeps it (Moose's ``sql_resources`` encoding)."""
         source = None if self.location is None else self.location.relative_file(project_dir)
         value = {"name": self.name, "setup": self.setup, "teardown": self.teardown,
                  "pulls_data_from": [signature(r) for r in self.pulls_data_from],
                  "pushes_data_to": [signature(r) for r in self.pushes_data_to],
                  "source_file": source, "metadata": self.metadata}
-        return RecordedResource(section="sql_resources", key=self.name, kind="SQL resource", name=self.name,
-                                status=RecordedStatus.NOT_YET, value=value)
+        return SqlResourceModel.from_encoding(value)
 
     def __repr__(self) -> str:
         return f"SqlResource({self.name!r})"

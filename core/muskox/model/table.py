@@ -70,6 +70,16 @@ class TableProjection:
 
 
 @attrs.frozen(kw_only=True)
+class TableConstraint:
+    """A table constraint: ``CONSTRAINT name CHECK expression`` (checked on insert) or ``ASSUME`` (a hint to the
+    query optimizer, never checked)."""
+
+    name: str
+    expression: str
+    type: str = "CHECK"
+
+
+@attrs.frozen(kw_only=True)
 class SourceFile:
     """Where a declaration was made."""
 
@@ -101,6 +111,7 @@ class Table:
     settings: dict[str, str] = attrs.field(factory=dict)
     indexes: tuple[TableIndex, ...] = ()
     projections: tuple[TableProjection, ...] = ()
+    constraints: tuple[TableConstraint, ...] = ()
     version: str | None = None
     life_cycle: LifeCycle = LifeCycle.FULLY_MANAGED
     cluster: str | None = None

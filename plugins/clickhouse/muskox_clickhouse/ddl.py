@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from muskox.model.engines import is_merge_tree
 from muskox.model.resources import MaterializedView, View
-from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.table import Column, Table, TableConstraint, TableIndex, TableProjection
 from muskox.model.types import LowCardinality, Nullable
 from muskox_clickhouse.dialect.engine_sql import render_engine
 from muskox_clickhouse.dialect.normalize import nullable_allowed
@@ -99,6 +99,11 @@ def render_column(column: Column) -> str:
     return " ".join(parts)
 
 
+def render_constraint(constraint: TableConstraint) -> str:
+    """``CONSTRAINT name CHECK expression`` (or ``ASSUME``)."""
+    return f"CONSTRAINT {quote_identifier(constraint.name)} {constraint.type.upper()} {constraint.expression}"
+
+
 def render_index(index: TableIndex) -> str:
     """``INDEX `name` expr TYPE type[(args)] GRANULARITY n``."""
     index_type = index.type + (f"({', '.join(index.arguments)})" if index.arguments else "")
@@ -159,6 +164,7 @@ def render_create_table(table: Table, *, default_database: str) -> str:
     elements = [render_column(c) for c in table.columns]
     elements += [render_index(i) for i in table.indexes]
     elements += [render_projection(p) for p in table.projections]
+    elements += [render_constraint(c) for c in table.constraints]
     primary_key = _primary_key(table)
     order_by = _order_by(table, primary_key)
     clauses = [f"ENGINE = {render_engine(table.engine)}"]
