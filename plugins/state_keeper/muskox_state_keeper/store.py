@@ -52,6 +52,7 @@ from muskox.state.lock_info import (
 from muskox_clickhouse.backend import ClickHouseBackend
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.errors import ClickHouseServerError
+from muskox_state_keeper.lost_table import is_embedded, keeper_data_lost, lost_error, lost_warning
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,6 +95,9 @@ class KeeperStateStore(StateStore):
         self._missing: str | None = None
         """What a read found absent (the database or the table), until a write creates it."""
         self._mutex = threading.RLock()  # the client is not thread-safe; the lock heartbeat shares it
+        self._lost = False
+        """True once the table was found without its Keeper data (embedded server), until a write recreates it."""
+        self._lost_warned = False
 
     @classmethod
     def from_config(cls, config: Config, *, dialect: Dialect, project_dir: Path | None = None,
@@ -214,9 +218,8 @@ class KeeperStateStore(StateStore):
                 oldest_kept = self._query(f"SELECT key FROM {self.table} WHERE startsWith(key, {prefix}) "
                                           f"ORDER BY key DESC LIMIT 1 OFFSET {HISTORY_KEPT - 1}")
                 if oldest_kept:
-                    self.backend.client.command(
-                        f"DELETE FROM {self.table} WHERE startsWith(key, {prefix}) AND "
-                        f"key < {quote_string(str(oldest_kept[0][0]))}")
+                    self._command(f"DELETE FROM {self.table} WHERE startsWith(key, {prefix}) AND "
+                                  f"key < {quote_string(str(oldest_kept[0][0]))}")
 
     def history(self, limit: int = HISTORY_KEPT) -> list[str]:
         """The newest ``limit`` history rows, oldest first (none while the table does not exist)."""
@@ -308,6 +311,8 @@ class KeeperStateStore(StateStore):
         return False
 
     def _ensure_table(self) -> None:
+        if self._lost:
+            self._repair()
         if self._ready:
             return
         database = quote_identifier(self.backend.database)
@@ -338,9 +343,49 @@ class KeeperStateStore(StateStore):
 
     def _query(self, sql: str) -> list[tuple[Any, ...]]:
         """The rows of a read; none while the table does not exist (reads never create it)."""
-        if not self._exists():
+        if self._lost or not self._exists():
             return []
-        return self.backend.client.select_rows(sql)
+        try:
+            return self.backend.client.select_rows(sql)
+        except ClickHouseServerError as exc:
+            if not keeper_data_lost(exc):
+                raise
+            self._found_lost()
+            return []
+
+    def _command(self, sql: str, settings: dict[str, Any] | None = None) -> None:
+        """Run a write; a table that lost its Keeper data is repaired (embedded server) and the write retried."""
+        try:
+            self.backend.client.command(sql, settings=settings)
+        except ClickHouseServerError as exc:
+            if not keeper_data_lost(exc):
+                raise
+            self._found_lost()
+            self._repair()
+            self.backend.client.command(sql, settings=settings)
+
+    def _found_lost(self) -> None:
+        """The table exists without its Keeper data: on the embedded server read it as empty until the first
+        write recreates it (one warning); elsewhere stop with the statement to run."""
+        rows = self.backend.client.select_rows("SELECT displayName()")
+        if not (rows and is_embedded(str(rows[0][0]))):
+            raise lost_error(self.table, self.backend.url.masked())
+        self._lost = True
+        if not self._lost_warned:
+            self._lost_warned = True
+            logger.warning("%s", lost_warning(self.table))
+
+    def _repair(self) -> None:
+        """Drop the table that lost its Keeper data and create it again, empty (embedded server only)."""
+        try:  # another process may have repaired it meanwhile: drop it only while it is still broken
+            self.backend.client.select_rows(f"SELECT count() FROM {self.table} WHERE key = ''")
+        except ClickHouseServerError as exc:
+            if not keeper_data_lost(exc):
+                raise
+            self.backend.client.command(f"DROP TABLE IF EXISTS {self.table} SYNC")
+        self._lost = self._ready = False
+        self._ensure_table()
+        logger.info("recreated the state table %s, empty", self.table)
 
     def _get(self, key: str) -> str | None:
         rows = self._query(f"SELECT value FROM {self.table} WHERE key = {quote_string(key)}")
@@ -350,7 +395,7 @@ class KeeperStateStore(StateStore):
         """Insert a row unless the key exists (strict mode); ``False`` when it existed."""
         self._ensure_table()
         with _keeper_conflict() as conflict:
-            self.backend.client.command(
+            self._command(
                 f"INSERT INTO {self.table} (key, value) VALUES ({quote_string(key)}, {quote_string(value)})",
                 settings=STRICT,
             )
@@ -360,7 +405,7 @@ class KeeperStateStore(StateStore):
         """Set ``key`` to ``new`` if it holds ``old``; ``True`` when this call changed it."""
         self._ensure_table()
         with _keeper_conflict() as conflict:
-            self.backend.client.command(
+            self._command(
                 f"ALTER TABLE {self.table} UPDATE value = {quote_string(new)} "
                 f"WHERE key = {quote_string(key)} AND value = {quote_string(old)}",
                 settings=STRICT,
@@ -372,7 +417,7 @@ class KeeperStateStore(StateStore):
         if self._get(key) != old:
             return False
         with _keeper_conflict() as conflict:
-            self.backend.client.command(
+            self._command(
                 f"DELETE FROM {self.table} WHERE key = {quote_string(key)} AND value = {quote_string(old)}",
                 settings=STRICT,
             )

@@ -6,6 +6,10 @@ from xml.sax.saxutils import escape
 
 from muskox_clickhouse.local.layout import LOOPBACK
 
+DISPLAY_NAME = "muskox-local"
+"""The embedded server's ``displayName()``: how a client recognizes it (its Keeper is in memory, so KeeperMap
+rows vanish at a restart; the ``clickhouse`` state store repairs its table there, see muskox_state_keeper)."""
+
 
 def render_config_xml(http_port: int, tcp_port: int, *, host: str = LOOPBACK) -> str:
     """The server configuration: loopback listeners, the users file, and an in-process keeper for KeeperMap.
@@ -15,7 +19,7 @@ def render_config_xml(http_port: int, tcp_port: int, *, host: str = LOOPBACK) ->
     return f"""<?xml version="1.0"?>
 <!-- Written by muskox (muskox local start); rewritten on every start. -->
 <clickhouse>
-    <display_name>muskox-local</display_name>
+    <display_name>{DISPLAY_NAME}</display_name>
     <listen_host>{escape(host)}</listen_host>
     <http_port>{int(http_port)}</http_port>
     <tcp_port>{int(tcp_port)}</tcp_port>
