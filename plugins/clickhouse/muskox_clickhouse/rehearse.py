@@ -56,7 +56,7 @@ from muskox_clickhouse.dialect.quoting import quote_identifier
 from muskox_clickhouse.dialect.sql_lexer import Token, tokenize
 from muskox_clickhouse.errors import ClickHouseServerError
 
-__all__ = ["Rehearsal", "rehearse"]
+__all__ = ["Rehearsal", "rehearse", "scratch_engine"]
 
 log = logging.getLogger("muskox.clickhouse.rehearse")
 
@@ -88,6 +88,13 @@ def _anonymous(operation: Operation) -> Operation:
     return operation
 
 
+def scratch_engine(operations: Sequence[Operation]) -> str:
+    """The engine of the scratch databases for ``operations``: ``Memory`` (a table's metadata is kept in memory,
+    so creating and altering the copies writes no metadata file: the cheaper one; the tables themselves keep
+    their engines) unless an operation exchanges tables, which only ``Atomic`` databases can."""
+    return "Atomic" if any(isinstance(operation, RecreateTableWithCopy) for operation in operations) else "Memory"
+
+
 def _without_cluster(table: Table, database: str) -> Table:
     engine = table.engine
     if getattr(engine, "replication", None) is not None:
@@ -114,6 +121,9 @@ class Rehearsal:
     local: threading.local = attrs.field(factory=threading.local)
     """Per thread: ``sessions``, its connections by current database (None: the plain one)."""
     lock: threading.Lock = attrs.field(factory=threading.Lock)
+    atomic: bool = False
+    """Scratch databases of the ``Atomic`` engine (``EXCHANGE TABLES`` needs it); else ``Memory`` (see
+    :func:`scratch_engine`)."""
 
     def database(self, real: str | None) -> str:
         """The scratch database standing for ``real`` (None: the default), created on first use."""
@@ -121,7 +131,8 @@ class Rehearsal:
         with self.lock:
             if name not in self.scratch:
                 scratch = f"muskox_rehearsal_{self.token}_{len(self.scratch)}"
-                self.client.command(f"CREATE DATABASE {quote_identifier(scratch)}")
+                engine = "Atomic" if self.atomic else "Memory"
+                self.client.command(f"CREATE DATABASE {quote_identifier(scratch)} ENGINE = {engine}")
                 self.scratch[name] = scratch
             return self.scratch[name]
 
@@ -154,6 +165,7 @@ class Rehearsal:
 
         Consecutive operations on tables run in parallel, one table per thread, each table's in order; any other
         operation (a view, raw SQL) runs alone, after everything before it."""
+        self.atomic = scratch_engine(operations) == "Atomic"
         self.database(None)
         segment: list[tuple[int, Operation]] = []
         with concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="muskox-rehearse") as pool:
