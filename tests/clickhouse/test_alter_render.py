@@ -11,16 +11,20 @@ from muskox.model.dictionary import Dictionary
 from muskox.model.operations import (
     BUILTIN_OPERATIONS,
     AddTableColumn,
+    AddTableConstraint,
     AddTableIndex,
     AddTableProjection,
     CreateDictionary,
     CreateMaterializedView,
+    CreateSqlResource,
     CreateTable,
     CreateView,
     DropDictionary,
     DropMaterializedView,
+    DropSqlResource,
     DropTable,
     DropTableColumn,
+    DropTableConstraint,
     DropTableIndex,
     DropTableProjection,
     DropView,
@@ -36,6 +40,8 @@ from muskox.model.operations import (
     ReplaceDictionary,
     TableOperation,
 )
+from muskox.model.sql_resource import SqlResource
+from muskox.model.table import TableConstraint
 from muskox.model.types import Simple
 from muskox_clickhouse.alter import Statement, UnsupportedOperation, alter_target, render_operation, render_statements
 from muskox_clickhouse.apply import kill_mutation_statement
@@ -53,6 +59,8 @@ EVENTS = Table(name="events", columns=(col("id", "UInt64"), col("name")), order_
 _DICT = Dictionary.from_encoding({"name": "d", "source": {"type": "TABLE", "table": "events"}, "primaryKey": ["id"],
                                   "columns": [{"name": "id", "typeString": "UInt64"}], "layout": {"type": "FLAT"},
                                   "lifetime": {"type": "STATIC"}})
+
+_RESOURCE = SqlResource(name="r", setup=("CREATE VIEW v AS SELECT 1", "SELECT 2"), teardown=("DROP VIEW IF EXISTS v",))
 
 CASES: list[tuple[str, Operation, list[str]]] = [
     ("create-table", CreateTable(table=EVENTS),
@@ -183,6 +191,13 @@ CASES: list[tuple[str, Operation, list[str]]] = [
       "'events')) LIFETIME(MIN 0 MAX 0) LAYOUT(FLAT())"]),
     ("drop-dictionary", DropDictionary(name="d", cluster_name="c1"),
      ["DROP DICTIONARY IF EXISTS `app`.`d` ON CLUSTER `c1`"]),
+    ("add-constraint", AddTableConstraint(table="events", constraint=TableConstraint(
+        name="named", expression="length(name) > 0", type="CHECK")),
+     ["ALTER TABLE `app`.`events` ADD CONSTRAINT `named` CHECK length(name) > 0"]),
+    ("drop-constraint", DropTableConstraint(table="events", constraint_name="named", cluster_name="c1"),
+     ["ALTER TABLE `app`.`events` ON CLUSTER `c1` DROP CONSTRAINT IF EXISTS `named`"]),
+    ("setup-sql-resource", CreateSqlResource(resource=_RESOURCE), ["CREATE VIEW v AS SELECT 1", "SELECT 2"]),
+    ("teardown-sql-resource", DropSqlResource(resource=_RESOURCE), ["DROP VIEW IF EXISTS v"]),
 ]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from muskox.apply.delta_checksums import check_unedited, checksum_record, current_checksums, recorded_checksums
 from muskox.apply.drift import DriftDetected, describe
 from muskox.apply.executor import Advanced, ExecutionReport, execute
 from muskox.apply.history import OperationTimer, RunContext, operations_json, record_run
@@ -108,7 +109,10 @@ def _migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: S
     directory = project_dir / config.migration_config.dir
     dialect = backend.dialect
     migrations = load_migrations(directory, dialect)
-    applied = migration_ids(store.applied_migrations())
+    records = store.applied_migrations()
+    applied = migration_ids(records)
+    checksums = current_checksums(directory, (m.id for m in migrations))
+    check_unedited(directory, records, checksums)  # an applied file edited since: exit 7, nothing runs
     by_id = {m.id: m for m in migrations}
     for missing in (i for i in applied if i not in by_id):
         log.warning("applied migration %s has no file in %s (was it deleted?)", missing, directory)
@@ -159,6 +163,7 @@ def _migrate_deltas(*, config: Config, project_dir: Path, backend: Any, store: S
                 raise interrupted_error(stop, delta_failure_report(migration, lowered, report), INTERRUPTED_FIX)
             if not report.ok:
                 raise ApplyFailed(delta_failure_report(migration, lowered, report))
+            store.record_applied(checksum_record(migration.id, checksums[migration.id]))
             store.record_applied(migration.id)
             progress(f"Recorded {migration.id} as applied")
             now_applied.append(migration.id)
@@ -287,14 +292,22 @@ def mark_applied(*, config: Config, project_dir: Path, backend: Any, store: Stat
     if migration_id not in ids:
         raise PlanInvalid(f"there is no migration file {migration_id}.yaml in {directory}",
                           "give the id of a committed file (its name without .yaml)")
-    applied = set(migration_ids(store.applied_migrations()))
+    records = store.applied_migrations()
+    applied = set(migration_ids(records))
+    checksum = current_checksums(directory, [migration_id])[migration_id]
     if migration_id in applied:
-        progress(f"{migration_id} is already recorded as applied")
+        if recorded_checksums(records).get(migration_id) != checksum:  # accept the file as it is now
+            store.record_applied(checksum_record(migration_id, checksum))
+            progress(f"{migration_id} is already recorded as applied; its present content (sha256 "
+                     f"{checksum[:12]}…) is now the applied one")
+        else:
+            progress(f"{migration_id} is already recorded as applied")
         return False
     earlier = [i for i in ids[: ids.index(migration_id)] if i not in applied]
     if earlier:
         raise PlanInvalid(f"{migration_id} comes after unapplied file(s) {', '.join(earlier)}",
                           "apply them (muskox migrate) or mark them applied first, in order")
+    store.record_applied(checksum_record(migration_id, checksum))
     store.record_applied(migration_id)
     if target is None:
         target = load_target(config, project_dir, backend.database, backend.dialect)

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from muskox.apply.delta_checksums import is_checksum_record
 from muskox.files.plan_yaml import Plan, plan_to_yaml
 from muskox.plugin.dialect import Dialect
 
@@ -40,8 +41,9 @@ def is_plan_record(record: str) -> bool:
 
 
 def migration_ids(applied: Iterable[str]) -> list[str]:
-    """The delta-mode migration file ids of an applied list (plan records left out)."""
-    return [record for record in applied if not is_plan_record(record)]
+    """The delta-mode migration file ids of an applied list (plan records and the delta files' checksum records,
+    :mod:`muskox.apply.delta_checksums`, left out)."""
+    return [record for record in applied if not is_plan_record(record) and not is_checksum_record(record)]
 
 
 def applied_record(identity: str) -> str:

@@ -40,6 +40,7 @@ from muskox.apply.plan_record import (
 )
 from muskox.apply.recorded_run import PlannedRun, RecordingApplier, partly_applied, what_is_left, whole_plan
 from muskox.apply.rehearsal import rehearse_or_stop
+from muskox.apply.resume_exchanged import expected_after
 from muskox.apply.secrets import with_secrets
 from muskox.apply.store_lost import (
     raw_sql_all_recorded,
@@ -56,7 +57,6 @@ from muskox.files.snapshot import Snapshot, read_snapshot
 from muskox.files.validate import check_snapshot
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation, RawSql
-from muskox.plan.fold import fold
 from muskox.plan.reconcile import applied_state, reconcile
 from muskox.plan.workspace import load_target
 from muskox.plugin.dialect import Dialect
@@ -254,7 +254,7 @@ def _resumable(snapshot: Snapshot, recorded: PlanProgress, current: InfraMap, di
     operations leave it (else nothing can be resumed safely: the drift report says why)."""
     operations = snapshot.plan.operations
     done = [operations[index] for index in sorted(recorded.operations)]
-    expected = fold(snapshot.remote_state, done)
+    expected = expected_after(operations, recorded.operations, snapshot.remote_state, current, dialect, ignore)
     if not same_state(current, expected, dialect, ignore):
         lines = drift_report(expected, current, dialect, ignore)
         raise DriftDetected(

@@ -24,7 +24,10 @@ from typing import Any, Literal
 import attrs
 
 from muskox.apply.executor import execute, failure_report
+from muskox.apply.interrupt import stop_on_signals
 from muskox.apply.secrets import with_secrets
+from muskox.dev.rehearsal import rehearse_cycle
+from muskox.dev.stopping import stopped_while_applying
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap
@@ -129,9 +132,13 @@ class DevCycle:
                     self.store.save_state(state)
             return CycleResult("unchanged", held=decision.held, blocked=result.blocked,
                                seconds=time.perf_counter() - started)
-        with self.store.acquire_lock(self.lock_owner) as lock:
+        rehearse_cycle(self.backends, result.operations, current)
+        with self.store.acquire_lock(self.lock_owner) as lock, stop_on_signals() as stop:
             report = execute(result.operations, with_secrets(self.backends.apply, lambda: target),
                              parallelism=self.settings.parallelism)
+            if stop.requested:  # SIGTERM/SIGINT while applying: store what ran, unlock, report, end dev
+                raise stopped_while_applying(stop, report, lambda: self.store.save_state(
+                    applied_state(stored, self.backends.introspect(stored, target), target)))
             if not report.ok:
                 raise DevApplyFailed(failure_report(report, RECOVERY))
             lock.check()

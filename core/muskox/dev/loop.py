@@ -19,6 +19,7 @@ import click
 from muskox.declare.errors import DeclarationError
 from muskox.dev.cycle import CycleResult, DevApplyFailed, DevCycle
 from muskox.dev.render import changes_text, error_block, paths_text
+from muskox.dev.stopping import DevStopped
 from muskox.dev.watcher import SourceWatcher
 from muskox.errors import MuskoxError
 from muskox.logs.handler import event
@@ -69,6 +70,8 @@ class DevLoop:
         except DevApplyFailed as exc:
             self._failed("Applying the change failed:", exc.one_line(), started)
             return None
+        except DevStopped:
+            raise  # a signal arrived while applying: dev ends (see muskox.dev.stopping)
         except MuskoxError as exc:
             self._failed("The cycle failed (nothing more was applied):", exc.one_line(), started)
             return None

@@ -23,6 +23,7 @@ from muskox.config import Config
 from muskox.dev.collector import Collector, CollectRequest
 from muskox.dev.cycle import DevCycle, DevSettings
 from muskox.dev.loop import DevLoop
+from muskox.dev.stopping import DevStopped, leave_now
 from muskox.dev.watcher import SourceWatcher
 from muskox.errors import ConfigError
 from muskox.plan.policies.approvals import Prompter
@@ -74,6 +75,7 @@ def run_dev(run: DevRun, settings: DevSettings) -> None:
     root = source_root(run)
     local = run.plugins.olap_backend(OLAP_BACKEND).local_server(run.config, run.project_dir)
     started = False
+    stopped: DevStopped | None = None
     with sigterm_as_interrupt():
         try:
             if local is not None:
@@ -81,10 +83,16 @@ def run_dev(run: DevRun, settings: DevSettings) -> None:
             _serve(run, settings, root)
         except KeyboardInterrupt:
             click.echo("Stopping.")
+        except DevStopped as exc:  # a signal while applying: the report is printed once dev has cleaned up
+            stopped = exc
         finally:
             if started and local is not None:
                 local.stop()
                 click.echo(f"Stopped the local server that dev started ({local.describe()}).")
+    if stopped is not None:
+        if stopped.abandoned:
+            leave_now(stopped)
+        raise stopped
 
 
 def _start_local(local: LocalServer) -> bool:

@@ -44,7 +44,8 @@ from muskox.files.plan_yaml import (
 from muskox.model.codec import ModelCodec, clip, clip_quoted, describe_value, model_codec, quote
 from muskox.model.dictionary import Dictionary
 from muskox.model.resources import MaterializedView, Topic, View
-from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.sql_resource import SqlResource
+from muskox.model.table import Column, Table, TableConstraint, TableIndex, TableProjection
 
 if TYPE_CHECKING:
     from muskox.plugin.dialect import Dialect
@@ -428,6 +429,51 @@ class DropDictionary(Delta):
         return f"drop dictionary {self.dictionary.name}"
 
 
+@attrs.frozen(kw_only=True)
+class AddTableConstraint(TableDelta):
+    """Add a table constraint (``{name, expression, type}``, Moose's encoding)."""
+
+    TYPE: ClassVar[str] = "AddTableConstraint"
+    constraint: TableConstraint
+
+    def summary(self) -> str:
+        return f"add constraint {self.constraint.name} to {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableConstraint(TableDelta):
+    """Drop a table constraint."""
+
+    TYPE: ClassVar[str] = "DropTableConstraint"
+    constraint_name: str
+
+    def summary(self) -> str:
+        return f"drop constraint {self.constraint_name} from {self.table_id}"
+
+
+@attrs.frozen(kw_only=True)
+class CreateSqlResource(Delta):
+    """Run a SQL resource's setup statements (Moose's ``sql_resources`` encoding of the resource)."""
+
+    TYPE: ClassVar[str] = "CreateSqlResource"
+    resource: SqlResource
+
+    def summary(self) -> str:
+        return f"set up SQL resource {self.resource.name}"
+
+
+@attrs.frozen(kw_only=True)
+class DropSqlResource(Delta):
+    """Run a SQL resource's teardown statements (the whole resource, as it was); ``policy`` records the approval."""
+
+    TYPE: ClassVar[str] = "DropSqlResource"
+    resource: SqlResource
+    policy: Policy | None = None
+
+    def summary(self) -> str:
+        return f"tear down SQL resource {self.resource.name}"
+
+
 #: Every delta type, by its ``type:`` tag.
 DELTA_TYPES: dict[str, type[Delta]] = {cls.TYPE: cls for cls in (
     CreateTable, DropTable, RecreateTable, RecreateTableWithCopy, AddTableColumn, DropTableColumn, ModifyTableColumn,
@@ -435,11 +481,12 @@ DELTA_TYPES: dict[str, type[Delta]] = {cls.TYPE: cls for cls in (
     ModifyTableSettings, ModifyTableTtl, AddTableIndex, DropTableIndex, AddTableProjection, DropTableProjection,
     ModifySampleBy, RemoveSampleBy, CreateView, DropView, CreateMaterializedView, DropMaterializedView,
     BackfillTable, RawSql, CreateTopic, DropTopic, ModifyTopicConfig, IncreaseTopicPartitions,
-    CreateDictionary, ReplaceDictionary, DropDictionary,
+    CreateDictionary, ReplaceDictionary, DropDictionary, AddTableConstraint, DropTableConstraint, CreateSqlResource,
+    DropSqlResource,
 )}
 
 DESTRUCTIVE_TYPES: tuple[type[Delta], ...] = (DropTable, RecreateTable, DropTableColumn, DropView,
-                                              DropMaterializedView, DropTopic, DropDictionary)
+                                              DropMaterializedView, DropTopic, DropDictionary, DropSqlResource)
 """Deltas that can lose data (spec 6.4)."""
 
 

@@ -18,9 +18,11 @@ import cattrs
 from muskox.model.codec import ModelCodec
 from muskox.model.dictionary import Dictionary
 from muskox.model.resources import MaterializedView, Topic, View
-from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.sql_resource import SqlResource
+from muskox.model.table import Column, Table, TableConstraint, TableIndex, TableProjection
 
-_MODEL_TYPES = (Table, Column, View, MaterializedView, TableIndex, TableProjection, Topic, Dictionary)
+_MODEL_TYPES = (Table, Column, View, MaterializedView, TableIndex, TableProjection, Topic, Dictionary, TableConstraint,
+                SqlResource)
 
 
 def read_delta_fields(cls: type, body: Mapping[str, Any], where: str,

@@ -177,6 +177,11 @@ def delta_of(operation: ops.Operation, state: InfraMap, *, target: InfraMap | No
             description = (reasons or {}).get(key) or f"RECREATE TABLE {_qualified(after)} WITH A COPY OF ITS ROWS"
             return d.RecreateTableWithCopy(before=before, after=after,
                                            policy=_policy(description, approved_at))
+        case ops.CreateSqlResource(resource=resource):
+            return d.CreateSqlResource(resource=resource)
+        case ops.DropSqlResource(resource=resource):
+            return d.DropSqlResource(resource=resource, policy=_policy(
+                (reasons or {}).get(resource.name) or f"TEARDOWN SQL RESOURCE {resource.name}", approved_at))
         case ops.CreateDictionary(dictionary=dictionary):
             return d.CreateDictionary(dictionary=dictionary)
         case ops.ReplaceDictionary(before=before_dictionary, after=after_dictionary):
@@ -231,6 +236,10 @@ def _table_delta(operation: ops.TableOperation, key: str) -> d.Delta:
             return d.ModifySampleBy(table_id=key, expression=expression)
         case ops.RemoveSampleBy():
             return d.RemoveSampleBy(table_id=key)
+        case ops.AddTableConstraint(constraint=constraint):
+            return d.AddTableConstraint(table_id=key, constraint=constraint)
+        case ops.DropTableConstraint(constraint_name=name):
+            return d.DropTableConstraint(table_id=key, constraint_name=name)
     raise DeltaConversionError(f"operation {type(operation).__name__} cannot be written to a migration file",
                                "use snapshot mode (features.migrate_with_deltas = false) for this change")
 
@@ -299,6 +308,10 @@ def lower_delta(delta: d.Delta, infra: InfraMap) -> list[ops.Operation]:
             return [ops.RawSql(sql=(sql,), description=f"Backfill {target} from {source}")]
         case d.RawSql(sql=sql, description=description):
             return [ops.RawSql(sql=sql, description=description)]
+        case d.CreateSqlResource(resource=resource):
+            return [ops.CreateSqlResource(resource=resource)]
+        case d.DropSqlResource(resource=resource):
+            return [ops.DropSqlResource(resource=resource)]
         case d.CreateDictionary(dictionary=dictionary):
             return [ops.CreateDictionary(dictionary=dictionary)]
         case d.ReplaceDictionary(before=before_dictionary, after=after_dictionary):
@@ -354,6 +367,10 @@ def _bare_table_operation(delta: d.TableDelta) -> ops.TableOperation:
             return ops.ModifySampleBy(table="", expression=expression)
         case d.RemoveSampleBy():
             return ops.RemoveSampleBy(table="")
+        case d.AddTableConstraint(constraint=constraint):
+            return ops.AddTableConstraint(table="", constraint=constraint)
+        case d.DropTableConstraint(constraint_name=constraint_name):
+            return ops.DropTableConstraint(table="", constraint_name=constraint_name)
     raise FoldError(f"muskox cannot lower delta {delta.TYPE}", "report this as a bug")
 
 

@@ -2,7 +2,8 @@
 
 ``state_hash(infra, dialect)`` is the SHA-256 (hex) of the JSON — keys sorted, compact separators — of the OLAP part of
 the state: ``tables``, ``views`` and ``materialized_views`` (plus Moose's ``dmv1_views``, ``olap_dictionaries``,
-``select_row_policies`` and ``sql_resources``, always empty for muskox). Before hashing, the state goes through
+``select_row_policies`` and ``sql_resources``, empty unless the state has dictionaries or SQL
+resources). Before hashing, the state goes through
 :func:`hashable_state`:
 
 * the dialect's :meth:`~muskox.plugin.dialect.Dialect.normalize_infra_map` — the one normalization the differ and
@@ -64,6 +65,9 @@ def hashable_state(infra: InfraMap, dialect: Dialect) -> dict[str, Any]:
     if normalized.dictionaries:  # likewise: a state without dictionaries hashes as before
         value["olap_dictionaries"] = {_key(_local(d.database, default), d.name): [d.definition, d.server_sql]
                                       for d in normalized.dictionaries.values()}
+    if normalized.sql_resources:  # likewise; a resource counts by its statements
+        value["sql_resources"] = {r.name: {"setup": list(r.setup), "teardown": list(r.teardown)}
+                                  for r in normalized.sql_resources.values()}
     return value
 
 

@@ -83,25 +83,51 @@ def validate_deltas(directory: Path, default_database: str, dialect: Dialect) ->
     empty = InfraMap(default_database=default_database)
     state = empty
     hashes: list[str] = []
-    for migration in migrations:
+    fold_failure: tuple[int, FoldError] | None = None
+    for index, migration in enumerate(migrations):
         hashes.append(state_hash(state, dialect))
         try:
             state = fold_migration(state, migration)
         except FoldError as exc:
-            problems.append(f"fold from an empty database: {exc.problem}")
+            fold_failure = (index, exc)
             break
     conflicts, siblings = find_conflicts(migrations, default_database)
+    sibling_ids = {m.id for group in _by_parent(migrations).values() if len(group) > 1 for m in group}
+    broken = _chain_break(migrations, hashes, sibling_ids)
+    if fold_failure is not None:
+        index, failure = fold_failure
+        if broken is not None and broken <= index:  # the file before the break is the one to look at
+            edited = migrations[broken - 1]
+            problems.append(f"{edited.file_name} was probably edited after the files that follow it were "
+                            f"generated (it leaves another state than {migrations[broken].file_name} was "
+                            f"generated against), and the fold from an empty database then fails: "
+                            f"{failure.problem}")
+        else:
+            problems.append(f"fold from an empty database: {failure.problem}")
     problems += conflicts
     problems += siblings
-    sibling_ids = {m.id for group in _by_parent(migrations).values() if len(group) > 1 for m in group}
-    if len(hashes) == len(migrations) and migrations[0].parent_state_hash == hashes[0]:
-        for migration, expected in itertools.islice(zip(migrations, hashes, strict=True), 1, None):
-            if migration.parent_state_hash != expected and migration.id not in sibling_ids:
-                warnings.append(f"{migration.file_name}: its parent hash is not the state the files before it "
-                                f"leave (it was generated against a database changed outside the migration "
-                                f"files); `muskox migrate` will stop at it unless the database has that change")
+    if broken is not None:
+        edited, following = migrations[broken - 1], migrations[broken]
+        warnings.append(f"{edited.file_name}: the state it leaves is not the one {following.file_name} was "
+                        f"generated against (its parent hash): {edited.file_name} was probably edited after "
+                        f"{following.file_name} was generated, or the database was changed outside the migration "
+                        f"files in between; `muskox migrate` will stop at {following.id} unless the database has "
+                        f"that state")
     return ValidationReport(checked=f"{len(migrations)} migration file(s) in {directory}",
                             problems=tuple(problems), warnings=tuple(warnings))
+
+
+def _chain_break(migrations: Sequence[MigrationFile], hashes: Sequence[str], siblings: Collection[str]) -> int | None:
+    """The index of the first file (after the first) whose parent hash is not the hash of the files before it
+    folded from empty, when the first file starts from an empty database; files with a sibling (same parent) are
+    reported as siblings instead. None when the chain holds (or cannot be checked)."""
+    if not hashes or migrations[0].parent_state_hash != hashes[0]:
+        return None
+    for index, (migration, expected) in enumerate(itertools.islice(zip(migrations, hashes, strict=False), 1,
+                                                                   None), 1):
+        if migration.parent_state_hash != expected and migration.id not in siblings:
+            return index
+    return None
 
 
 def _by_parent(migrations: Sequence[MigrationFile]) -> dict[str, list[MigrationFile]]:

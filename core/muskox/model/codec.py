@@ -43,16 +43,24 @@ from muskox.model.engines import (
 )
 from muskox.model.infra_map import InfraMap, file_keys, moose_table_key, table_id, view_id
 from muskox.model.recorded import (
-    CONSTRAINTS,
     SECTIONS,
     RecordedResource,
     by_map_key,
-    constraint_record,
     is_recorded_table,
     read_recorded,
 )
 from muskox.model.resources import MaterializedView, Topic, View
-from muskox.model.table import Column, LifeCycle, Metadata, SourceFile, Table, TableIndex, TableProjection
+from muskox.model.sql_resource import SqlResource
+from muskox.model.table import (
+    Column,
+    LifeCycle,
+    Metadata,
+    SourceFile,
+    Table,
+    TableConstraint,
+    TableIndex,
+    TableProjection,
+)
 from muskox.model.types import AggregateFunction, DataType, LowCardinality, Nullable, SimpleAggregateFunction
 
 __all__ = ["ModelCodec", "model_codec", "structure_engine", "unstructure_engine"]
@@ -358,6 +366,23 @@ def _each(value: Any, what: str, read: typing.Callable[[Any], R]) -> tuple[R, ..
     return tuple(items)
 
 
+def _structure_constraint(value: Any, _: type = TableConstraint) -> TableConstraint:
+    data = read_mapping(value, "constraint", frozenset({"name", "expression", "type"}))
+    kind = read_str(data.get("type", "CHECK"), "type")
+    if kind not in ("CHECK", "ASSUME"):
+        raise ValueError(f"type: expected CHECK or ASSUME, got {quote(kind)}")
+    return TableConstraint(name=read_str(_required(data, "name"), "name"),
+                           expression=read_str(_required(data, "expression"), "expression"), type=kind)
+
+
+def _unstructure_constraint(constraint: TableConstraint) -> dict[str, Any]:
+    return {"name": constraint.name, "expression": constraint.expression, "type": constraint.type}
+
+
+def _structure_sql_resource(value: Any, _: type = SqlResource) -> SqlResource:
+    return SqlResource.from_encoding(read_mapping(value, "SQL resource", None))
+
+
 def _structure_index(value: Any, _: type = TableIndex) -> TableIndex:
     data = read_mapping(value, "index", frozenset({"name", "expression", "type", "index_type", "arguments",
                                                    "granularity"}))
@@ -556,7 +581,7 @@ class ModelCodec:
             "life_cycle": table.life_cycle.value,
             "indexes": [self.converter.unstructure(i) for i in table.indexes],
             "projections": [self.converter.unstructure(p) for p in table.projections],
-            "constraints": [],
+            "constraints": [_unstructure_constraint(c) for c in table.constraints],
         }
         optional = {"partition_by": table.partition_by, "sample_by": table.sample_by, "database": table.database,
                     "table_ttl_setting": table.ttl, "cluster_name": table.cluster,
@@ -603,6 +628,7 @@ class ModelCodec:
             settings=read_str_map(data.get("table_settings"), "table_settings"),
             indexes=_each(data.get("indexes"), "indexes", _structure_index),
             projections=_each(data.get("projections"), "projections", _structure_projection),
+            constraints=_each(data.get("constraints"), "constraints", _structure_constraint),
             life_cycle=read_life_cycle(data.get("life_cycle"), "life_cycle"),
             metadata=self._metadata(data.get("metadata")),
             database=data.get("database"), partition_by=data.get("partition_by"),
@@ -710,12 +736,9 @@ class ModelCodec:
         )
         dictionary_keys = file_keys({key: d.name for key, d in infra.dictionaries.items()})
         result["olap_dictionaries"] = {dictionary_keys[key]: d.to_encoding() for key, d in infra.dictionaries.items()}
+        result["sql_resources"] = {key: r.to_encoding() for key, r in infra.sql_resources.items()}
         for recorded in infra.recorded.values():  # kept as Moose encodes them (see muskox.model.recorded)
-            if recorded.section == CONSTRAINTS:
-                table_key = table_keys[recorded.value["table"]]
-                result["tables"][table_key]["constraints"].append(dict(recorded.value["constraint"]))
-            else:
-                result[recorded.section][recorded.key] = dict(recorded.value)
+            result[recorded.section][recorded.key] = dict(recorded.value)
         return result
 
     def structure_infra_map(self, value: Any, _: type = InfraMap) -> InfraMap:
@@ -725,7 +748,7 @@ class ModelCodec:
         default_database = read_optional_str(data.get("default_database"), "default_database") or "default"
         sections = {section: _section(data, section) for section in {*SECTIONS, "tables", "views",
                                                                       "materialized_views", "topics",
-                                                                      "olap_dictionaries"}}
+                                                                      "olap_dictionaries", "sql_resources"}}
         recorded: list[RecordedResource] = []
         for section in SECTIONS:
             for key, entry in sections[section].items():
@@ -737,10 +760,6 @@ class ModelCodec:
                 table = _in_entry("tables", file_key, self.structure_table, entry)
                 key = table_id(table, default_database)
                 tables[key] = table
-                constraints = _in_entry("tables", file_key, _optional_list, entry.get("constraints"), "constraints")
-                for index, constraint in enumerate(constraints):
-                    _in_entry("tables", file_key, read_mapping, constraint, f"constraints[{index}]", None)
-                    recorded.append(constraint_record(key, table.name, constraint))
         return InfraMap(
             default_database=default_database,
             tables=tables,
@@ -754,6 +773,8 @@ class ModelCodec:
             dictionaries={view_id(d.database, d.name, default_database): d for d in (
                 _in_entry("olap_dictionaries", k, Dictionary.from_encoding, v)
                 for k, v in sections["olap_dictionaries"].items())},
+            sql_resources={r.name: r for r in (_in_entry("sql_resources", k, _structure_sql_resource, v)
+                                               for k, v in sections["sql_resources"].items())},
         )
 
     # -- the converter -----------------------------------------------------------------------------------
@@ -790,6 +811,10 @@ class ModelCodec:
             "name": i.name, "expression": i.expression, "type": i.type, "arguments": list(i.arguments),
             "granularity": i.granularity})
         conv.register_structure_hook(TableIndex, _structure_index)
+        conv.register_unstructure_hook(TableConstraint, _unstructure_constraint)
+        conv.register_structure_hook(TableConstraint, _structure_constraint)
+        conv.register_unstructure_hook(SqlResource, lambda r: r.to_encoding())
+        conv.register_structure_hook(SqlResource, _structure_sql_resource)
         return conv
 
 

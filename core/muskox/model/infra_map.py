@@ -9,6 +9,7 @@ import attrs
 from muskox.model.dictionary import Dictionary
 from muskox.model.recorded import RecordedResource, by_map_key
 from muskox.model.resources import MaterializedView, Topic, View
+from muskox.model.sql_resource import SqlResource
 from muskox.model.table import Table, version_suffix
 
 
@@ -58,11 +59,14 @@ class InfraMap:
     recorded: dict[str, RecordedResource] = attrs.field(factory=dict)
     dictionaries: dict[str, Dictionary] = attrs.field(factory=dict)
     """Dictionaries, keyed like views (``"<database>"."<name>"``)."""
+    sql_resources: dict[str, SqlResource] = attrs.field(factory=dict)
+    """SQL resources, keyed by name (as Moose keys them)."""
 
     @classmethod
     def of(cls, default_database: str, tables: Iterable[Table] = (), views: Iterable[View] = (),
            materialized_views: Iterable[MaterializedView] = (), topics: Iterable[Topic] = (),
-           recorded: Iterable[RecordedResource] = (), dictionaries: Iterable[Dictionary] = ()) -> InfraMap:
+           recorded: Iterable[RecordedResource] = (), dictionaries: Iterable[Dictionary] = (),
+           sql_resources: Iterable[SqlResource] = ()) -> InfraMap:
         """Build a map from lists, computing every id."""
         return cls(
             default_database=default_database,
@@ -72,4 +76,5 @@ class InfraMap:
             topics={t.name: t for t in topics},
             recorded=by_map_key(recorded),
             dictionaries={view_id(d.database, d.name, default_database): d for d in dictionaries},
+            sql_resources={r.name: r for r in sql_resources},
         )

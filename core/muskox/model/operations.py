@@ -12,7 +12,8 @@ from typing import ClassVar, Literal, TypeAlias
 import attrs
 
 from muskox.model.dictionary import Dictionary
-from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.sql_resource import SqlResource
+from muskox.model.table import Column, Table, TableConstraint, TableIndex, TableProjection
 
 BackendKind: TypeAlias = Literal["olap", "stream"]
 """Which backend applies an operation: the OLAP database (tables, views) or the stream broker (topics)."""
@@ -336,10 +337,58 @@ class DropDictionary(Operation):
         return f"Dropping dictionary '{self.name}'"
 
 
+@attrs.frozen(kw_only=True)
+class AddTableConstraint(TableOperation):
+    """Add a table constraint (``CHECK`` applies to rows inserted from now on; stored rows are not checked)."""
+
+    constraint: TableConstraint
+
+    def describe(self) -> str:
+        return f"Adding constraint '{self.constraint.name}' to table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropTableConstraint(TableOperation):
+    """Drop a table constraint (no data changes)."""
+
+    constraint_name: str
+
+    def describe(self) -> str:
+        return f"Dropping constraint '{self.constraint_name}' from table '{self.table}'"
+
+
+@attrs.frozen(kw_only=True)
+class CreateSqlResource(Operation):
+    """Run a SQL resource's setup statements, in order."""
+
+    resource: SqlResource
+
+    def subject(self) -> tuple[str | None, str]:
+        return (None, f"sql-resource:{self.resource.name}")
+
+    def describe(self) -> str:
+        return f"Running setup SQL for resource '{self.resource.name}'"
+
+
+@attrs.frozen(kw_only=True)
+class DropSqlResource(Operation):
+    """Run a SQL resource's teardown statements, in order (whatever its setup made is removed, data included)."""
+
+    destructive: ClassVar[bool] = True
+    resource: SqlResource
+
+    def subject(self) -> tuple[str | None, str]:
+        return (None, f"sql-resource:{self.resource.name}")
+
+    def describe(self) -> str:
+        return f"Running teardown SQL for resource '{self.resource.name}'"
+
+
 #: The built-in operation types, by their plan-file name.
 BUILTIN_OPERATIONS: dict[str, type[Operation]] = {cls.__name__: cls for cls in (
     CreateTable, DropTable, AddTableColumn, DropTableColumn, ModifyTableColumn, RenameTableColumn,
     ModifyTableSettings, ModifyTableTtl, AddTableIndex, DropTableIndex, AddTableProjection, DropTableProjection,
     ModifySampleBy, RemoveSampleBy, CreateView, DropView, CreateMaterializedView, DropMaterializedView, RawSql,
-    RecreateTableWithCopy, CreateDictionary, ReplaceDictionary, DropDictionary,
+    RecreateTableWithCopy, CreateDictionary, ReplaceDictionary, DropDictionary, AddTableConstraint,
+    DropTableConstraint, CreateSqlResource, DropSqlResource,
 )}

@@ -4,8 +4,9 @@ Two sorts (:class:`RecordedStatus`):
 
 * resources muskox never applies because something else serves them — ingest and consumption APIs, workflows,
   web apps (the application started by ``muskox prod -- CMD`` runs them, as Moose's runtime does);
-* ClickHouse objects muskox does not apply *yet* — SQL resources (dictionaries are applied) (tables with integration
-  engines — Kafka, S3Queue, S3, Buffer, Distributed, IcebergS3, Merge — are planned and applied like any other).
+* ClickHouse objects muskox does not apply *yet* — none today: dictionaries, SQL resources, table constraints and
+  tables with integration engines (Kafka, S3Queue, S3, Buffer, Distributed, IcebergS3, Merge) are planned and
+  applied; the status stays for plugin kinds and for files written by an earlier muskox.
 
 Each is kept as Moose encodes it in ``local_infra_map.json`` (``value``, under ``section`` and ``key``), so the
 file carries every declaration and reads back unchanged. The differ never sees them.
@@ -30,11 +31,9 @@ class RecordedStatus(enum.Enum):
 
 
 #: The infra-map sections recorded resources live in, in Moose's order of the file.
-SECTIONS = ("api_endpoints", "sql_resources", "tables", "web_apps", "workflows")
-"""(``olap_dictionaries`` are applied: :class:`muskox.model.dictionary.Dictionary`.)"""
-
-CONSTRAINTS = "table_constraints"
-"""The pseudo-section of a table constraint: written into its (applied) table's ``constraints`` list."""
+SECTIONS = ("api_endpoints", "tables", "web_apps", "workflows")
+"""(``olap_dictionaries`` and ``sql_resources`` are applied: :class:`muskox.model.dictionary.Dictionary`,
+:class:`muskox.model.sql_resource.SqlResource`.)"""
 
 
 @attrs.frozen(kw_only=True)
@@ -82,7 +81,7 @@ def by_map_key(resources: Iterable[RecordedResource]) -> dict[str, RecordedResou
 NOT_YET_ENGINES: frozenset[str] = frozenset()
 
 _SERVED_KINDS = {"web_apps": "web app", "workflows": "workflow"}
-_NOT_YET_KINDS = {"sql_resources": "SQL resource"}
+_NOT_YET_KINDS: dict[str, str] = {}
 
 
 def engine_tag(table: Mapping[str, Any]) -> str | None:
@@ -121,10 +120,3 @@ def read_recorded(section: str, key: str, value: Mapping[str, Any]) -> RecordedR
         return RecordedResource(section=section, key=key, kind=_NOT_YET_KINDS[section], name=name,
                                 status=RecordedStatus.NOT_YET, value=value)
     raise ValueError(f"muskox does not record the infra-map section {section!r}")
-
-
-def constraint_record(table_key: str, table_name: str, constraint: Mapping[str, Any]) -> RecordedResource:
-    """A constraint of an applied table (``{"name", "expression", "type"}``): muskox does not apply it yet."""
-    return RecordedResource(section=CONSTRAINTS, key=f"{table_key}:{constraint.get('name')}",
-                            kind="table constraint", name=f"{table_name}.{constraint.get('name')}",
-                            status=RecordedStatus.NOT_YET, value={"table": table_key, "constraint": dict(constraint)})

@@ -13,10 +13,11 @@ import attrs
 
 from muskox.model.dictionary import Dictionary
 from muskox.model.resources import MaterializedView, Topic, View
-from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.sql_resource import SqlResource
+from muskox.model.table import Column, Table, TableConstraint, TableIndex, TableProjection
 
-ResourceKind = Literal["table", "view", "materialized_view", "topic", "dictionary"]
-Resource: TypeAlias = Table | View | MaterializedView | Topic | Dictionary
+ResourceKind = Literal["table", "view", "materialized_view", "topic", "dictionary", "sql_resource"]
+Resource: TypeAlias = Table | View | MaterializedView | Topic | Dictionary | SqlResource
 
 
 @attrs.frozen
@@ -103,6 +104,9 @@ class TableAltered:
     projections_added: tuple[TableProjection, ...] = ()
     projections_dropped: tuple[TableProjection, ...] = ()
     sample_by_changed: bool = False
+    constraints_added: tuple[TableConstraint, ...] = ()
+    constraints_dropped: tuple[TableConstraint, ...] = ()
+    """A changed constraint is dropped and added again."""
 
     @property
     def kind(self) -> ResourceKind:
@@ -113,7 +117,7 @@ class TableAltered:
         """True when nothing is left to apply (e.g. after a policy removed every column change)."""
         return not (self.columns or self.settings_changed or self.ttl_changed or self.indexes_added
                     or self.indexes_dropped or self.projections_added or self.projections_dropped
-                    or self.sample_by_changed)
+                    or self.sample_by_changed or self.constraints_added or self.constraints_dropped)
 
 
 @attrs.frozen

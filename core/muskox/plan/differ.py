@@ -69,6 +69,9 @@ def diff(current: InfraMap, target: InfraMap, dialect: Dialect, options: DiffOpt
                            lambda k, b, a: None if dialect.normalize_materialized_view(b, default_database=db)
                            == dialect.normalize_materialized_view(a, default_database=db)
                            else Recreated("materialized_view", k, b, a, "materialized view definition changed"))
+    changes += _diff_keyed("sql_resource", current.sql_resources, target.sql_resources,
+                           lambda k, b, a: None if b == a
+                           else Recreated("sql_resource", k, b, a, "setup or teardown SQL changed"))
     changes += _diff_keyed("topic", current.topics, target.topics,
                            lambda k, b, a: None if normalize_topic(b) == normalize_topic(a)
                            else TopicAltered(k, b, a))
@@ -140,6 +143,9 @@ def _diff_table(key: str, before: Table, after: Table, norm: Callable[[Table], T
         projections_dropped=tuple(p for p in before.projections
                                   if _projection(b, p.name) != _projection(a, p.name)),
         sample_by_changed=b.sample_by != a.sample_by,
+        constraints_added=tuple(c for c in after.constraints if _constraint(a, c.name) != _constraint(b, c.name)),
+        constraints_dropped=tuple(c for c in before.constraints
+                                  if _constraint(b, c.name) != _constraint(a, c.name)),
     )
     return None if altered.is_empty() else altered  # e.g. only the column order differs: left as it is
 
@@ -169,6 +175,10 @@ def _column_changes(b: Table, a: Table, before: Table, after: Table, dialect: Di
 
 def _index(table: Table, name: str) -> object:
     return next((i for i in table.indexes if i.name == name), None)
+
+
+def _constraint(table: Table, name: str) -> object:
+    return next((c for c in table.constraints if c.name == name), None)
 
 
 def _projection(table: Table, name: str) -> object:

@@ -82,6 +82,7 @@ RISK_LEVELS: dict[str, Level] = {
     "recreate_table_data_copy": "risky",
     "type_change_data_loss": "risky",
     "drop_dictionary_breaks_lookups": "risky",
+    "sql_resource_teardown_unchecked": "destructive",
 }
 
 ARROW = "→"
@@ -193,6 +194,11 @@ def explain(index: int, operation: Operation, dialect: Dialect, *,
     dictionary = explain_dictionary(operation)
     if dictionary is not None:
         return made(*dictionary)
+    from muskox.plan.explain_sql_resources import explain_sql_resource
+
+    resource = explain_sql_resource(operation)
+    if resource is not None:
+        return made(*resource)
     return made()  # a plugin's operation type: its own description says what it does
 
 

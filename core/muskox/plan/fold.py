@@ -16,16 +16,20 @@ from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap, table_id, view_id
 from muskox.model.operations import (
     AddTableColumn,
+    AddTableConstraint,
     AddTableIndex,
     AddTableProjection,
     CreateDictionary,
     CreateMaterializedView,
+    CreateSqlResource,
     CreateTable,
     CreateView,
     DropDictionary,
     DropMaterializedView,
+    DropSqlResource,
     DropTable,
     DropTableColumn,
+    DropTableConstraint,
     DropTableIndex,
     DropTableProjection,
     DropView,
@@ -122,6 +126,10 @@ def apply(infra: InfraMap, operation: Operation) -> InfraMap:
                 k: v for k, v in infra.materialized_views.items() if k != key})
         case RawSql():
             return infra
+        case CreateSqlResource() | DropSqlResource():
+            from muskox.plan.fold_sql_resources import fold_sql_resource
+
+            return fold_sql_resource(infra, operation)
         case CreateDictionary() | ReplaceDictionary() | DropDictionary():
             from muskox.plan.fold_dictionaries import fold_dictionary
 
@@ -191,6 +199,14 @@ def _alter(table: Table, operation: TableOperation) -> Table:
             return attrs.evolve(table, sample_by=expression)
         case RemoveSampleBy():
             return attrs.evolve(table, sample_by=None)
+        case AddTableConstraint(constraint=constraint):
+            if any(c.name == constraint.name for c in table.constraints):
+                raise FoldError(f"constraint '{constraint.name}' already exists in table '{table.name}'", "regenerate")
+            return attrs.evolve(table, constraints=(*table.constraints, constraint))
+        case DropTableConstraint(constraint_name=name):
+            if not any(c.name == name for c in table.constraints):
+                raise FoldError(f"constraint '{name}' does not exist in table '{table.name}'", "regenerate")
+            return attrs.evolve(table, constraints=tuple(c for c in table.constraints if c.name != name))
     raise FoldError(f"muskox cannot fold operation {type(operation).__name__}", "report this as a bug")
 
 

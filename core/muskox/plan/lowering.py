@@ -19,16 +19,20 @@ from muskox.exit_codes import ExitCode
 from muskox.model.dictionary import Dictionary
 from muskox.model.operations import (
     AddTableColumn,
+    AddTableConstraint,
     AddTableIndex,
     AddTableProjection,
     CreateDictionary,
     CreateMaterializedView,
+    CreateSqlResource,
     CreateTable,
     CreateView,
     DropDictionary,
     DropMaterializedView,
+    DropSqlResource,
     DropTable,
     DropTableColumn,
+    DropTableConstraint,
     DropTableIndex,
     DropTableProjection,
     DropView,
@@ -43,6 +47,7 @@ from muskox.model.operations import (
     ReplaceDictionary,
 )
 from muskox.model.resources import MaterializedView, Topic, View
+from muskox.model.sql_resource import SqlResource
 from muskox.model.table import Table
 from muskox.model.topic_operations import CreateTopic, DropTopic, IncreaseTopicPartitions, ModifyTopicConfig
 from muskox.plan.changes import (
@@ -103,6 +108,8 @@ def create(resource: Resource) -> Operation:
             return CreateTopic(topic=resource)
         case Dictionary():
             return CreateDictionary(dictionary=resource)
+        case SqlResource():
+            return CreateSqlResource(resource=resource)
         case View():
             return CreateView(name=resource.name, select_sql=resource.select_sql, database=resource.database)
         case MaterializedView():
@@ -121,6 +128,8 @@ def drop(resource: Resource) -> Operation:
             return DropTopic(topic=resource.name)
         case Dictionary():
             return DropDictionary(name=resource.name, database=resource.database, cluster_name=resource.cluster)
+        case SqlResource():
+            return DropSqlResource(resource=resource)
         case View():
             return DropView(name=resource.name, database=resource.database)
         case MaterializedView():
@@ -178,6 +187,7 @@ def _lower_alter(change: TableAltered) -> Lowered:
     teardown: list[Operation] = []
     teardown += [DropTableIndex(index_name=i.name, **common) for i in change.indexes_dropped]
     teardown += [DropTableProjection(projection_name=p.name, **common) for p in change.projections_dropped]
+    teardown += [DropTableConstraint(constraint_name=c.name, **common) for c in change.constraints_dropped]
     teardown += [DropTableColumn(column_name=c.column.name, **common)
                  for c in change.columns if isinstance(c, ColumnRemoved)]
     setup: list[Operation] = []
@@ -202,6 +212,7 @@ def _lower_alter(change: TableAltered) -> Lowered:
             setup.append(AddTableColumn(column=column_change.column, after_column=column_change.after, **common))
     setup += [AddTableIndex(index=i, **common) for i in change.indexes_added]
     setup += [AddTableProjection(projection=p, **common) for p in change.projections_added]
+    setup += [AddTableConstraint(constraint=c, **common) for c in change.constraints_added]
     if change.sample_by_changed:
         setup.append(ModifySampleBy(expression=after.sample_by, **common) if after.sample_by
                      else RemoveSampleBy(**common))

@@ -3,8 +3,9 @@
 Teardown drops views and materialized views before the tables they read or write (dependents first), then
 table-level drops (indexes and projections before the columns they may use; a table whose engine reads another,
 such as a ``Distributed`` table, before that one). Setup creates and alters tables
-first, then views and materialized views after everything they depend on. Other operations (RawSql, plugin
-operations) keep their place relative to the table phase they were lowered with.
+first, then views and materialized views after everything they depend on. A SQL resource's teardown runs before
+any other drop and its setup after everything else (its statements may read any table or view). Other
+operations (RawSql, plugin operations) keep their place relative to the table phase they were lowered with.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from muskox.exit_codes import ExitCode
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import (
     CreateMaterializedView,
+    CreateSqlResource,
     CreateView,
     DropMaterializedView,
+    DropSqlResource,
     DropTable,
     DropTableColumn,
     DropView,
@@ -61,16 +64,20 @@ def table_dependencies(infra: InfraMap, dialect: Dialect) -> dict[str, set[str]]
 
 def order(lowered: Lowered, current: InfraMap, target: InfraMap, dialect: Dialect) -> list[Operation]:
     """The final operation list: ordered teardown, then ordered setup."""
+    teardown_resources = [op for op in lowered.teardown if isinstance(op, DropSqlResource)]
+    setup_resources = [op for op in lowered.setup if isinstance(op, CreateSqlResource)]
     teardown_views = [op for op in lowered.teardown if isinstance(op, _VIEW_DROPS)]
-    teardown_rest = [op for op in lowered.teardown if not isinstance(op, _VIEW_DROPS)]
+    teardown_rest = [op for op in lowered.teardown if not isinstance(op, (*_VIEW_DROPS, DropSqlResource))]
     setup_views = [op for op in lowered.setup if isinstance(op, _VIEW_CREATES)]
-    setup_rest = [op for op in lowered.setup if not isinstance(op, _VIEW_CREATES)]
+    setup_rest = [op for op in lowered.setup if not isinstance(op, (*_VIEW_CREATES, CreateSqlResource))]
     drops_last = sorted(teardown_rest, key=lambda op: isinstance(op, DropTableColumn | DropTable))
     return [
+        *teardown_resources,
         *reversed(_topological(teardown_views, dependencies(current, dialect))),
         *reversed(_topological(drops_last[::-1], table_dependencies(current, dialect))),  # dependents first
         *_topological(setup_rest, table_dependencies(target, dialect)),  # a Distributed table after its table
         *_topological(setup_views, dependencies(target, dialect)),
+        *setup_resources,
     ]
 
 

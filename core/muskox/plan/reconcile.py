@@ -34,16 +34,19 @@ def reconcile(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> I
                                   _keep_materialized_view),
         topics=_merge_topics(stored, reality, target),
         dictionaries=_merge(stored.dictionaries, reality.dictionaries, target.dictionaries, _keep_dictionary),
+        sql_resources=dict(stored.sql_resources),  # the database cannot tell: what the store says ran
     )
 
 
 def applied_state(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> InfraMap:
     """The state to store after a plan was applied: :func:`reconcile`, except that a topic the code declares is
     remembered with exactly the configuration keys the code declares now (keys it no longer declares were
-    deleted from the topic by the plan, and the broker may still report their defaults)."""
+    deleted from the topic by the plan, and the broker may still report their defaults), and the SQL resources
+    are the code's (the plan ran their setup and teardown statements)."""
     if stored is not None:
         stored = attrs.evolve(stored, topics={k: t for k, t in stored.topics.items() if k not in target.topics})
-    return reconcile(stored, reality, target)
+    # the plan ran every SQL resource's setup and teardown the code asked for
+    return attrs.evolve(reconcile(stored, reality, target), sql_resources=dict(target.sql_resources))
 
 
 def _merge(stored: Mapping[str, R], reality: Mapping[str, R], target: Mapping[str, R],

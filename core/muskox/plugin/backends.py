@@ -84,8 +84,13 @@ class Backends:
 
     def introspect(self, *known: InfraMap | None) -> InfraMap:
         """The OLAP backend's objects, and the topics named in any of ``known`` (the stored state, the code,
-        a plan's snapshot) that exist on the broker. Without topics to look for, the broker is not contacted."""
-        reality: InfraMap = self.olap.introspect()
+        a plan's snapshot) that exist on the broker. Without topics to look for, the broker is not contacted.
+        The OLAP backend also reads every database an object of ``known`` lives in (:mod:`muskox.plugin.databases`),
+        so an object created in a database outside its configured ones is seen, and plans converge."""
+        from muskox.plugin.databases import databases_to_read
+
+        databases = databases_to_read(self.olap, *known)
+        reality: InfraMap = self.olap.introspect() if databases is None else self.olap.introspect(databases)
         names = topic_names(*known) if self.streams_enabled else set()
         if not names:
             return reality

@@ -166,6 +166,7 @@ class Dialect(abc.ABC):
             topics={key: normalize_topic(t) for key, t in infra_map.topics.items()},
             dictionaries={key: self.normalize_dictionary(d, default_database=default)
                           for key, d in infra_map.dictionaries.items()},
+            sql_resources=dict(infra_map.sql_resources),
         )
 
     # -- what can change in place --------------------------------------------------------------------------

@@ -31,14 +31,18 @@ from muskox.exit_codes import ExitCode
 from muskox.model.engines import IntegrationEngine
 from muskox.model.operations import (
     AddTableColumn,
+    AddTableConstraint,
     AddTableIndex,
     AddTableProjection,
     CreateMaterializedView,
+    CreateSqlResource,
     CreateTable,
     CreateView,
     DropMaterializedView,
+    DropSqlResource,
     DropTable,
     DropTableColumn,
+    DropTableConstraint,
     DropTableIndex,
     DropTableProjection,
     DropView,
@@ -61,6 +65,7 @@ from muskox_clickhouse.ddl import (
     column_type,
     qualified_name,
     render_column,
+    render_constraint,
     render_create_materialized_view,
     render_create_table,
     render_create_view,
@@ -359,6 +364,21 @@ def _recreate_with_copy(operation: RecreateTableWithCopy, default_database: str)
     return [Statement(sql) for sql in recreate_with_copy_sql(operation, default_database)]
 
 
+def _add_constraint(operation: AddTableConstraint, default_database: str) -> list[Statement]:
+    return [_alter(operation, default_database, f"ADD {render_constraint(operation.constraint)}")]
+
+
+def _drop_constraint(operation: DropTableConstraint, default_database: str) -> list[Statement]:
+    clause = f"DROP CONSTRAINT IF EXISTS {quote_identifier(operation.constraint_name)}"
+    return [_alter(operation, default_database, clause)]
+
+
+def _sql_resource(statements: tuple[str, ...], default_database: str) -> list[Statement]:
+    """A SQL resource's statements as written, with the default database current (as raw SQL runs)."""
+    return [Statement(sql, session_database=default_database, watch=alter_target(sql, default_database))
+            for sql in statements]
+
+
 def _raw_sql(operation: RawSql, default_database: str) -> list[Statement]:
     """Each statement as written, with the default database current; an ``ALTER TABLE`` is watched."""
     return [Statement(sql, session_database=default_database, watch=alter_target(sql, default_database))
@@ -386,5 +406,9 @@ _RENDERERS: dict[type[Operation], Callable[[Any, str], list[Statement]]] = {
     DropMaterializedView: _drop_view,
     RawSql: _raw_sql,
     RecreateTableWithCopy: _recreate_with_copy,
+    AddTableConstraint: _add_constraint,
+    DropTableConstraint: _drop_constraint,
+    CreateSqlResource: lambda op, db: _sql_resource(op.resource.setup, db),
+    DropSqlResource: lambda op, db: _sql_resource(op.resource.teardown, db),
     **DICTIONARY_RENDERERS,
 }

@@ -118,6 +118,12 @@ class ClickHouseBackend(OlapBackend):
                                    query_timeout=self.query_timeout)
         return self._client
 
+    @property
+    def introspected_databases(self) -> tuple[str, ...]:
+        """What :meth:`introspect` reads by default: :attr:`database` and :attr:`additional_databases` (the core
+        adds the databases the code or the stored state name, see :mod:`muskox.plugin.databases`)."""
+        return tuple(dict.fromkeys([self.database, *self.additional_databases]))
+
     def server_version(self) -> str:
         """The server's ``version()``, e.g. ``26.9.2.1``."""
         return self.client.server_version()
@@ -163,9 +169,11 @@ class ClickHouseBackend(OlapBackend):
 
         if self.clusters:  # every node alike (one clusterAllReplicas query), per_node nodes reachable
             self.clusters.check(self.client, databases or [self.database, *self.additional_databases])
-        if databases is None and self._prefetched is not None:
+        if self._prefetched is not None:
             prefetched, self._prefetched = self._prefetched, None
-            return prefetched.result()
+            if databases is None:
+                return prefetched.result()
+            # other databases asked for: the reading in advance is discarded (a later call must not return it)
         if databases is None:
             databases = [self.database, *self.additional_databases]
         if self._side is None:

@@ -100,6 +100,8 @@ class ParsedCreate:
     indexes: tuple[ParsedIndex, ...] = ()
     projections: tuple[tuple[str, str], ...] = ()
     """(name, body) pairs."""
+    constraints: tuple[tuple[str, str, str], ...] = ()
+    """(name, ``CHECK`` or ``ASSUME``, expression) triples."""
     to_database: str | None = None
     to_table: str | None = None
     """A materialized view's ``TO`` target."""
@@ -224,6 +226,7 @@ def _elements(reader: _Reader, tokens: list[Token], fields: dict[str, object]) -
     columns: list[ParsedColumn] = []
     indexes: list[ParsedIndex] = []
     projections: list[tuple[str, str]] = []
+    constraints: list[tuple[str, str, str]] = []
     for element in split_top_level(tokens):
         if not element:
             continue
@@ -236,10 +239,12 @@ def _elements(reader: _Reader, tokens: list[Token], fields: dict[str, object]) -
             close = matching_close(element, 2)
             projections.append((element[1].value, reader.text_of(element[3:close])))
         elif head.is_word("CONSTRAINT"):
-            continue
+            if len(element) > 3 and element[2].is_word("CHECK", "ASSUME"):
+                constraints.append((element[1].value, element[2].text.upper(), reader.text_of(element[3:])))
         elif head.is_name:
             columns.append(_column(reader, element))
-    fields.update(columns=tuple(columns), indexes=tuple(indexes), projections=tuple(projections))
+    fields.update(columns=tuple(columns), indexes=tuple(indexes), projections=tuple(projections),
+                  constraints=tuple(constraints))
 
 
 def _depth_zero_cuts(tokens: list[Token], is_cut: Callable[[list[Token], int], bool]) -> list[int]:

@@ -32,7 +32,7 @@ from typing import Any
 
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, View
-from muskox.model.table import Column, Table, TableIndex, TableProjection
+from muskox.model.table import Column, Table, TableConstraint, TableIndex, TableProjection
 from muskox.model.types import DataType, LowCardinality, Nullable, Raw, TypeSyntaxError
 from muskox_clickhouse.client import ClickHouseClient
 from muskox_clickhouse.create_parser import ParsedCreate, parse_create, parse_engine, parse_engine_full
@@ -181,11 +181,12 @@ def _projection_rows(client: ClickHouseClient, in_list: str) -> dict[Key, list[t
 
 
 def _parse_table(create_query: str, engine_full: str, *, with_elements: bool) -> ParsedCreate:
-    """The table's statement, reading only ``engine_full`` when the column list is not needed: no column TTL
-    can be in it and ``with_elements`` is False (the fast path parses 2,000 tables in a fraction of the time)."""
+    """The table's statement, reading only ``engine_full`` when the column list is not needed: no column TTL or
+    constraint can be in it and ``with_elements`` is False (the fast path parses 2,000 tables in a fraction of the
+    time)."""
     marker = " ENGINE = " + engine_full
     at = create_query.rfind(marker) if engine_full and not with_elements else -1
-    if at < 0 or "TTL" in create_query[:at]:
+    if at < 0 or "TTL" in create_query[:at] or "CONSTRAINT" in create_query[:at]:
         return parse_create(create_query)
     return ParsedCreate(kind="TABLE", database=None, name="", clauses=parse_engine_full(engine_full))
 
@@ -210,6 +211,7 @@ def _table(name: str, database: str, engine: str, parsed: ParsedCreate, sorting_
         settings=clauses.settings,
         indexes=tuple(_index(row) for row in index_rows),
         projections=tuple(TableProjection(name=n, body=q) for n, q in projection_pairs),
+        constraints=tuple(TableConstraint(name=n, type=t, expression=e) for n, t, e in parsed.constraints),
     )
 
 

@@ -1,7 +1,8 @@
 """Which changes can lose data (spec 6.4, extended to views) and which are risky (type narrowing).
 
 *Destructive*: a table drop, a table recreate, a column drop, a view or materialized-view drop or recreate, a
-dictionary drop (a dictionary replace is not: it reloads from its source tables, which keep every row).
+dictionary drop (a dictionary replace is not: it reloads from its source tables, which keep every row), a SQL
+resource's teardown (its removal, or its change: teardown, then setup).
 These need approval (the destructive gate). *Risky*: a column change that may fail or truncate data as a
 mutation — a type change the backend's dialect does not call a widening, or Nullable to not Nullable. Risky
 changes are reported as warnings; they are not gated.
@@ -16,7 +17,7 @@ from muskox.plan.changes import Change, ColumnModified, ColumnRemoved, Recreated
 from muskox.plugin.dialect import Dialect
 
 _KIND_WORDS = {"table": "TABLE", "view": "VIEW", "materialized_view": "MATERIALIZED VIEW", "topic": "TOPIC",
-               "dictionary": "DICTIONARY"}
+               "dictionary": "DICTIONARY", "sql_resource": "SQL RESOURCE"}
 
 
 @attrs.frozen
@@ -38,6 +39,11 @@ def destructive_findings(changes: list[Change]) -> list[Finding]:
     findings: list[Finding] = []
     for change in changes:
         match change:
+            case Removed(kind="sql_resource", before=before):
+                findings.append(Finding(change.key, f"TEARDOWN SQL RESOURCE {_qualified(before)}"))
+            case Recreated(kind="sql_resource", after=after):
+                findings.append(Finding(change.key, f"TEARDOWN + SETUP SQL RESOURCE {_qualified(after)} "
+                                                    f"(setup or teardown SQL changed)"))
             case Removed(kind=kind, before=before):
                 findings.append(Finding(change.key, f"DROP {_KIND_WORDS[kind]} {_qualified(before)}"))
             case Recreated(kind="dictionary"):

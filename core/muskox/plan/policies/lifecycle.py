@@ -22,7 +22,7 @@ from muskox.plan.changes import (
 )
 
 _LABEL = {"table": "Table", "view": "View", "materialized_view": "Materialized view", "topic": "Topic",
-          "dictionary": "Dictionary"}
+          "dictionary": "Dictionary", "sql_resource": "SQL resource"}
 _NAMES = {LifeCycle.DELETION_PROTECTED: "DELETION_PROTECTED", LifeCycle.EXTERNALLY_MANAGED: "EXTERNALLY_MANAGED"}
 
 

@@ -418,6 +418,8 @@ def normalize_table(table: Table, *, default_database: str | None = None,
         indexes=tuple(sorted((_index(i) for i in table.indexes), key=lambda i: i.name)),
         projections=tuple(sorted((TableProjection(name=p.name, body=canonical_query(p.body))
                                   for p in table.projections), key=lambda p: p.name)),
+        constraints=tuple(sorted((attrs.evolve(c, expression=canonical_expression(c.expression), type=c.type.upper())
+                                  for c in table.constraints), key=lambda c: c.name)),
         metadata=None,
     )
 
