@@ -112,3 +112,17 @@ def test_prod_refuses_the_protected_drop_and_does_not_serve(world: tuple[Path, s
     assert "is refused: it is DELETION_PROTECTED" in prod.output and "Traceback" not in prod.output
     assert "muskox prod did not start (plan mismatch)" in prod.output
     assert tables(url) == ["kept", "outside"]
+
+
+def test_plan_files_of_another_database_name_the_real_problem(world: tuple[Path, str, str],
+                                                             clickhouse_server: RunningServer) -> None:
+    """Plan files made for another db_name (or another project) are refused as such, not as a table "moved"."""
+    project, _url, database = world
+    other = f"{database}_other"
+    with connect(parse_url(clickhouse_server.http_url), use_database=False) as admin:
+        admin.command(f"DROP DATABASE IF EXISTS `{other}` SYNC")
+    write(project, other, 'fresh = OlapTable[Row]("fresh", OlapConfig(order_by_fields=["id"]))')
+    result = muskox(project, "migrate", "--clickhouse-url", f"{clickhouse_server.http_url}/{other}")
+    assert result.returncode == ExitCode.PLAN_INVALID, result.stderr
+    assert f"the plan was generated for database '{database}' but this run targets '{other}'" in result.stderr
+    assert "moved from database" not in result.stderr and "Traceback" not in result.stderr

@@ -139,12 +139,30 @@ def raise_drift(expected: InfraMap, current: InfraMap, regenerate: str, dialect:
     )
 
 
+def check_plan_database(plan_target: InfraMap, database: str) -> None:
+    """The plan files must have been made for ``database`` (else they are another project's or another
+    ``db_name``'s, and comparing their tables would only report confusing differences)."""
+    if plan_target.default_database != database:
+        raise PlanInvalid(f"the plan was generated for database '{plan_target.default_database}' but this run "
+                          f"targets '{database}' (local_infra_map.json is for other code or another "
+                          "[clickhouse_config] db_name); nothing was executed",
+                          "regenerate the plan with `muskox generate migration --save` against this database and "
+                          "commit it with the code")
+
+
 def check_code_consistency(plan_target: InfraMap, code: InfraMap, dialect: Dialect,
                            ignore: Collection[str] = ()) -> None:
     """The plan's ``local_infra_map.json`` must still describe today's code."""
     if same_state(plan_target, code, dialect, ignore):
         return
-    lines = [describe(change) for change in diff(plan_target, code, dialect, DiffOptions(frozenset(ignore)))]
+    fix = "regenerate the plan with `muskox generate migration --save` and commit it with the code"
+    check_plan_database(plan_target, code.default_database)
+    try:
+        changes = diff(plan_target, code, dialect, DiffOptions(frozenset(ignore)))
+    except MuskoxError as exc:  # e.g. a table "moved" between databases: the plan is for other code
+        raise PlanInvalid("the plan's desired state (local_infra_map.json) does not describe the current code "
+                          f"({exc.problem}); nothing was executed", fix) from None
+    lines = [describe(change) for change in changes]
     raise PlanInvalid(
         "the plan's desired state (local_infra_map.json) differs from the current code; the plan is for "
         "other code:\n" + "\n".join(f"  {line}" for line in lines),

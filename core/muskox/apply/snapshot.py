@@ -22,6 +22,7 @@ from muskox.apply.drift import (
     DriftOutcome,
     check_code_consistency,
     check_drift,
+    check_plan_database,
     drift_report,
     raise_drift,
     same_state,
@@ -167,6 +168,7 @@ def _migrate_snapshot(*, plugins: Plugins, config: Config, project_dir: Path, ba
     directory = project_dir / config.migration_config.dir
     dialect = backend.dialect
     snapshot = read_snapshot(directory, plugins.operations(), dialect)
+    check_plan_database(snapshot.local_infra_map, backend.database)
     identity = plan_identity(snapshot.plan, dialect)
     operations = snapshot.plan.operations
     trail.subject = {"plan": identity, "plan_created_at": snapshot.plan.created_at, "resume": resume}
