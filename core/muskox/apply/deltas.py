@@ -27,7 +27,7 @@ from muskox.apply.drift import DriftDetected, describe
 from muskox.apply.executor import Advanced, ExecutionReport, execute
 from muskox.apply.history import OperationTimer, RunContext, operations_json, record_run
 from muskox.apply.interrupt import INTERRUPTED_FIX, active, interrupted_error, stopped_between_files
-from muskox.apply.lifecycle import RunHooks, pending_operations
+from muskox.apply.lifecycle import RunHooks
 from muskox.apply.plan_record import migration_ids
 from muskox.apply.rehearsal import rehearse_or_stop
 from muskox.apply.secrets import with_secrets
@@ -35,10 +35,9 @@ from muskox.apply.snapshot import ApplyFailed
 from muskox.config import Config
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.files.delta import MigrationFile, load_migrations, stale_canonical_form
-from muskox.files.delta_operations import Lowered, fold_migration, fold_migrations, lower_migration
+from muskox.files.delta_operations import Lowered, fold_migration, fold_migrations, lower_migration, pending_operations
 from muskox.files.state_hash import state_hash
 from muskox.model.infra_map import InfraMap
-from muskox.model.operations import Operation
 from muskox.plan.changes import Change
 from muskox.plan.differ import DiffOptions, diff
 from muskox.plan.fold import FoldError
@@ -180,14 +179,7 @@ def _rehearse(unapplied: Sequence[MigrationFile], current: InfraMap, backend: An
               progress: Callable[[str], None]) -> None:
     """Rehearse the operations of every unapplied file, in order. Files that do not lower from the current state
     are left to the checks of the run itself (which report them precisely): the rehearsal covers those before."""
-    operations: list[Operation] = []
-    state = current
-    for migration in unapplied:
-        try:
-            lowered, state = lower_migration(migration, state)
-        except FoldError:
-            break
-        operations += lowered.operations
+    operations = pending_operations(unapplied, current)
     what = (f"migration file {unapplied[0].file_name}" if len(unapplied) == 1
             else f"{len(unapplied)} migration files ({unapplied[0].file_name} …)")
     rehearse_or_stop(backend, operations, current, what=what, progress=progress,

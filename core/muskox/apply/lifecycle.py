@@ -25,7 +25,6 @@ from muskox.model.operations import Operation
 
 if TYPE_CHECKING:
     from muskox.config import Config
-    from muskox.files.delta import MigrationFile
     from muskox.model.infra_map import InfraMap
     from muskox.plan.checks import PluginFinding
     from muskox.plugin.dialect import Dialect
@@ -204,20 +203,3 @@ class _Notifying:
         except Exception:  # a dialect that cannot show its SQL, or an operation it cannot render
             return ()
         return tuple(mask_text(statement.sql) for statement in planned)
-
-
-def pending_operations(unapplied: Sequence[MigrationFile], current: InfraMap) -> list[Operation]:
-    """The operations of the unapplied migration files, lowered in order from ``current`` (what the plan checks
-    of a delta-mode run see); a file that does not lower ends the list (the run reports it)."""
-    from muskox.files.delta_operations import lower_migration
-    from muskox.plan.fold import FoldError
-
-    operations: list[Operation] = []
-    state = current
-    for migration in unapplied:
-        try:
-            lowered, state = lower_migration(migration, state)
-        except FoldError:
-            break
-        operations += lowered.operations
-    return operations

@@ -414,6 +414,20 @@ def lower_migration(migration: d.MigrationFile, infra: InfraMap) -> tuple[Lowere
     return Lowered(tuple(operations), tuple(origins)), infra
 
 
+def pending_operations(unapplied: Sequence[d.MigrationFile], current: InfraMap) -> list[ops.Operation]:
+    """The operations of the unapplied migration files, lowered in order from ``current`` (what a delta-mode run
+    checks and rehearses before running any); a file that does not lower ends the list (the run reports it)."""
+    operations: list[ops.Operation] = []
+    state = current
+    for migration in unapplied:
+        try:
+            lowered, state = lower_migration(migration, state)
+        except FoldError:
+            break
+        operations += lowered.operations
+    return operations
+
+
 def fold_migration(infra: InfraMap, migration: d.MigrationFile) -> InfraMap:
     """``infra`` after every delta of ``migration``; a failed precondition names the file and the delta."""
     return lower_migration(migration, infra)[1]
