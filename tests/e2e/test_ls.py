@@ -233,3 +233,67 @@ def test_ls_runs_as_a_read_only_user_in_a_constant_number_of_queries(
         assert not [q for _, q in rows if str(q).lstrip().upper().startswith(("CREATE", "INSERT", "ALTER", "DROP"))]
         counts.append(len(rows))
     assert 0 < counts[0] == counts[1], counts
+
+
+DICTIONARIES = """\
+from pydantic import BaseModel
+
+from muskox import (DictionaryLifetime, FlatLayout, HashedLayout, Key, MysqlSource, OlapConfig, OlapDictionary,
+                    OlapDictionaryConfig, OlapTable, UInt64)
+
+
+class Country(BaseModel):
+    code: Key[UInt64]
+    name: str
+
+
+countries = OlapTable[Country]("countries", OlapConfig(order_by_fields=["code"]))
+country_dict = OlapDictionary[Country]("dict_countries", OlapDictionaryConfig(
+    source_table=countries, primary_key=["code"], layout=FlatLayout(), lifetime=300))
+account_dict = OlapDictionary[Country]("dict_accounts", OlapDictionaryConfig(
+    external_source=MysqlSource(host="mysql.internal", user="reader", password="ls-secret-password", db="crm",
+                                table="accounts"),
+    primary_key=["code"], layout=HashedLayout(), lifetime=DictionaryLifetime(min=60, max=120)))
+"""
+
+
+def test_ls_lists_dictionaries_with_layout_source_lifetime_and_status(
+        clickhouse_server: RunningServer, client: ClickHouseClient, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Dictionaries are managed objects: listed with layout, source (password masked), lifetime, lifecycle and
+    their status against the code, in the text and the JSON listing."""
+    database = "ls_dicts"
+    fresh(client, database)
+    project = Project(tmp_path, database, f"{clickhouse_server.http_url}/{database}", capsys)
+    project.code(DICTIONARIES)
+    assert {d["name"]: d["status"] for d in project.ls_json("--type", "dictionaries")["dictionaries"]} == {
+        "dict_accounts": "not created", "dict_countries": "not created"}
+    project.ok("generate", "migration", "--save", "--yes-all")
+    project.ok("migrate")
+
+    dictionaries = by_name(project.ls_json("--type", "dictionaries")["dictionaries"])
+    assert {name: d["status"] for name, d in dictionaries.items()} == {
+        "dict_accounts": "in sync", "dict_countries": "in sync"}
+    countries = dictionaries["dict_countries"]
+    assert countries["database"] == database and countries["dictionary"] == "dict_countries"
+    assert countries["layout"] == "FLAT" and countries["lifetime"] == "300s"
+    assert countries["source"] == f"table {database}.countries" and countries["primary_key"] == ["code"]
+    assert countries["life_cycle"] == "FULLY_MANAGED"
+    accounts = dictionaries["dict_accounts"]
+    assert accounts["layout"] == "HASHED" and accounts["lifetime"] == "60-120s"
+    assert accounts["source"].startswith("mysql(") and "password=[HIDDEN]" in accounts["source"]
+
+    # changed in the code: it differs; removed from the code: not in code
+    project.code(DICTIONARIES.replace("lifetime=300", "lifetime=600").split("account_dict =")[0])
+    dictionaries = by_name(project.ls_json("--type", "dictionaries")["dictionaries"])
+    assert {name: d["status"] for name, d in dictionaries.items()} == {
+        "dict_accounts": "not in code", "dict_countries": "differs from code"}
+
+    text = project.ok("ls", "--type", "dictionaries")
+    assert text.startswith("Dictionaries (2)\n  name ")
+    assert "layout" in text and "lifetime" in text and "differs from code" in text and "not in code" in text
+    output = project.ok("ls") + json.dumps(project.ls_json())
+    assert "ls-secret-password" not in output
+    for written in tmp_path.rglob("*"):
+        if written.is_file() and written.suffix in (".yaml", ".json", ".jsonl", ".log"):
+            assert "ls-secret-password" not in written.read_text(errors="replace"), written

@@ -1,7 +1,8 @@
-"""``muskox db pull``: write Python declarations for the tables and views an existing database holds."""
+"""``muskox db pull``: write Python declarations for the tables, views and dictionaries a database holds."""
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import click
@@ -30,15 +31,18 @@ def db_group() -> None:
               help="Only tables and views whose name matches this glob (e.g. 'events_*'); the target tables of "
                    "the materialized views chosen come along.")
 @click.option("--externally-managed", is_flag=True,
-              help="Declare tables and materialized views EXTERNALLY_MANAGED: muskox never touches them.")
+              help="Declare tables, materialized views and dictionaries EXTERNALLY_MANAGED: muskox never touches "
+                   "them.")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path),
               help=f"Module to write (default: <source_dir>/{DEFAULT_OUTPUT}, relative to the project).")
 @click.option("--force", is_flag=True, help="Replace the module when it exists.")
 @pass_app
 def pull_command(app: AppContext, clickhouse_url: str | None, database: str | None, pattern: str | None,
                  externally_managed: bool, output_path: Path | None, force: bool) -> int:
-    """Read the tables, views and materialized views of a database and write declarations that collect back to
-    exactly what it holds (the next `muskox plan` is empty); the main module imports them."""
+    """Read the tables, views, materialized views and dictionaries of a database and write declarations that
+    collect back to exactly what it holds (the next `muskox plan` is empty); the main module imports them."""
+    import attrs
+
     from muskox.files.pull import module_name, pull_source, select, write_pull
     from muskox.model.resources import MaterializedView, View
     from muskox.model.table import LifeCycle, Table
@@ -59,6 +63,8 @@ def pull_command(app: AppContext, clickhouse_url: str | None, database: str | No
         pulled_database = database or default_database
         dialect = backend.dialect
         reality = backend.olap.introspect([pulled_database])
+    reality = attrs.evolve(reality, dictionaries={key: dialect.describe_dictionary(d)
+                                                  for key, d in reality.dictionaries.items()})
     declared: set[tuple[str, str]] = set()
     if main.is_file():
         code = load_target(config, project, default_database, dialect)
@@ -67,14 +73,18 @@ def pull_command(app: AppContext, clickhouse_url: str | None, database: str | No
                                                              *code.materialized_views.values()]
         declared = {((r.database or default_database), r.name) for r in resources
                     if not _declared_in(r.metadata, project, own)}
+        declared |= {((d.database or default_database), d.name) for d in code.dictionaries.values()
+                     if not _declared_in(_dictionary_metadata(d.encoding), project, own)}
     selection = select(reality, pattern=pattern, declared=declared, default_database=default_database)
     life_cycle = LifeCycle.EXTERNALLY_MANAGED if externally_managed else LifeCycle.FULLY_MANAGED
+    left_out: list[str] = []
     source = pull_source(selection, dialect, database=pulled_database, default_database=default_database,
-                         life_cycle=life_cycle)
+                         life_cycle=life_cycle, left_out=left_out)
     added = write_pull(source, project_dir=project, output=target_path, main=main)
-    for line in selection.skipped:
+    for line in (*selection.skipped, *left_out):
         output.warning(f"left out {line}")
-    click.echo(f"wrote {_shown(project, target_path)}: {selection.summary()} from database {pulled_database!r}"
+    summary = selection.summary(len(selection.dictionaries) - len(left_out))
+    click.echo(f"wrote {_shown(project, target_path)}: {summary} from database {pulled_database!r}"
                + (" (EXTERNALLY_MANAGED)" if externally_managed else ""))
     if added:
         click.echo(f"added `import {module}` to {_shown(project, main)}")
@@ -89,6 +99,14 @@ def _declared_in(metadata: object, project: Path, path: Path) -> bool:
     source = getattr(metadata, "source", None)
     file = getattr(source, "file", None)
     return isinstance(file, str) and (project / file).resolve() == path
+
+
+def _dictionary_metadata(encoding: dict[str, object]) -> object:
+    """A dictionary's metadata (Moose's encoding: ``{"source": {"file": …}}``) as :func:`_declared_in` reads it."""
+    metadata = encoding.get("metadata")
+    source = metadata.get("source") if isinstance(metadata, dict) else None
+    file = source.get("file") if isinstance(source, dict) else None
+    return types.SimpleNamespace(source=types.SimpleNamespace(file=file))
 
 
 def _shown(project: Path, path: Path) -> str:

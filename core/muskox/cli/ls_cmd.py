@@ -30,8 +30,8 @@ _TITLES = {"tables": "Tables", "views": "Views", "materialized_views": "Material
 @pass_app
 def ls_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
                types: Sequence[str], name: str | None, as_json: bool) -> int:
-    """List the tables, views, materialized views, streams and recorded objects muskox manages, as they are
-    now: the code reconciled with the database and the state store. Nothing is written anywhere."""
+    """List the tables, views, materialized views, streams, dictionaries and recorded objects muskox manages, as
+    they are now: the code reconciled with the database and the state store. Nothing is written anywhere."""
     from muskox.plan.inventory import SCHEMA_VERSION, build_inventory
     from muskox.plan.workspace import gather, open_backend
 
@@ -116,9 +116,15 @@ def _streams(entries: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
              for e in entries])
 
 
+def _dictionaries(entries: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    return (["name", "layout", "source", "lifetime", "lifecycle", "status"],
+            [[e["name"], e["layout"] or "?", e["source"] or "?", e["lifetime"] or "?", e["life_cycle"], e["status"]]
+             for e in entries])
+
+
 def _recorded(entries: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
     return (["name", "kind", "status"], [[e["name"], e["kind"], f"{e['status']}: {e['note']}"] for e in entries])
 
 
 _ROWS = {"tables": _tables, "views": _views, "materialized_views": _materialized_views, "streams": _streams,
-         "dictionaries": _recorded, "apis": _recorded, "workflows": _recorded}
+         "dictionaries": _dictionaries, "apis": _recorded, "workflows": _recorded}

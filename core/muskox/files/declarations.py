@@ -20,7 +20,16 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from muskox.files.dictionary_source import DICTIONARY_API, dictionary_options
+from muskox.files.integration_source import (
+    INTEGRATION_CLASSES,
+    RUNTIME_ENV_IMPORT,
+    env_name,
+    integration_source,
+    settings_source,
+)
 from muskox.model import engines
+from muskox.model.dictionary import Dictionary
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import Column, LifeCycle, Table
 from muskox.plugin.dialect import Dialect
@@ -42,10 +51,12 @@ _ENGINE_CLASSES: dict[type, str] = {
 _API = ("Key", "clickhouse_type", "clickhouse_default", "ClickHouseMaterialized", "ClickHouseAlias", "ClickHouseTTL",
         "clickhouse_codec", "TableIndex", "TableProjection", "View", "ViewConfig", "MaterializedView",
         "MaterializedViewOptions", "LifeCycle", "OlapConfig", "OlapTable",
-        *(f"Replicated{n}" for n in _ENGINE_CLASSES.values()), *_ENGINE_CLASSES.values())
+        *(f"Replicated{n}" for n in _ENGINE_CLASSES.values()), *_ENGINE_CLASSES.values(),
+        *INTEGRATION_CLASSES.values(), *DICTIONARY_API)
 
 #: Names the module imports or Python defines, never used for a generated class or variable.
-_TAKEN = frozenset({"Annotated", "Any", "Optional", "BaseModel", "Field", *_API, *dir(builtins)})
+_TAKEN = frozenset({"Annotated", "Any", "Optional", "BaseModel", "Field", "moose_runtime_env", *_API,
+                    *dir(builtins)})
 
 
 def slug(text: str, default: str = "table") -> str:
@@ -55,15 +66,21 @@ def slug(text: str, default: str = "table") -> str:
 
 
 def has_declaration_class(engine: engines.Engine) -> bool:
-    """Whether the declaration API can write ``engine`` (the MergeTree family, replicated or not)."""
-    return type(engine) in _ENGINE_CLASSES
+    """Whether the declaration API can write ``engine``: the MergeTree family (replicated or not) and the
+    integration engines the server reported in a shape muskox reads (Kafka, S3Queue, S3, Buffer, Distributed,
+    IcebergS3, Merge)."""
+    return type(engine) in _ENGINE_CLASSES or (isinstance(engine, engines.IntegrationEngine)
+                                               and engine.name in INTEGRATION_CLASSES)
 
 
-def engine_source(engine: engines.Engine) -> str:
-    """The declaration API's constructor of ``engine`` (``ReplacingMergeTreeEngine(ver='v')``).
+def engine_source(engine: engines.Engine, *, env_prefix: str = "MUSKOX") -> str:
+    """The declaration API's constructor of ``engine`` (``ReplacingMergeTreeEngine(ver='v')``); an integration
+    engine's hidden credentials become ``moose_runtime_env.get("<env_prefix>_<FIELD>")``.
 
     :raises ValueError: the engine has no declaration class (see :func:`has_declaration_class`).
     """
+    if isinstance(engine, engines.IntegrationEngine) and has_declaration_class(engine):
+        return integration_source(engine, env_prefix)
     if not has_declaration_class(engine) or isinstance(engine, (engines.OtherEngine, engines.IntegrationEngine)):
         raise ValueError(f"engine {engines.engine_name(engine)} has no declaration class")
     name = _ENGINE_CLASSES[type(engine)]
@@ -122,7 +139,8 @@ def _life_cycle_option(life_cycle: LifeCycle) -> list[str]:
     return [] if life_cycle is LifeCycle.FULLY_MANAGED else [f"life_cycle=LifeCycle.{life_cycle.name}"]
 
 
-def _table_options(table: Table, engine: str | None, life_cycle: LifeCycle, database: str | None) -> list[str]:
+def _table_options(table: Table, engine: str | None, life_cycle: LifeCycle, database: str | None,
+                   env_prefix: str) -> list[str]:
     options = [f"version={table.version!r}"] if table.version else []
     options += _life_cycle_option(life_cycle)
     if database is not None:
@@ -139,7 +157,7 @@ def _table_options(table: Table, engine: str | None, life_cycle: LifeCycle, data
         if value is not None:
             options.append(f"{option}={value!r}")
     if table.settings:
-        options.append(f"settings={dict(table.settings)!r}")
+        options.append(f"settings={settings_source(dict(table.settings), env_prefix)}")
     if engine is not None:
         options.append(f"engine={engine}")
     if table.indexes:
@@ -217,14 +235,15 @@ class DeclarationModule:
         model = self._model(table)
         engine: str | None = None
         notes = [comment] if comment else []
+        env_prefix = env_name(table.database or self.default_database or "", table.name)
         if has_declaration_class(table.engine):
-            engine = engine_source(table.engine)
+            engine = engine_source(table.engine, env_prefix=env_prefix)
         else:
             notes.append(f"engine {self.dialect.render_engine(table.engine)} has no declaration class: left as the "
                          "server has it")
         database = self._database(table.database)
         variable = self._name(slug(logical_name or table.name))
-        options = _table_options(table, engine, self.life_cycle, database)
+        options = _table_options(table, engine, self.life_cycle, database, env_prefix)
         self._lines += ["", *(f"# {note}" for note in notes),
                         f"{variable} = OlapTable[{model}](",
                         f"    {logical_name or table.name!r},",
@@ -283,10 +302,39 @@ class DeclarationModule:
                         f"    target_table={target[0]},", ")"]
         return variable
 
+    def add_dictionary(self, dictionary: Dictionary) -> str:
+        """Declare ``dictionary`` (Moose's encoding read from the database: columns, key, source, layout,
+        lifetime); a table source must be a table added before. Returns its variable.
+
+        :raises ValueError: the declaration API cannot say it (the reason).
+        """
+        encoding = dictionary.encoding
+        nullable_columns = [str(c.get("name")) for c in encoding.get("columns") or []
+                            if str(c.get("typeString", "")).startswith("Nullable(")]
+        if nullable_columns:
+            raise ValueError(f"its column {nullable_columns[0]} is Nullable, which an OlapDictionary row model "
+                             "cannot declare (an Optional field is rendered without Nullable)")
+        database = self._database(dictionary.database)
+        life_cycle = _life_cycle_option(self.life_cycle)
+        options = dictionary_options(
+            encoding, database=database, life_cycle=life_cycle[0].split("=", 1)[1] if life_cycle else None,
+            table_variable=self.variable, references=lambda sql: self._references(sql, (database, dictionary.name)),
+            env_prefix=env_name(dictionary.database or self.default_database or "", dictionary.name))
+        columns = []
+        for column in encoding.get("columns") or []:
+            columns.append(Column(name=str(column["name"]),
+                                  data_type=self.dialect.parse_type(str(column["typeString"]))))
+        model = self._model(Table(name=dictionary.name, columns=tuple(columns)))
+        variable = self._name(slug(dictionary.name, "dictionary"))
+        self._lines += ["", f"{variable} = OlapDictionary[{model}](", f"    {dictionary.name!r},",
+                        *_call("    OlapDictionaryConfig", options, indent="        ")[:-1], "    ),", ")"]
+        return variable
+
     def source(self, docstring: Iterable[str]) -> str:
         """The module's text: ``docstring`` (its lines), the imports it needs, the schema classes, the
         declarations."""
         body = "\n".join((*self._model_lines, *self._lines))
+        runtime_env = [RUNTIME_ENV_IMPORT] if "moose_runtime_env.get(" in body else []
         used = sorted(name for name in _API if re.search(rf"\b{name}[(\[.]", body))
         pydantic = "BaseModel, Field" if re.search(r"\bField\(", body) else "BaseModel"
         lines = [line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') for line in docstring]
@@ -298,6 +346,7 @@ class DeclarationModule:
             f"from pydantic import {pydantic}",
             "",
             f"from muskox import {', '.join(used)}",
+            *runtime_env,
             *self._model_lines,
             "",
             *self._lines,

@@ -4,8 +4,9 @@ The database is read by the OLAP backend's introspection (a constant number of q
 by :class:`muskox.files.declarations.DeclarationModule`, so it collects back to exactly what the server has and
 the next ``plan`` is empty. What the declaration API cannot express is left out, each with a reason
 (:attr:`PullSelection.skipped`): tables of engines without a declaration class, materialized views outside the
-project's default database (they have no ``database`` option) or writing into a table that is not pulled, and
-objects the project's code already declares (pulling them again would declare them twice).
+project's default database (they have no ``database`` option) or writing into a table that is not pulled,
+dictionaries the declaration API cannot say (:mod:`muskox.files.dictionary_source`), and objects the project's
+code already declares (pulling them again would declare them twice).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import attrs
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox.files.declarations import DeclarationModule, has_declaration_class
+from muskox.model.dictionary import Dictionary
 from muskox.model.engines import engine_name
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, View
@@ -40,14 +42,22 @@ class PullSelection:
     views: tuple[View, ...]
     materialized_views: tuple[MaterializedView, ...]
     skipped: tuple[str, ...]
+    dictionaries: tuple[Dictionary, ...] = ()
 
-    def summary(self) -> str:
-        """``3 tables, 1 view, 0 materialized views``."""
-        return ", ".join(_count(len(items), noun) for items, noun in (
-            (self.tables, "table"), (self.views, "view"), (self.materialized_views, "materialized view")))
+    def summary(self, dictionaries: int | None = None) -> str:
+        """``3 tables, 1 view, 0 materialized views`` (``, 2 dictionaries`` when there are any; ``dictionaries``:
+        how many were declared, when some were left out)."""
+        counts = [(len(self.tables), "table"), (len(self.views), "view"),
+                  (len(self.materialized_views), "materialized view")]
+        declared = len(self.dictionaries) if dictionaries is None else dictionaries
+        if declared:
+            counts.append((declared, "dictionary"))
+        return ", ".join(_count(number, noun) for number, noun in counts)
 
 
 def _count(number: int, noun: str) -> str:
+    if number != 1 and noun.endswith("y"):
+        return f"{number} {noun[:-1]}ies"
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
@@ -113,8 +123,18 @@ def select(reality: InfraMap, *, pattern: str | None = None, declared: Collectio
             skipped.append(f"view {key[0]}.{key[1]}: already declared in the code")
         else:
             views.append(view)
+    dictionaries = []
+    for dictionary in reality.dictionaries.values():
+        key = identity(dictionary.database, dictionary.name)
+        if not _matches(dictionary.name, pattern):
+            continue
+        if key in declared:
+            skipped.append(f"dictionary {key[0]}.{key[1]}: already declared in the code")
+        else:
+            dictionaries.append(dictionary)
     return PullSelection(tables=tuple(chosen[k] for k in sorted(chosen)), views=tuple(views),
-                         materialized_views=tuple(materialized), skipped=tuple(skipped))
+                         materialized_views=tuple(materialized), skipped=tuple(skipped),
+                         dictionaries=tuple(sorted(dictionaries, key=lambda d: d.name)))
 
 
 def _view_order(views: tuple[View, ...]) -> list[View]:
@@ -132,9 +152,10 @@ def _view_order(views: tuple[View, ...]) -> list[View]:
 
 
 def pull_source(selection: PullSelection, dialect: Dialect, *, database: str, default_database: str,
-                life_cycle: LifeCycle) -> str:
+                life_cycle: LifeCycle, left_out: list[str] | None = None) -> str:
     """The module declaring ``selection`` (pulled from ``database``; objects of ``default_database`` are
-    declared without ``database=``) with ``life_cycle``."""
+    declared without ``database=``) with ``life_cycle``; a dictionary the declaration API cannot say is added
+    to ``left_out`` with the reason instead."""
     module = DeclarationModule(dialect, default_database=default_database, life_cycle=life_cycle)
     for table in selection.tables:
         module.add_table(table)
@@ -142,13 +163,21 @@ def pull_source(selection: PullSelection, dialect: Dialect, *, database: str, de
         module.add_view(view)
     for materialized_view in selection.materialized_views:
         module.add_materialized_view(materialized_view)
+    declared = 0
+    for dictionary in selection.dictionaries:
+        try:
+            module.add_dictionary(dictionary)
+            declared += 1
+        except ValueError as reason:
+            if left_out is not None:
+                left_out.append(f"dictionary {dictionary.database or database}.{dictionary.name}: {reason}")
     managed = ("EXTERNALLY_MANAGED: muskox never creates, changes or drops them"
                if life_cycle is LifeCycle.EXTERNALLY_MANAGED else "muskox manages them from now on")
     return module.source([
         f"Declarations pulled from the database {database!r} by `muskox db pull` "
         f"({time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}).",
         "",
-        f"{selection.summary()}; {managed}.",
+        f"{selection.summary(declared)}; {managed}.",
         "Edit freely: this file is yours now (pull again with --force to start over).",
     ])
 

@@ -8,8 +8,10 @@ declares but the database lacks. Each entry says how it stands against the code 
 * ``differs from code``: exists, and the next migration changes it;
 * ``not created``: declared, not in the database yet;
 * ``not in code``: muskox manages it (the state store remembers it) but the code no longer declares it;
-* ``recorded``: declared and recorded, never applied by muskox (dictionaries, APIs, workflows, tables of
-  integration engines).
+* ``recorded``: declared and recorded, never applied by muskox (APIs, workflows, web apps).
+
+Dictionaries are listed like tables (:mod:`muskox.plan.inventory_dictionaries`: layout, source with its
+credentials masked, lifetime).
 
 Entries are plain JSON values (``ls --json`` prints them under :data:`SCHEMA_VERSION`); names are
 database-qualified (``db.name``) outside the default database.
@@ -28,6 +30,7 @@ from muskox.model.table import Column, LifeCycle, Table
 from muskox.model.types import Nullable
 from muskox.plan.changes import Added, Change, Removed
 from muskox.plan.differ import DiffOptions, diff
+from muskox.plan.inventory_dictionaries import dictionary_entry
 from muskox.plugin.dialect import Dialect
 
 __all__ = ["SCHEMA_VERSION", "TYPES", "build_inventory", "display_name"]
@@ -46,7 +49,8 @@ RECORDED = "recorded"
 
 _RECORDED_TYPES = {"olap_dictionaries": "dictionaries", "api_endpoints": "apis", "workflows": "workflows",
                    "tables": "tables"}
-_CHANGE_TYPES = {"table": "tables", "view": "views", "materialized_view": "materialized_views", "topic": "streams"}
+_CHANGE_TYPES = {"table": "tables", "view": "views", "materialized_view": "materialized_views", "topic": "streams",
+                 "dictionary": "dictionaries"}
 
 
 def display_name(database: str | None, name: str, default_database: str) -> str:
@@ -63,7 +67,9 @@ def _statuses(current: InfraMap, target: InfraMap, dialect: Dialect,
         return {}
     statuses: dict[tuple[str, str], str] = {}
     for change in changes:
-        kind = _CHANGE_TYPES[change.kind]
+        kind = _CHANGE_TYPES.get(change.kind)
+        if kind is None:  # SQL resources are not listed
+            continue
         match change:
             case Added():
                 statuses[(kind, change.key)] = NOT_CREATED
@@ -171,6 +177,14 @@ def build_inventory(current: InfraMap, target: InfraMap, dialect: Dialect, *,
             for m, s in _pick(current.materialized_views, target.materialized_views, "materialized_views", statuses)]
     if "streams" in found:
         found["streams"] += [_topic(t, s) for t, s in _pick(current.topics, target.topics, "streams", statuses)]
+    if "dictionaries" in found:
+        for key in sorted(current.dictionaries.keys() | target.dictionaries.keys()):
+            shown = current.dictionaries.get(key) or target.dictionaries[key]
+            now = current.dictionaries.get(key)
+            found["dictionaries"].append(dictionary_entry(
+                None if now is None else dialect.describe_dictionary(now), target.dictionaries.get(key),
+                display=display_name(shown.database, shown.name, default), default=default,
+                status=statuses.get(("dictionaries", key), IN_SYNC)))
     for resource in target.recorded.values():
         kind = _RECORDED_TYPES.get(resource.section)
         if kind in found:
