@@ -22,11 +22,20 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.machinery import (
+    BYTECODE_SUFFIXES,
+    EXTENSION_SUFFIXES,
+    SOURCE_SUFFIXES,
+    ExtensionFileLoader,
+    FileFinder,
+    SourceFileLoader,
+    SourcelessFileLoader,
+)
 from os import PathLike
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import NoReturn
 
 from muskox.declare.errors import DeclarationError
@@ -154,9 +163,10 @@ def _isolated_import(project: Path, package: str) -> Iterator[None]:
         del sys.modules[name]
     before = set(sys.modules)
     saved_path = list(sys.path)
-    saved_bytecode = sys.dont_write_bytecode
+    hook = _project_path_hook(project)
     sys.path.insert(0, str(project))
-    sys.dont_write_bytecode = True
+    _forget_finders(project)
+    sys.path_hooks.insert(0, hook)
     importlib.invalidate_caches()
     try:
         yield
@@ -166,8 +176,51 @@ def _isolated_import(project: Path, package: str) -> Iterator[None]:
                 del sys.modules[name]
         sys.modules.update(saved)
         sys.path[:] = saved_path
-        sys.path_importer_cache.pop(str(project), None)
-        sys.dont_write_bytecode = saved_bytecode
+        with contextlib.suppress(ValueError):
+            sys.path_hooks.remove(hook)
+        _forget_finders(project)
+
+
+class _ProjectSourceLoader(SourceFileLoader):
+    """Compiles a project module from its source, without reading or writing a bytecode file (the project's
+    directories stay as they were); modules from elsewhere keep Python's usual bytecode caching."""
+
+    def get_code(self, fullname: str) -> CodeType:
+        path = self.get_filename(fullname)
+        return self.source_to_code(self.get_data(path), path)
+
+    def set_data(self, path: str, data: object, *, _mode: int = 0o666) -> None:
+        return None
+
+
+def _project_path_hook(project: Path) -> Callable[[str], FileFinder]:
+    """A ``sys.path_hooks`` entry finding modules in the directories under ``project`` with
+    :class:`_ProjectSourceLoader`; any other path is left to the next hook."""
+
+    def hook(path: str) -> FileFinder:
+        directory = Path(path or ".")
+        if not _within(directory, project) or not directory.is_dir():
+            raise ImportError("not a directory of the project")
+        return FileFinder(path, (ExtensionFileLoader, EXTENSION_SUFFIXES), (_ProjectSourceLoader, SOURCE_SUFFIXES),
+                          (SourcelessFileLoader, BYTECODE_SUFFIXES))
+
+    return hook
+
+
+def _forget_finders(project: Path) -> None:
+    """Drop the cached path finders of ``project``'s directories, so that the next import there asks the hooks."""
+    prefix = str(project)
+    for entry in list(sys.path_importer_cache):  # a copy: another thread may import meanwhile
+        path = Path(entry or ".")
+        if (entry.startswith(prefix) or not path.is_absolute()) and _within(path, project):
+            sys.path_importer_cache.pop(entry, None)
+
+
+def _within(path: Path, project: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(project)
+    except (OSError, RuntimeError):
+        return False
 
 
 @contextmanager

@@ -277,6 +277,18 @@ _NORMALIZED_COLUMNS: dict[Column, Column] = {}
 the same object, so comparing two tables' columns is mostly identity checks."""
 
 
+def _normalized_columns(columns: tuple[Column, ...], ignored: frozenset[str]) -> tuple[Column, ...]:
+    if type(columns) is tuple:
+        return _normalized_column_tuple(columns, ignored)
+    return tuple(_normalized_column(c, ignored) for c in columns)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _normalized_column_tuple(columns: tuple[Column, ...], ignored: frozenset[str]) -> tuple[Column, ...]:
+    # cached by value: the tables of one schema share their columns (one look-up instead of one per column)
+    return tuple(_normalized_column(c, ignored) for c in columns)
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def _setting_value(value: str) -> str:
     if value.isascii() and value.isdigit() and len(value) <= 19 and (len(value) == 1 or value[0] != "0"):
@@ -406,7 +418,7 @@ def normalize_table(table: Table, *, default_database: str | None = None,
     return attrs.evolve(
         table,
         database=database,
-        columns=tuple(_normalized_column(c, ignored) for c in table.columns),
+        columns=_normalized_columns(table.columns, ignored),
         engine=normalize_engine(table.engine, database=default_database if isinstance(
             table.engine, IntegrationEngine) else database, table=table.name),
         order_by=_order_by(order),
