@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 
+from muskox.model.operations import BUILTIN_OPERATIONS
 from tests.conftest import CliRunner
 
 EXPECTED = {
     "muskox.commands": ("muskox", {"commands": ["config", "db", "dev", "generate", "init", "lock", "logs", "ls",
                                                 "migrate", "plan", "plugins", "prod"]}),
     "muskox.file_state": ("muskox", {"state_stores": ["file"]}),
-    "muskox.operations": ("muskox", {"operations": [
-        "AddTableColumn", "AddTableIndex", "AddTableProjection", "CreateDictionary", "CreateMaterializedView",
-        "CreateTable", "CreateView", "DropDictionary", "DropMaterializedView", "DropTable", "DropTableColumn",
-        "DropTableIndex", "DropTableProjection", "DropView", "ModifySampleBy", "ModifyTableColumn",
-        "ModifyTableSettings", "ModifyTableTtl", "RawSql", "RecreateTableWithCopy", "RemoveSampleBy",
-        "RenameTableColumn", "ReplaceDictionary"]}),
+    "muskox.operations": ("muskox", {"operations": sorted(BUILTIN_OPERATIONS)}),
     "clickhouse": ("muskox-clickhouse", {"commands": ["local"], "config_sections": ["clickhouse_config"],
                                          "olap_backends": ["clickhouse"]}),
     "redpanda": ("muskox-redpanda", {"config_sections": ["redpanda_config"],

@@ -19,6 +19,7 @@ import attrs
 
 from muskox.errors import MuskoxError, PlanInvalid
 from muskox.exit_codes import ExitCode
+from muskox.model.extensions import extension_drift
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import Topic
 from muskox.model.table import LifeCycle
@@ -125,7 +126,8 @@ def topic_differences(before: Topic, after: Topic) -> str:
 def drift_report(expected: InfraMap, current: InfraMap, dialect: Dialect,
                  ignore: Collection[str] = ()) -> list[str]:
     """What changed in the database since ``expected`` was recorded, one line each."""
-    return [describe(change) for change in diff(expected, current, dialect, DiffOptions(frozenset(ignore)))]
+    lines = [describe(change) for change in diff(expected, current, dialect, DiffOptions(frozenset(ignore)))]
+    return lines + extension_drift(expected.extensions, current.extensions)
 
 
 def raise_drift(expected: InfraMap, current: InfraMap, regenerate: str, dialect: Dialect,

@@ -55,7 +55,7 @@ def show_plan(result: PlanResult, target: InfraMap, dialect: Dialect, default_da
         from muskox.plan.explain import explain_plan
 
         click.echo(render_markdown(result, explain_plan(result.operations, dialect), planned, dialect,
-                                   default_database), nl=False)
+                                   default_database, findings), nl=False)
         return
     click.echo(render_listing(result, target.recorded.values(), dialect), err=listing_to_stderr or sql)
     for finding in findings:

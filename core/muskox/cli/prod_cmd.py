@@ -13,6 +13,7 @@ import click
 
 from muskox.cli import output
 from muskox.cli.context import AppContext, pass_app
+from muskox.cli.findings import findings_option, yes_findings
 from muskox.cli.options import LOCK_WAIT, connection_options, connection_overrides, kafka_option
 from muskox.cli.stoppable import completed_despite, run_stoppable
 from muskox.errors import MuskoxError
@@ -27,6 +28,7 @@ DEFAULT_LOCK_WAIT = 600.0
 @click.option("--lock-wait", "lock_wait", type=LOCK_WAIT, default=DEFAULT_LOCK_WAIT,
               show_default=True, metavar="SECONDS",
               help="How long to wait for the migration lock while another replica migrates.")
+@findings_option
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, metavar="[-- CMD ARGS...]")
 @pass_app
 def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
@@ -45,6 +47,7 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     from muskox.state import default_owner, open_state_store
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
+    approve_findings = yes_findings() or None  # None: MUSKOX_ACCEPT_FINDINGS decides
 
     def progress(line: str) -> None:
         output.info(line, quiet=app.verbosity < 0)
@@ -58,7 +61,8 @@ def prod_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
             def migrate() -> BootResult:
                 with store, open_backend(app.plugins, config) as backend:
                     return boot(plugins=app.plugins, config=config, project_dir=app.project_dir, backend=backend,
-                                store=store, owner=default_owner(), lock_wait=lock_wait, progress=progress)
+                                store=store, owner=default_owner(), lock_wait=lock_wait, progress=progress,
+                                approve_findings=approve_findings)
 
             # SIGTERM/SIGINT during the boot migration: stop scheduling, record, unlock, report (exit 143/130)
             result, stop = run_stoppable(migrate)

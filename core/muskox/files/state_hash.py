@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from muskox.model.codec import model_codec
+from muskox.model.extensions import ENCODING_KEY as EXTENSIONS_KEY
+from muskox.model.extensions import write_extensions
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import LifeCycle
@@ -68,6 +70,8 @@ def hashable_state(infra: InfraMap, dialect: Dialect) -> dict[str, Any]:
     if normalized.sql_resources:  # likewise; a resource counts by its statements
         value["sql_resources"] = {r.name: {"setup": list(r.setup), "teardown": list(r.teardown)}
                                   for r in normalized.sql_resources.values()}
+    if any(normalized.extensions.values()):  # likewise: plugins' kinds, as their specifications
+        value[EXTENSIONS_KEY] = write_extensions(normalized.extensions)
     return value
 
 

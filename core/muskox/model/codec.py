@@ -41,6 +41,8 @@ from muskox.model.engines import (
     engine_name,
     mask_settings,
 )
+from muskox.model.extensions import ENCODING_KEY as EXTENSIONS_KEY
+from muskox.model.extensions import Extensions, read_extensions, write_extensions
 from muskox.model.infra_map import InfraMap, file_keys, moose_table_key, table_id, view_id
 from muskox.model.recorded import (
     SECTIONS,
@@ -381,6 +383,10 @@ def _unstructure_constraint(constraint: TableConstraint) -> dict[str, Any]:
 
 def _structure_sql_resource(value: Any, _: type = SqlResource) -> SqlResource:
     return SqlResource.from_encoding(read_mapping(value, "SQL resource", None))
+
+
+def _structure_extensions(value: Any) -> Extensions:
+    return read_extensions(value)
 
 
 def _structure_index(value: Any, _: type = TableIndex) -> TableIndex:
@@ -739,6 +745,8 @@ class ModelCodec:
         result["sql_resources"] = {key: r.to_encoding() for key, r in infra.sql_resources.items()}
         for recorded in infra.recorded.values():  # kept as Moose encodes them (see muskox.model.recorded)
             result[recorded.section][recorded.key] = dict(recorded.value)
+        if any(infra.extensions.values()):  # plugins' kinds: only when there are any, so other maps read as before
+            result[EXTENSIONS_KEY] = write_extensions(infra.extensions)
         return result
 
     def structure_infra_map(self, value: Any, _: type = InfraMap) -> InfraMap:
@@ -775,6 +783,7 @@ class ModelCodec:
                 for k, v in sections["olap_dictionaries"].items())},
             sql_resources={r.name: r for r in (_in_entry("sql_resources", k, _structure_sql_resource, v)
                                                for k, v in sections["sql_resources"].items())},
+            extensions=_structure_extensions(data.get(EXTENSIONS_KEY)),
         )
 
     # -- the converter -----------------------------------------------------------------------------------

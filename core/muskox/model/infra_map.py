@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import attrs
 
 from muskox.model.dictionary import Dictionary
+from muskox.model.extensions import Extensions
 from muskox.model.recorded import RecordedResource, by_map_key
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.sql_resource import SqlResource
@@ -61,6 +62,8 @@ class InfraMap:
     """Dictionaries, keyed like views (``"<database>"."<name>"``)."""
     sql_resources: dict[str, SqlResource] = attrs.field(factory=dict)
     """SQL resources, keyed by name (as Moose keys them)."""
+    extensions: Extensions = attrs.field(factory=dict)
+    """Objects of the kinds plugins add, kind → name → specification (:mod:`muskox.model.extensions`)."""
 
     @classmethod
     def of(cls, default_database: str, tables: Iterable[Table] = (), views: Iterable[View] = (),

@@ -154,7 +154,29 @@ def apply(infra: InfraMap, operation: Operation) -> InfraMap:
         case TableOperation():
             key, table = _find(infra, operation.database, operation.table)
             return _replace(infra, key, _alter(table, operation))
+    if operation.backend not in ("olap", "stream"):
+        return _fold_extension(infra, operation)
     raise FoldError(f"muskox cannot fold operation {type(operation).__name__}", "report this as a bug")
+
+
+def _fold_extension(infra: InfraMap, operation: Operation) -> InfraMap:
+    """An operation of a plugin's kind, folded by that kind's resource backend."""
+    from muskox.plugin.kinds import active_kinds
+
+    kind: str = operation.backend
+    backend = active_kinds().get(kind)
+    if backend is None:
+        raise FoldError(f"muskox cannot fold operation {type(operation).__name__}: no installed plugin plans "
+                        f"the kind '{kind}' from declarations",
+                        f"install the plugin that provides the '{kind}' backend")
+    try:
+        objects = dict(backend.fold(dict(infra.extensions.get(kind, {})), operation))
+    except (KeyError, ValueError) as exc:
+        raise FoldError(f"{operation.describe()}: {exc}", "regenerate the plan") from None
+    extensions = {k: v for k, v in infra.extensions.items() if k != kind}
+    if objects:
+        extensions[kind] = {name: dict(spec) for name, spec in sorted(objects.items())}
+    return attrs.evolve(infra, extensions=dict(sorted(extensions.items())))
 
 
 def _alter(table: Table, operation: TableOperation) -> Table:

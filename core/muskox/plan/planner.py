@@ -33,6 +33,7 @@ from muskox.plan.policies.version_bumps import (
     next_version,
 )
 from muskox.plugin.dialect import Dialect
+from muskox.plugin.kinds import plan_extensions
 
 log = logging.getLogger("muskox.plan.planner")
 
@@ -107,16 +108,22 @@ def make_plan(request: PlanRequest, prompter: Prompter | None = None) -> PlanRes
         bump_setup += setup
         bump_cleanup += cleanup
 
+    extension_operations = plan_extensions(request.current.extensions, request.target.extensions)
+    extension_findings = [Finding(f"{op.backend}:{op.subject()[1]}", op.describe())
+                          for op in extension_operations if op.destructive]
     findings = [f for f in destructive_findings(allowed) if f.description not in approved_drops]
+    findings += extension_findings
     auto_approved = False
     if request.gate and findings:
         auto_approved = _gate(findings, request, ask)
 
     lowered = lower(allowed, request.dialect) + Lowered(setup=tuple(bump_setup))
-    operations = [*order(lowered, request.current, request.target, request.dialect), *bump_cleanup]
+    operations = [*order(lowered, request.current, request.target, request.dialect), *bump_cleanup,
+                  *extension_operations]
     return PlanResult(
         operations=tuple(operations), changes=tuple(allowed), blocked=tuple(blocked),
-        destructive=tuple(destructive_findings(allowed)), risky=tuple(risky_findings(allowed, request.dialect)),
+        destructive=(*destructive_findings(allowed), *extension_findings),
+        risky=tuple(risky_findings(allowed, request.dialect)),
         renames=tuple(accepted), bumps=tuple(bumps), auto_approved=auto_approved,
     )
 

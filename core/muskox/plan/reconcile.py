@@ -16,6 +16,7 @@ from typing import TypeVar
 import attrs
 
 from muskox.model.dictionary import Dictionary
+from muskox.model.extensions import Extensions
 from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Table
@@ -35,7 +36,19 @@ def reconcile(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> I
         topics=_merge_topics(stored, reality, target),
         dictionaries=_merge(stored.dictionaries, reality.dictionaries, target.dictionaries, _keep_dictionary),
         sql_resources=dict(stored.sql_resources),  # the database cannot tell: what the store says ran
+        extensions=_merge_extensions(stored.extensions, reality.extensions, target.extensions),
     )
+
+
+def _merge_extensions(stored: Extensions, reality: Extensions, target: Extensions) -> Extensions:
+    """Plugins' objects as their backends report them, those muskox manages or the code declares."""
+    merged: Extensions = {}
+    for kind, objects in reality.items():
+        known = set(stored.get(kind, {})) | set(target.get(kind, {}))
+        kept = {name: spec for name, spec in sorted(objects.items()) if name in known}
+        if kept:
+            merged[kind] = kept
+    return merged
 
 
 def applied_state(stored: InfraMap | None, reality: InfraMap, target: InfraMap) -> InfraMap:

@@ -46,7 +46,10 @@ def load_target(config: Config, project_dir: Path, default_database: str, dialec
                              topic_namespace=config.redpanda_config.namespace, dialect=dialect)
     if not config.features.streaming_engine:  # topics are not managed: the code's streams are left out
         target = attrs.evolve(target, topics={})
-    return target
+    from muskox.plugin.kinds import declared_extensions
+
+    extensions = declared_extensions(project_dir, config)  # plugins' kinds, once the code was imported
+    return attrs.evolve(target, extensions=extensions) if extensions else target
 
 
 def open_backend(plugins: Plugins, config: Config) -> Backends:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from muskox.errors import PluginError
+from muskox.model.extensions import Extensions
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation
 from muskox.plugin.interfaces import ResourceBackend, StreamBackend
@@ -92,9 +93,24 @@ class Backends:
         databases = databases_to_read(self.olap, *known)
         reality: InfraMap = self.olap.introspect() if databases is None else self.olap.introspect(databases)
         names = topic_names(*known) if self.streams_enabled else set()
-        if not names:
-            return reality
-        return attrs.evolve(reality, topics=self.stream.introspect(sorted(names)))
+        if names:
+            reality = attrs.evolve(reality, topics=self.stream.introspect(sorted(names)))
+        extensions = self._introspect_extensions(*known)
+        return attrs.evolve(reality, extensions=extensions) if extensions else reality
+
+    def _introspect_extensions(self, *known: InfraMap | None) -> Extensions:
+        """The objects of plugins' kinds named in any of ``known``, as their resource backends report them
+        (a backend is built only for a kind that has such objects)."""
+        wanted: dict[str, set[str]] = {}
+        for infra in known:
+            for kind, objects in (infra.extensions.items() if infra is not None else ()):
+                wanted.setdefault(kind, set()).update(objects)
+        found: Extensions = {}
+        for kind, names in sorted(wanted.items()):
+            if names:
+                reported = self.resource(kind).introspect(sorted(names))
+                found[kind] = {name: dict(spec) for name, spec in sorted(reported.items())}
+        return found
 
     def rehearse(self, operations: Sequence[Operation], current: InfraMap) -> list[str]:
         """The OLAP backend's rehearsal of its operations (:meth:`muskox.plugin.interfaces.OlapBackend.rehearse`);

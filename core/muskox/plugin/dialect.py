@@ -152,6 +152,12 @@ class Dialect(abc.ABC):
         return Dictionary(name=dictionary.name, database=dictionary.database or default_database,
                           definition=json.dumps(encoding, sort_keys=True), server_sql=dictionary.server_sql)
 
+    def describe_dictionary(self, dictionary: Dictionary) -> Dictionary:
+        """``dictionary`` with Moose's encoding (columns, primary key, source, layout, lifetime) read from the
+        statement the database reports (:attr:`~Dictionary.server_sql`) where the backend can read it
+        (``muskox ls``, ``muskox db pull``). The default returns it unchanged."""
+        return dictionary
+
     def normalize_infra_map(self, infra_map: InfraMap, *, ignore_operations: Collection[str] = frozenset()) -> InfraMap:
         """Every resource of ``infra_map`` in comparable form (same keys and ``default_database``); topics, which
         belong to the stream backend, through :func:`muskox.model.resources.normalize_topic`."""
@@ -167,6 +173,7 @@ class Dialect(abc.ABC):
             dictionaries={key: self.normalize_dictionary(d, default_database=default)
                           for key, d in infra_map.dictionaries.items()},
             sql_resources=dict(infra_map.sql_resources),
+            extensions={kind: dict(objects) for kind, objects in infra_map.extensions.items() if objects},
         )
 
     # -- what can change in place --------------------------------------------------------------------------

@@ -129,6 +129,11 @@ def muskox_register_resource_backends(register: Callable[[str, type[ResourceBack
     once per run with ``from_config(config)`` and closed afterwards. Register the operation types themselves with
     :func:`muskox_register_operations`.
 
+    A backend that also overrides ``declared`` (with ``plan``, ``fold`` and ``introspect``) is a kind planned
+    from declarations: whenever the project is collected, its objects join the target's ``extensions`` (kind →
+    name → JSON specification); introspection reports the current ones, the planner appends the backend's own
+    operations, and plan files, the state and drift checks carry them (:mod:`muskox.plugin.kinds`).
+
     :param register: call ``register(name, backend_class)`` with a subclass of
         :class:`muskox.plugin.interfaces.ResourceBackend`; ``name`` is the operations' ``backend``.
     """

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from muskox.state.lock_info import DEFAULT_LOCK_TTL
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Collection, Mapping, Sequence
     from pathlib import Path
 
     from muskox.config import Config
     from muskox.model import InfraMap
+    from muskox.model.extensions import Spec
     from muskox.model.operations import Operation
     from muskox.model.resources import Topic
     from muskox.plugin.dialect import Dialect
@@ -160,6 +161,33 @@ class ResourceBackend(_Connection):
     def apply(self, operation: Operation) -> None:
         """Apply one of its operations and wait until it is done; raise a :class:`muskox.errors.MuskoxError`
         with a one-line message on refusal (the executor reports it with every operation's fate)."""
+
+    # -- planned from declarations (optional: a kind whose operations are only written by hand skips these) --
+
+    @classmethod
+    def declared(cls, project_dir: Path, config: Config) -> Mapping[str, Spec] | None:
+        """The objects of this kind the project declares, by name, each a JSON object (its specification),
+        read after the project's code was imported (so a declaration API of the plugin has filled its registry);
+        None (the default) when this kind is not planned from declarations."""
+        return None
+
+    @classmethod
+    def plan(cls, current: Mapping[str, Spec], target: Mapping[str, Spec]) -> Sequence[Operation]:
+        """The operations (of this kind) that turn ``current`` (the objects muskox manages or the code declares,
+        as :meth:`introspect` reported them) into ``target`` (:meth:`declared`), in the order to run them."""
+        return ()
+
+    @classmethod
+    def fold(cls, objects: Mapping[str, Spec], operation: Operation) -> Mapping[str, Spec]:
+        """``objects`` (this kind's, by name) after ``operation``, without touching anything: how
+        ``migrate`` checks a plan file reaches the code's state, and delta mode replays files. Raise ``KeyError``
+        or ``ValueError`` when it does not apply (the object is missing, or exists already)."""
+        raise ValueError(f"the '{cls.__name__}' backend cannot fold {type(operation).__name__}")
+
+    def introspect(self, names: Collection[str]) -> Mapping[str, Spec]:
+        """The objects among ``names`` that exist, by name, with their specifications in the form
+        :meth:`declared` gives them (drift is equality of the two)."""
+        return {}
 
 
 class StateStore(_Connection):

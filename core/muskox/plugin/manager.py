@@ -201,6 +201,9 @@ class Plugins:
                 f"{ENV_LOAD} names '{missing}', but no installed plugin has that name; "
                 f"fix: install it or correct {ENV_LOAD}"
             )
+        from muskox.plugin.kinds import activate
+
+        activate(plugins.resource_backends)  # the kinds planned from declarations, resolved when planning
         return plugins
 
     def _register(self, source: PluginSource, load: Callable[[], Any]) -> None:
@@ -321,6 +324,10 @@ class Plugins:
         """The state store called ``name`` (``[state_config] storage``); an error lists the available ones."""
         store: type[StateStore] = self._pick("state_stores", name, f"muskox-state-{name}")
         return store
+
+    def resource_backends(self) -> dict[str, type[ResourceBackend]]:
+        """Every resource backend class (plugins' extra kinds of objects), by name."""
+        return self._items("resource_backends")
 
     def resource_backend(self, name: str) -> type[ResourceBackend]:
         """The resource backend called ``name`` (an operation's ``backend``); an error lists the available ones."""

@@ -90,9 +90,10 @@ class BootResult:
 
 
 def boot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, store: StateStore, owner: str,
-         lock_wait: float, progress: Progress) -> BootResult:
+         lock_wait: float, progress: Progress, approve_findings: bool | None = None) -> BootResult:
     """Migrate the database to the code before anything is served; raises a :class:`MuskoxError` when the
-    server must not start (drift, plan mismatch, migration error, destructive diff without a plan, lock)."""
+    server must not start (drift, plan mismatch, migration error, destructive diff without a plan, lock).
+    ``approve_findings`` approves plugins' error findings (``--yes-findings``); None: from the environment."""
     directory = project_dir / config.migration_config.dir
     ignore = frozenset(config.migration_config.ignore_operations)
     dialect = backend.dialect
@@ -100,7 +101,7 @@ def boot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, s
     if config.features.migrate_with_deltas:
         return _boot_deltas(config=config, project_dir=project_dir, backend=backend, store=store, owner=owner,
                             lock_wait=lock_wait, progress=progress, target=target, directory=directory,
-                            plugins=plugins)
+                            plugins=plugins, approve_findings=approve_findings)
     from muskox.files.plan_yaml import PLAN_FILE
 
     if (directory / PLAN_FILE).is_file():
@@ -114,19 +115,21 @@ def boot(*, plugins: Plugins, config: Config, project_dir: Path, backend: Any, s
         with acquire_waiting(store, owner, lock_wait, progress) as lock:
             progress(f"Acquired the migration lock ({lock.info.owner})")
             result = migrate_snapshot(plugins=plugins, config=config, project_dir=project_dir, backend=backend,
-                                      store=store, progress=progress, target=target, command="prod")
+                                      store=store, progress=progress, target=target, command="prod",
+                                      approve_findings=approve_findings)
         applied = len(result.report.succeeded) if result.report else 0
         return BootResult("plan", target, applied)
     with acquire_waiting(store, owner, lock_wait, progress) as lock:
         progress(f"Acquired the migration lock ({lock.info.owner})")
         applied = _boot_without_plan(config=config, backend=backend, store=store, target=target,
-                                     progress=progress, lock=lock, plugins=plugins)
+                                     progress=progress, lock=lock, plugins=plugins,
+                                     approve_findings=approve_findings)
     return BootResult("auto", target, applied)
 
 
 def _boot_deltas(*, config: Config, project_dir: Path, backend: Any, store: StateStore, owner: str,
                  lock_wait: float, progress: Progress, target: InfraMap, directory: Path,
-                 plugins: Plugins | None = None) -> BootResult:
+                 plugins: Plugins | None = None, approve_findings: bool | None = None) -> BootResult:
     from muskox.apply.deltas import migrate_deltas
     from muskox.files.delta import load_migrations
     from muskox.plan.delta_generate import pending_state
@@ -152,13 +155,14 @@ def _boot_deltas(*, config: Config, project_dir: Path, backend: Any, store: Stat
                 "with the code, and redeploy",
                 problems=[op.describe() for op in uncovered.operations])
         result = migrate_deltas(config=config, project_dir=project_dir, backend=backend, store=store,
-                                progress=progress, lock=lock, target=target, command="prod", plugins=plugins)
+                                progress=progress, lock=lock, target=target, command="prod", plugins=plugins,
+                                approve_findings=approve_findings)
     applied = sum(len(report.succeeded) for report in result.reports)
     return BootResult("deltas", target, applied)
 
 
 def _boot_without_plan(*, config: Config, backend: Any, store: StateStore, target: InfraMap, progress: Progress,
-                       lock: Lock, plugins: Plugins | None = None) -> int:
+                       lock: Lock, plugins: Plugins | None = None, approve_findings: bool | None = None) -> int:
     """No reviewed plan: apply the diff unless it is destructive (and the gate is on)."""
     stored = store.load_state()
     current = reconcile(stored, backend.introspect(stored, target), target)
@@ -175,7 +179,7 @@ def _boot_without_plan(*, config: Config, backend: Any, store: StateStore, targe
                     "plan: %s", len(findings), "; ".join(findings))
     progress(f"No migration plan; applying the {len(result.operations)} operation(s) the code needs "
              f"({'including ' + str(len(findings)) + ' destructive' if findings else 'none destructive'})")
-    hooks = RunHooks(plugins, config, command="prod", mode="auto", say=progress)
+    hooks = RunHooks(plugins, config, command="prod", mode="auto", say=progress, approve_findings=approve_findings)
     hooks.check(result.operations, target=target, current=current, dialect=backend.dialect)
     lock.check()
     applier = hooks.wrap(with_secrets(backend.apply, lambda: target), result.operations, label=None,

@@ -3,8 +3,11 @@ package (each has one job: quoting, type text, engine text, normalization, conve
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, ClassVar
+
+import attrs
 
 from muskox.model.dictionary import Dictionary
 from muskox.model.engines import Engine, IntegrationEngine
@@ -99,6 +102,18 @@ class ClickHouseDialect(Dialect):
         from muskox_clickhouse.dictionary_sql import normalize_dictionary
 
         return normalize_dictionary(dictionary, default_database)
+
+    def describe_dictionary(self, dictionary: Dictionary) -> Dictionary:
+        """The server's ``CREATE DICTIONARY`` read back into Moose's encoding
+        (:func:`muskox_clickhouse.dictionary_parse.encoding_from_sql`); unchanged when it is not readable."""
+        from muskox_clickhouse.dictionary_parse import encoding_from_sql
+
+        found = encoding_from_sql(dictionary.server_sql) if dictionary.server_sql is not None else None
+        if found is None:
+            return dictionary
+        encoding = {**dictionary.encoding, **found, "name": dictionary.name, "database": dictionary.database}
+        return attrs.evolve(dictionary, definition=json.dumps(encoding, sort_keys=True, separators=(",", ":"),
+                                                              ensure_ascii=False))
 
     def recreate_reason(self, before: Table, after: Table) -> str | None:
         """Keys, partitioning, engine and read-only settings cannot be altered; Kafka and S3Queue tables not at
