@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from muskox.exit_codes import ExitCode
-from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
-from muskox.model.operations import BUILTIN_OPERATIONS, Operation, RawSql
+from muskox.model.operations import RawSql
 from muskox_clickhouse import connect, parse_url
-from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.local import RunningServer
+from tests.e2e.plan_edits import append_operations
 from tests.e2e.test_migrate import muskox
 from tests.e2e.test_prod import Prod
 
@@ -39,12 +38,6 @@ def write(project: Path, database: str, extra: str = "") -> None:
                                          '[state_config]\nstorage = "file"\n')
 
 
-def add_to_plan(project: Path, *added: Operation) -> None:
-    path = project / "migrations" / "plan.yaml"
-    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(*plan.operations, *added)), CLICKHOUSE))
-
-
 def rows(url: str) -> list[tuple[str, int]]:
     with connect(parse_url(url)) as client:
         return [(str(r[0]), int(r[1])) for r in client.query("SELECT id, v FROM events ORDER BY id, v")]
@@ -66,7 +59,7 @@ def world(clickhouse_server: RunningServer, tmp_path: Path, request: pytest.Fixt
 def test_a_raw_sql_only_plan_runs_once_across_three_migrates(world: tuple[Path, str]) -> None:
     project, url = world
     assert muskox(project, "generate", "migration", "--clickhouse-url", url, "--save").returncode == 0
-    add_to_plan(project, RawSql(sql=("INSERT INTO events VALUES ('seed', 1)",), description="seed a row"))
+    append_operations(project, RawSql(sql=("INSERT INTO events VALUES ('seed', 1)",), description="seed a row"))
     first = muskox(project, "migrate", "--clickhouse-url", url)
     assert first.returncode == ExitCode.OK, first.stderr
     for _ in range(2):
@@ -79,7 +72,7 @@ def test_a_raw_sql_only_plan_runs_once_across_three_migrates(world: tuple[Path, 
 def test_replicas_booting_together_apply_a_plan_once(world: tuple[Path, str]) -> None:
     project, url = world
     assert muskox(project, "generate", "migration", "--clickhouse-url", url, "--save").returncode == 0
-    add_to_plan(project, RawSql(sql=("INSERT INTO events VALUES ('boot', 7)",), description="seed at boot"))
+    append_operations(project, RawSql(sql=("INSERT INTO events VALUES ('boot', 7)",), description="seed at boot"))
     replicas = [Prod(project, url) for _ in range(3)]
     try:
         for replica in replicas:
@@ -100,7 +93,7 @@ def fail_part_way(project: Path, url: str) -> None:
     """The code adds table ``more``; the plan adds it, then runs ``FAILING``, which stops at its 2nd statement."""
     write(project, parse_url(url).database or "", 'more = OlapTable[Row]("more", OlapConfig(order_by_fields=["id"]))')
     assert muskox(project, "generate", "migration", "--clickhouse-url", url, "--save").returncode == 0
-    add_to_plan(project, FAILING)
+    append_operations(project, FAILING)
     failed = muskox(project, "migrate", "--clickhouse-url", url)
     assert failed.returncode == ExitCode.APPLY_FAILED, failed.stderr
     assert "statement 2 of 3 failed (statement(s) 1-1 committed, 1 not run)" in failed.stderr

@@ -10,21 +10,17 @@ import pytest
 
 from muskox.apply.history import decode_entries
 from muskox.exit_codes import ExitCode
-from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
-from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
+from muskox.model.operations import RawSql
 from muskox.testing.redis import RedisServer
 from muskox_clickhouse import connect, parse_url
-from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.local import RunningServer
+from tests.e2e.plan_edits import append_operations
 from tests.e2e.test_migrate import muskox, write_project
 
 
 def break_plan(project: Path) -> None:
     """Append a raw SQL statement the server refuses."""
-    path = project / "migrations" / "plan.yaml"
-    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    failing = RawSql(sql=("INSERT INTO no_such_table VALUES (1)",), description="a broken backfill")
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(*plan.operations, failing)), CLICKHOUSE))
+    append_operations(project, RawSql(sql=("INSERT INTO no_such_table VALUES (1)",), description="a broken backfill"))
 
 
 @pytest.mark.parametrize("storage", ["file", "redis", "clickhouse"])

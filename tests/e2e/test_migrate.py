@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from muskox.exit_codes import ExitCode
-from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
-from muskox.model.operations import BUILTIN_OPERATIONS, RawSql
+from muskox.model.operations import RawSql
 from muskox.testing.redis import RedisServer
 from muskox_clickhouse import connect, parse_url
-from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.local import RunningServer
+from tests.e2e.plan_edits import insert_operation
 from tests.sync import Gate, wait_for
 
 ROWS_MODEL = """
@@ -69,11 +68,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def add_raw_sql(project: Path, position: int, *statements: str, description: str) -> None:
     """Hand-edit the plan: insert a RawSql operation (a supported edit)."""
-    path = project / "migrations" / "plan.yaml"
-    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    operations = list(plan.operations)
-    operations.insert(position, RawSql(sql=tuple(statements), description=description))
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=tuple(operations)), CLICKHOUSE))
+    insert_operation(project, position, RawSql(sql=tuple(statements), description=description))
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from muskox.exit_codes import ExitCode
-from muskox.files.plan_yaml import Plan, plan_from_yaml, plan_to_yaml
-from muskox.model.operations import BUILTIN_OPERATIONS, DropTable, Operation, RawSql
+from muskox.model.operations import DropTable, Operation, RawSql
 from muskox_clickhouse import connect, parse_url
-from muskox_clickhouse.dialect import CLICKHOUSE
 from muskox_clickhouse.local import RunningServer
+from tests.e2e.plan_edits import append_operations, edit_operations
 from tests.e2e.test_migrate import muskox
 from tests.e2e.test_prod import Prod
 
@@ -38,12 +37,6 @@ def write(project: Path, database: str, extra: str = "") -> None:
     (project / "app" / "main.py").write_text(MAIN.replace("{extra}", extra))
     (project / "muskox.toml").write_text(f'[clickhouse_config]\ndb_name = "{database}"\n'
                                          '[state_config]\nstorage = "file"\n')
-
-
-def edit_plan(project: Path, *added: Operation) -> None:
-    path = project / "migrations" / "plan.yaml"
-    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=(*plan.operations, *added)), CLICKHOUSE))
 
 
 @pytest.fixture
@@ -79,7 +72,7 @@ def tables(url: str) -> list[str]:
 def test_migrate_checks_the_plan_before_running_it(world: tuple[Path, str, str], added: Operation,
                                                    rule: str | None) -> None:
     project, url, _database = world
-    edit_plan(project, added)
+    append_operations(project, added)
     result = muskox(project, "migrate", "--clickhouse-url", url)
     if rule is None:  # a consistent hand edit runs
         assert result.returncode == ExitCode.OK, result.stderr
@@ -95,9 +88,7 @@ def test_migrate_checks_the_plan_before_running_it(world: tuple[Path, str, str],
 
 def test_a_plan_that_does_not_reach_the_code_is_refused(world: tuple[Path, str, str]) -> None:
     project, url, _database = world
-    path = project / "migrations" / "plan.yaml"
-    plan = plan_from_yaml(path.read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    path.write_text(plan_to_yaml(Plan(created_at=plan.created_at, operations=()), CLICKHOUSE))
+    edit_operations(project, lambda operations: ())
     result = muskox(project, "migrate", "--clickhouse-url", url)
     assert result.returncode == ExitCode.PLAN_INVALID, result.stderr
     assert "does not reach local_infra_map.json" in result.stderr
@@ -106,7 +97,7 @@ def test_a_plan_that_does_not_reach_the_code_is_refused(world: tuple[Path, str, 
 
 def test_prod_refuses_the_protected_drop_and_does_not_serve(world: tuple[Path, str, str]) -> None:
     project, url, _database = world
-    edit_plan(project, DropTable(table="kept"))
+    append_operations(project, DropTable(table="kept"))
     prod = Prod(project, url)
     assert prod.wait() == ExitCode.PLAN_INVALID, prod.output
     assert "is refused: it is DELETION_PROTECTED" in prod.output and "Traceback" not in prod.output
