@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import fnmatch
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -27,6 +28,19 @@ from muskox.model.infra_map import InfraMap
 from muskox.model.resources import MaterializedView, View
 from muskox.model.table import LifeCycle, Table
 from muskox.plugin.dialect import Dialect
+
+
+class _HasName(Protocol):
+    """An object the pull selects by name: a view or a dictionary."""
+
+    @property
+    def database(self) -> str | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+Named = TypeVar("Named", bound=_HasName)
 
 __all__ = ["PullSelection", "import_line", "module_name", "pull_source", "select", "write_pull"]
 
@@ -114,24 +128,21 @@ def select(reality: InfraMap, *, pattern: str | None = None, declared: Collectio
     for key in sorted(tables):
         if key not in chosen and _matches(key[1], pattern):
             take_table(key)
-    views = []
-    for view in reality.views.values():
-        key = identity(view.database, view.name)
-        if not _matches(view.name, pattern):
-            continue
-        if key in declared:
-            skipped.append(f"view {key[0]}.{key[1]}: already declared in the code")
-        else:
-            views.append(view)
-    dictionaries = []
-    for dictionary in reality.dictionaries.values():
-        key = identity(dictionary.database, dictionary.name)
-        if not _matches(dictionary.name, pattern):
-            continue
-        if key in declared:
-            skipped.append(f"dictionary {key[0]}.{key[1]}: already declared in the code")
-        else:
-            dictionaries.append(dictionary)
+    def undeclared(kind: str, objects: Iterable[Named]) -> list[Named]:
+        """The objects whose names match, less those the code declares already (said in ``skipped``)."""
+        taken = []
+        for item in objects:
+            key = identity(item.database, item.name)
+            if not _matches(item.name, pattern):
+                continue
+            if key in declared:
+                skipped.append(f"{kind} {key[0]}.{key[1]}: already declared in the code")
+            else:
+                taken.append(item)
+        return taken
+
+    views = undeclared("view", reality.views.values())
+    dictionaries = undeclared("dictionary", reality.dictionaries.values())
     return PullSelection(tables=tuple(chosen[k] for k in sorted(chosen)), views=tuple(views),
                          materialized_views=tuple(materialized), skipped=tuple(skipped),
                          dictionaries=tuple(sorted(dictionaries, key=lambda d: d.name)))
