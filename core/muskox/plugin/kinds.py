@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from muskox.errors import PluginError
-from muskox.model.extensions import Extensions
 from muskox.plugin.interfaces import ResourceBackend
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model loads when something is planned, not at every start of the CLI
     from muskox.config import Config
+    from muskox.model.extensions import Extensions
     from muskox.model.operations import Operation
 
 KindsSource = Callable[[], Mapping[str, type[ResourceBackend]]]

@@ -8,15 +8,15 @@ table names the rule leaves alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from muskox import hookimpl
 from muskox.config import setting
-from muskox.model.engines import is_merge_tree
-from muskox.model.operations import CreateTable, ModifyTableTtl
-from muskox.plan.checks import CheckFinding, PlanCheck, Severity
+
+if TYPE_CHECKING:  # loaded when a plan is checked, not at every start of the CLI
+    from muskox.plan.checks import CheckFinding, PlanCheck
 
 __version__ = "0.1.0"
 SECTION = "ttl_rule"
@@ -46,6 +46,10 @@ def muskox_register_config_sections(register: Callable[[str, type[Any]], None]) 
 @hookimpl
 def muskox_check_plan(plan: PlanCheck) -> Sequence[CheckFinding]:
     """A finding per created MergeTree table without a TTL, and per removed table TTL."""
+    from muskox.model.engines import is_merge_tree
+    from muskox.model.operations import CreateTable, ModifyTableTtl
+    from muskox.plan.checks import CheckFinding, Severity
+
     settings: TtlRuleConfig = plan.config.section(SECTION, TtlRuleConfig) if plan.config else TtlRuleConfig()
     if not settings.enabled:
         return []

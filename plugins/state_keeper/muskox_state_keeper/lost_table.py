@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from muskox.state.errors import StateError
 from muskox_clickhouse.errors import ClickHouseServerError
-from muskox_clickhouse.local.config_files import DISPLAY_NAME
 
 INVALID_STATE = 668
 """ClickHouse's error when a KeeperMap table's metadata in Keeper is missing or differs from the table's."""
@@ -31,6 +30,8 @@ def keeper_data_lost(exc: ClickHouseServerError) -> bool:
 
 def is_embedded(display_name: str) -> bool:
     """True for the server ``muskox local`` runs (whose Keeper is in memory)."""
+    from muskox_clickhouse.local.config_files import DISPLAY_NAME  # not at start-up: it loads an XML writer
+
     return display_name == DISPLAY_NAME
 
 
