@@ -62,6 +62,8 @@ PROJECTS = (
     MooseProject("dictionaries_and_sql"),
     MooseProject("clickstream_lake"),
     MooseProject("py312_type_aliases", min_python=(3, 12)),
+    MooseProject("sharded_analytics", needs="the clusters 'muskox_test' and 'muskox_replicas' with a Keeper "
+                 "(Replicated engines, ON CLUSTER): tests/cluster runs it on the three-node cluster"),
 )
 
 
