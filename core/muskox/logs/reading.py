@@ -42,18 +42,36 @@ def parse_duration(text: str) -> datetime.timedelta:
 
 @attrs.frozen
 class RecordFilter:
-    """Which records to show: newer than ``since`` (None: all), containing ``text`` (case-insensitive)."""
+    """Which records to show: newer than ``since`` (None: all), with ``text`` (case-insensitive) in one of the
+    record's values. Keys and the timestamp are not searched: ``--filter t1`` must not match every record
+    written between 10:00 and 19:59 through the ``T1`` of its ISO time (``--since`` filters by time)."""
 
     since: datetime.datetime | None = None
     text: str | None = None
 
-    def accepts(self, record: dict[str, Any], line: str) -> bool:
+    def accepts(self, record: dict[str, Any]) -> bool:
         """True when the record passes both conditions."""
         if self.since is not None:
             moment = parse_time(str(record.get("time", "")))
             if moment is None or moment < self.since:
                 return False
-        return self.text is None or self.text.lower() in line.lower()
+        if self.text is None:
+            return True
+        needle = self.text.lower()
+        return any(needle in text.lower() for key, value in record.items() if key != "time"
+                   for text in _value_texts(value))
+
+
+def _value_texts(value: Any) -> Iterator[str]:
+    """The texts a record's value shows: itself, or those of its items (keys of nested mappings excluded)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _value_texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _value_texts(item)
+    elif value is not None:
+        yield str(value)
 
 
 def _parse(line: str) -> dict[str, Any] | None:
@@ -97,7 +115,7 @@ class LogReader:
         for raw in data[:end].split(b"\n"):
             line = raw.decode("utf-8", errors="replace")
             record = _parse(line)
-            if record is not None and self.filter.accepts(record, line):
+            if record is not None and self.filter.accepts(record):
                 yield record
 
 
