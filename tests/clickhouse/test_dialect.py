@@ -41,3 +41,17 @@ def test_the_backfill_copies_the_listed_columns_or_all() -> None:
     assert CLICKHOUSE.copy_rows_sql(old, new, ["id", "kind"]) == (
         "INSERT INTO `db`.`events_2_0` (`id`, `kind`) SELECT `id`, `kind` FROM `db`.`events_1_0`")
     assert CLICKHOUSE.copy_rows_sql(old, new) == "INSERT INTO `db`.`events_2_0` SELECT * FROM `db`.`events_1_0`"
+
+
+@given(cluster_before=st.sampled_from([None, "c1"]), cluster_after=st.sampled_from([None, "c1", "c2"]))
+def test_a_cluster_table_is_never_recreated_by_a_one_node_copy(cluster_before: str | None,
+                                                               cluster_after: str | None) -> None:
+    """The INSERT … SELECT of a recreate with copy runs on one node: on a cluster it would copy one shard's rows
+    (or each replica's again), so a cluster table is recreated by a gated drop and create instead."""
+    from muskox.model import Column, MergeTree, Table
+    from muskox.model.types import Simple
+
+    columns = (Column(name="id", data_type=Simple("UInt32")),)
+    before = Table(name="t", columns=columns, engine=MergeTree(), order_by=("id",), cluster=cluster_before)
+    after = Table(name="t", columns=columns, engine=MergeTree(), order_by=("id",), cluster=cluster_after)
+    assert CLICKHOUSE.can_copy_rows(before, after) is (cluster_before is None and cluster_after is None)

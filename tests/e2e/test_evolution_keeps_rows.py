@@ -22,10 +22,14 @@ from muskox_clickhouse.local import RunningServer
 from tests.e2e.test_migrate import muskox
 
 HEADER = """
-from typing import Optional
+from typing import Annotated, Any, Optional
 from pydantic import BaseModel
-from muskox import Int32, Key, OlapConfig, OlapTable, UInt32, UInt64
+from muskox import Int32, Key, OlapConfig, OlapTable, UInt32, UInt64, clickhouse_type
 """
+PAIR, TRIPLE = 'Annotated[Any, clickhouse_type("Tuple(Int32, String)")]', \
+    'Annotated[Any, clickhouse_type("Tuple(Int64, String, UInt8)")]'
+RECORDS, WIDER_RECORDS = 'Annotated[Any, clickhouse_type("Array(Tuple(Int32, String))")]', \
+    'Annotated[Any, clickhouse_type("Array(Tuple(Int32, String, Float64))")]'
 
 #: declared type → (how a value is written in SQL, values to draw from)
 TYPES: dict[str, tuple[str, list[Any]]] = {
@@ -33,10 +37,18 @@ TYPES: dict[str, tuple[str, list[Any]]] = {
     "int": ("{}", [0, -5, 7, 2_000_000_000]),
     "str": ("'{}'", ["", "x", "hello"]),
     "Optional[str] = None": ("'{}'", ["", "y", None]),
+    PAIR: ("{}", ["(1, 'a')", "(-3, '')"]),
+    TRIPLE: ("{}", ["(1, 'a', 2)", "(4, 'b', 0)"]),
+    RECORDS: ("{}", ["[]", "[(1, 'a'), (2, 'b')]"]),
+    WIDER_RECORDS: ("{}", ["[(5, 'c', 1.5)]"]),
 }
+#: what the checksum reads of a column of a composite type: the elements every type of its kind has
+COMPARED = {PAIR: "tuple(`{0}`.1, `{0}`.2)", TRIPLE: "tuple(`{0}`.1, `{0}`.2)",
+            RECORDS: "arrayMap(r -> tuple(r.1, r.2), `{0}`)", WIDER_RECORDS: "arrayMap(r -> tuple(r.1, r.2), `{0}`)"}
 #: conversions that keep every value (the ones the checksum compares)
 KEEPS = {("Int32", "Int32"), ("Int32", "int"), ("int", "int"), ("str", "str"), ("str", "Optional[str] = None"),
-         ("Optional[str] = None", "Optional[str] = None")}
+         ("Optional[str] = None", "Optional[str] = None"), (PAIR, PAIR), (PAIR, TRIPLE), (TRIPLE, TRIPLE),
+         (RECORDS, RECORDS), (RECORDS, WIDER_RECORDS), (WIDER_RECORDS, WIDER_RECORDS)}
 
 schemas = st.fixed_dictionaries({
     "key": st.sampled_from(["UInt32", "UInt64"]),
@@ -61,10 +73,12 @@ def literal(declared: str, value: Any) -> str:
     return "NULL" if value is None else TYPES[declared][0].format(value)
 
 
-def checksum(sql: Any, database: str, columns: list[str]) -> int:
+def checksum(sql: Any, database: str, columns: dict[str, str]) -> int:
+    """A checksum of ``columns`` (name → declared type before), composite ones by :data:`COMPARED`."""
     if not columns:
         return 0
-    hashed = ", ".join(f"ifNull(toString(`{name}`), '\\\\N')" for name in columns)
+    hashed = ", ".join(f"ifNull(toString({COMPARED.get(declared, '`{0}`').format(name)}), '\\\\N')"
+                       for name, declared in columns.items())
     return int(sql.query(f"SELECT sum(cityHash64(toString(id), {hashed})) FROM {database}.t")[0][0])
 
 
@@ -96,8 +110,8 @@ def test_random_evolutions_keep_every_row(before: dict[str, Any], after: dict[st
         rows.append(f"({', '.join([str(number), *values])})")
     listed = ", ".join(["id", *names])
     sql.command(f"INSERT INTO {database}.t ({listed}) VALUES {', '.join(rows)}")
-    kept = sorted(n for n, declared in before["columns"].items()
-                  if (declared, after["columns"].get(n)) in KEEPS)
+    kept = {n: declared for n, declared in sorted(before["columns"].items())
+            if (declared, after["columns"].get(n)) in KEEPS}
     expected = checksum(sql, database, kept)
 
     migrate(after)

@@ -15,7 +15,7 @@ from muskox.model.table import Column, Table
 from muskox.model.types import Simple
 from muskox_clickhouse.backend import ClickHouseBackend
 from muskox_clickhouse.local import RunningServer
-from muskox_clickhouse.rehearse import scratch_engine
+from muskox_clickhouse.rehearse import scratch_engine, wait_for_cleanup
 from muskox_clickhouse.url import parse_url
 
 DATABASE = "rehearsal_scratch"
@@ -49,6 +49,7 @@ def test_refused_statement_and_scratch_dropped(backend: ClickHouseBackend) -> No
     assert backend.rehearse([add], CURRENT) == []
     problems = backend.rehearse([add, widen_key()], CURRENT)
     assert len(problems) == 1 and "ALTER_OF_COLUMN_IS_FORBIDDEN" in problems[0]
+    wait_for_cleanup()  # the scratch databases are dropped in the background, after the answer
     left = backend.client.query("SELECT name FROM system.databases WHERE name LIKE 'muskox_rehearsal_%'")
     assert left == []
 
@@ -69,3 +70,4 @@ def test_dev_rehearses_a_cycle_cheaply(backend: ClickHouseBackend) -> None:
     assert "ALTER_OF_COLUMN_IS_FORBIDDEN" in str(refused.value.problems)
     tables = backend.client.query(f"SELECT name FROM system.tables WHERE database = '{DATABASE}'")
     assert tables == []  # the rehearsal ran nothing on the real database
+

@@ -7,7 +7,7 @@ from muskox.model.table import Table
 from muskox_clickhouse.dialect.engine_sql import render_engine
 from muskox_clickhouse.dialect.identifiers import identifiers
 from muskox_clickhouse.dialect.normalize import READONLY_SETTING_DEFAULTS
-from muskox_clickhouse.dialect.type_conversions import convertible
+from muskox_clickhouse.dialect.type_conversions import converts_by_copy
 from muskox_clickhouse.dialect.type_text import render_type
 
 __all__ = ["READONLY_SETTINGS", "can_copy_rows", "key_columns", "recreate_reason"]
@@ -37,6 +37,9 @@ def recreate_reason(before: Table, after: Table) -> str | None:
     key_change = _key_column_type_change(before, after)
     if key_change is not None:
         return key_change
+    copied = _type_change_by_copy(before, after)
+    if copied is not None:
+        return copied
     readonly = sorted(k for k in READONLY_SETTINGS if before.settings.get(k) != after.settings.get(k))
     if readonly:
         return f"read-only setting(s) changed: {', '.join(readonly)}"
@@ -69,6 +72,20 @@ def _key_column_type_change(before: Table, after: Table) -> str | None:
     return None
 
 
+def _type_change_by_copy(before: Table, after: Table) -> str | None:
+    """A column whose type the server refuses to ``MODIFY`` but whose values an ``INSERT … SELECT`` keeps (an
+    unnamed ``Tuple`` gaining an element, :func:`~muskox_clickhouse.dialect.type_conversions.converts_by_copy`):
+    the table is recreated with a copy of its rows, when it can be (else the column is dropped and added)."""
+    for column in after.columns:
+        old = before.column(column.name)
+        if old is not None and converts_by_copy(old.data_type, column.data_type):
+            if not can_copy_rows(before, after):
+                return None
+            return (f"type of column {column.name} changed ({_type(old.data_type, old.nullable)} → "
+                    f"{_type(column.data_type, column.nullable)}), which ClickHouse cannot convert in place")
+    return None
+
+
 def _type(data_type: object, nullable: bool) -> str:
     text = render_type(data_type)  # type: ignore[arg-type]
     return f"Nullable({text})" if nullable else text
@@ -76,15 +93,17 @@ def _type(data_type: object, nullable: bool) -> str:
 
 def can_copy_rows(before: Table, after: Table) -> bool:
     """Whether a recreated table can keep its rows (``RecreateTableWithCopy``): both MergeTree-family tables
-    (other engines hold no rows of their own, or cannot take an ``INSERT … SELECT``), and every column both have
-    of a type the server converts."""
+    (other engines hold no rows of their own, or cannot take an ``INSERT … SELECT``), no explicit Keeper path
+    (the copy would share it), and no cluster: the ``INSERT … SELECT`` runs on one node, which holds one shard's
+    rows (``ON CLUSTER``: the other shards' rows would be lost without a word; ``per_node``: each replica would
+    insert its rows again), so a cluster table is dropped and created instead, gated and flagged as data loss
+    like any recreate without copy. A column whose type neither the server nor the copy converts
+    (:func:`~muskox_clickhouse.dialect.type_conversions.conversion_sql`) is not copied: it gets its default, as a
+    drop and add of the column would give it, and the plan flags ``type_change_data_loss``; the other columns keep
+    their values."""
     if not (is_merge_tree(before.engine) and is_merge_tree(after.engine)):
         return False
+    if before.cluster is not None or after.cluster is not None:
+        return False
     replication = getattr(after.engine, "replication", None)
-    if replication is not None and replication.keeper_path is not None:
-        return False  # the copy would share the table's Keeper path
-    for column in after.columns:
-        old = before.column(column.name)
-        if old is not None and not convertible(old.data_type, column.data_type):
-            return False
-    return True
+    return replication is None or replication.keeper_path is None

@@ -23,9 +23,20 @@ from                                                   to
 ``Array(T)``, ``Map(K, V)``                            the same with widened parts
 named ``Tuple``, ``Nested``                            the same names (any order) plus new ones, widened parts
                                                        (the server converts by name; new elements get defaults)
+unnamed ``Tuple``                                      the same elements, widened, plus new ones at the end
+                                                       (copied: see below; new elements get their type's default)
 =====================================================  ==========================================================
 
 Nullable → not Nullable is not in the table: stored NULLs become the declared default, else the type's default.
+
+:func:`conversion_sql`: composite types the server refuses to ``MODIFY`` although the values could be kept — an
+unnamed ``Tuple`` gaining or losing elements, on its own or inside an ``Array``, a ``Map``, a named ``Tuple`` or
+``Nested`` (``CAST AS Tuple can only be performed between tuple types with the same number of elements``) — are
+converted by an expression instead: the planner recreates the table with a copy of its rows
+(``RecreateTableWithCopy``) and the ``INSERT … SELECT`` rebuilds each value element by element. The expression is
+idempotent (an element only the new type has is read with ``tupleElement(v, i, <default>)``, which returns the
+element when it exists), so a copy that runs again on a table already converted (``migrate --resume`` after the
+``EXCHANGE``) changes nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +60,10 @@ from muskox.model.types import (
     Tuple,
     TupleElement,
 )
+from muskox_clickhouse.dialect.quoting import quote_string
+from muskox_clickhouse.dialect.type_text import render_type
+
+__all__ = ["GEO_TYPES", "conversion_sql", "convertible", "converts_by_copy", "is_widening"]
 
 GEO_TYPES = frozenset({"Point", "Ring", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
 
@@ -145,8 +160,84 @@ def is_widening(before: DataType, after: DataType) -> bool:
             return a == b or is_widening(a, b)
         case Tuple(a), Tuple(b) if _named(a) and _named(b):
             return _named_widening(a, b)
+        case Tuple(a), Tuple(b) if not _named(a) and not _named(b):
+            return len(b) >= len(a) and all(x.type == y.type or is_widening(x.type, y.type)
+                                            for x, y in zip(a, b, strict=False))
         case Nested(a), Nested(b):
             return _named_widening(a, b)
         case Map(k1, v1), Map(k2, v2):
             return (k1 == k2 or is_widening(k1, k2)) and (v1 == v2 or is_widening(v1, v2))
     return False
+
+
+def converts_by_copy(before: DataType, after: DataType) -> bool:
+    """True when the server refuses ``MODIFY COLUMN`` from ``before`` to ``after`` but :func:`conversion_sql`
+    converts the values (a table holding such a column is recreated with a copy of its rows)."""
+    return not convertible(before, after) and _reshape(before, after, "v", 0) is not None
+
+
+def conversion_sql(before: DataType, after: DataType, value: str) -> str | None:
+    """An expression turning ``value`` (SQL of type ``before``) into a value of type ``after`` element by element,
+    keeping every element both types have (by name between named tuples, else by position); an element only
+    ``after`` has gets its type's default. None when no such expression keeps anything (e.g. ``String`` to
+    ``Array(String)``, or two named tuples without a common name). Types the server converts itself come back as
+    ``CAST(value AS after)``."""
+    reshaped = _reshape(before, after, value, 0)
+    if reshaped is None:
+        return None
+    return f"CAST({reshaped} AS {render_type(after)})"
+
+
+def _default(data_type: DataType) -> str:
+    return f"defaultValueOfTypeName({quote_string(render_type(data_type))})"
+
+
+def _reshape(before: DataType, after: DataType, value: str, depth: int) -> str | None:
+    """``value`` rebuilt so that ``CAST(… AS after)`` succeeds and keeps what both types share; None: impossible.
+    Lambda parameters are ``_muskox_<depth>``, unique per nesting level (column names are never shadowed by
+    them unless a column is called that)."""
+    if convertible(before, after):
+        return value
+    match before, after:
+        case Array(a), Array(b):
+            parameter = f"_muskox_{depth}"
+            inner = _reshape(a, b, parameter, depth + 1)
+            return None if inner is None else f"arrayMap({parameter} -> {inner}, {value})"
+        case Map(k1, v1), Map(k2, v2) if convertible(k1, k2):
+            key, item = f"_muskox_k{depth}", f"_muskox_v{depth}"
+            inner = _reshape(v1, v2, item, depth + 1)
+            return None if inner is None else f"mapApply(({key}, {item}) -> ({key}, {inner}), {value})"
+        case Tuple(a), Tuple(b):
+            return _rebuilt_tuple(a, b, value, depth, by_name=_named(a) and _named(b))
+        case Nested(a), Nested(b):
+            parameter = f"_muskox_{depth}"
+            inner = _rebuilt_tuple(a, b, parameter, depth + 1, by_name=True)
+            return None if inner is None else f"arrayMap({parameter} -> {inner}, {value})"
+    return None
+
+
+def _rebuilt_tuple(before: tuple[TupleElement, ...], after: tuple[TupleElement, ...], value: str, depth: int, *,
+                   by_name: bool) -> str | None:
+    """``tuple(e1, …)`` with an element per element of ``after``: the matching element of ``before`` converted,
+    or the type's default (read with a default, so that a value already of type ``after`` keeps its own)."""
+    if by_name:
+        old = {element.name: (quote_string(element.name or ""), element.type) for element in before}
+        sources = [old.get(element.name) for element in after]
+        missing = [quote_string(element.name or "") for element in after]
+    else:
+        sources = [(str(position), before[position - 1].type) if position <= len(before) else None
+                   for position in range(1, len(after) + 1)]
+        missing = [str(position) for position in range(1, len(after) + 1)]
+    if not any(sources):
+        return None  # nothing shared: no value would be kept
+    parts = []
+    for element, source, key in zip(after, sources, missing, strict=True):
+        if source is None:
+            parts.append(f"tupleElement({value}, {key}, {_default(element.type)})")
+            continue
+        index, old_type = source
+        inner = _reshape(old_type, element.type, f"tupleElement({value}, {index})", depth)
+        if inner is None:
+            return None
+        parts.append(inner)
+    return f"tuple({', '.join(parts)})"
