@@ -38,6 +38,7 @@ from pathlib import Path
 from types import CodeType, ModuleType
 from typing import NoReturn
 
+from muskox.declare.code_cache import CodeCache, code_cache_dir
 from muskox.declare.errors import DeclarationError
 from muskox.declare.moose_compat import moose_lib_aliased
 from muskox.declare.registry import Registry, collecting
@@ -171,8 +172,9 @@ def _isolated_import(project: Path, package: str) -> Iterator[None]:
     try:
         yield
     finally:
+        real_directories: dict[str, str] = {}
         for name in set(sys.modules) - before:
-            if _in_package(name, package) or _is_under(sys.modules[name], project):
+            if _in_package(name, package) or _is_under(sys.modules[name], project, real_directories):
                 del sys.modules[name]
         sys.modules.update(saved)
         sys.path[:] = saved_path
@@ -183,11 +185,18 @@ def _isolated_import(project: Path, package: str) -> Iterator[None]:
 
 class _ProjectSourceLoader(SourceFileLoader):
     """Compiles a project module from its source, without reading or writing a bytecode file (the project's
-    directories stay as they were); modules from elsewhere keep Python's usual bytecode caching."""
+    directories stay as they were); modules from elsewhere keep Python's usual bytecode caching. The compilation
+    is kept by a hash of the source in the project's :class:`CodeCache` (``.muskox/cache/code``), which can never
+    return the code of other source."""
+
+    code_cache: CodeCache | None = None
 
     def get_code(self, fullname: str) -> CodeType:
         path = self.get_filename(fullname)
-        return self.source_to_code(self.get_data(path), path)
+        source = self.get_data(path)
+        if self.code_cache is None:
+            return self.source_to_code(source, path)
+        return self.code_cache.code(source, path, self.source_to_code)
 
     def set_data(self, path: str, data: object, *, _mode: int = 0o666) -> None:
         return None
@@ -197,11 +206,13 @@ def _project_path_hook(project: Path) -> Callable[[str], FileFinder]:
     """A ``sys.path_hooks`` entry finding modules in the directories under ``project`` with
     :class:`_ProjectSourceLoader`; any other path is left to the next hook."""
 
+    loader = type("_ProjectSourceLoader", (_ProjectSourceLoader,), {"code_cache": CodeCache(code_cache_dir(project))})
+
     def hook(path: str) -> FileFinder:
         directory = Path(path or ".")
         if not _within(directory, project) or not directory.is_dir():
             raise ImportError("not a directory of the project")
-        return FileFinder(path, (ExtensionFileLoader, EXTENSION_SUFFIXES), (_ProjectSourceLoader, SOURCE_SUFFIXES),
+        return FileFinder(path, (ExtensionFileLoader, EXTENSION_SUFFIXES), (loader, SOURCE_SUFFIXES),
                           (SourcelessFileLoader, BYTECODE_SUFFIXES))
 
     return hook
@@ -273,11 +284,24 @@ def _in_package(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-def _is_under(module: ModuleType | None, project: Path) -> bool:
+def _is_under(module: ModuleType | None, project: Path, real_directories: dict[str, str] | None = None
+              ) -> bool:
+    """Whether the module's file, all symbolic links resolved, is inside ``project``. ``real_directories``
+    remembers resolved directories between calls (the modules of a package share a few)."""
     file = getattr(module, "__file__", None)
     if not file:
         return False
     try:
-        return Path(file).resolve().is_relative_to(project)
+        if real_directories is None:
+            return Path(file).resolve().is_relative_to(project)
+        path = Path(file).absolute()
+        directory = str(path.parent)
+        real = real_directories.get(directory)
+        if real is None:
+            real = real_directories[directory] = str(path.parent.resolve())
+        resolved = Path(real, path.name)
+        if resolved.is_symlink():
+            resolved = resolved.resolve()
+        return resolved.is_relative_to(project)
     except OSError:
         return False

@@ -465,6 +465,10 @@ class ModelCodec:
         """Column lists already read, by their serialized data: a state of many tables repeats the same few lists,
         and sharing the (immutable) columns makes reading and then normalizing them cheap."""
         self._structure_fns: dict[type, Any] = {}
+        self._engines: dict[str | bytes | None, Engine] = {}
+        """Engines already read, by their name or serialized data (the tables of a state share a few)."""
+        self._metadata_values: dict[bytes, Metadata | None] = {}
+        """Metadata already read, by its serialized data (most tables of a file share their source file)."""
         self.converter = self._make_converter()
         """The converter for every model value."""
 
@@ -611,8 +615,42 @@ class ModelCodec:
             self._column_lists[key] = columns
         return columns
 
+    def _engine(self, value: Any) -> Engine:
+        """:func:`structure_engine`, once per distinct value (engines are immutable and may be shared)."""
+        key: str | bytes | None
+        if value is None or isinstance(value, str):
+            key = value
+        else:
+            try:
+                key = marshal.dumps(value)
+            except ValueError:  # not plain data: read it uncached
+                return structure_engine(value)
+        engine = self._engines.get(key)
+        if engine is None:
+            engine = structure_engine(value)
+            if len(self._engines) >= _COLUMN_LISTS_MAX:
+                self._engines.clear()
+            self._engines[key] = engine
+        return engine
+
+    def _metadata(self, value: Any) -> Metadata | None:
+        """:meth:`_read_metadata`, once per distinct value (metadata is immutable and may be shared)."""
+        if value is None:
+            return None
+        try:
+            key = marshal.dumps(value)
+        except ValueError:
+            return self._read_metadata(value)
+        if key in self._metadata_values:
+            return self._metadata_values[key]
+        metadata = self._read_metadata(value)
+        if len(self._metadata_values) >= _COLUMN_LISTS_MAX:
+            self._metadata_values.clear()
+        self._metadata_values[key] = metadata
+        return metadata
+
     @staticmethod
-    def _metadata(value: Any) -> Metadata | None:
+    def _read_metadata(value: Any) -> Metadata | None:
         if value is None:
             return None
         data = read_mapping(value, "metadata", frozenset({"description", "source"}))
@@ -628,7 +666,7 @@ class ModelCodec:
         return Table(
             name=read_str(_required(data, "name"), "name"),
             columns=self._structure_columns(data.get("columns")),
-            engine=structure_engine(data.get("engine")),
+            engine=self._engine(data.get("engine")),
             order_by=order_by if isinstance(order_by, str) and order_by
             else read_str_list(None if order_by == "" else order_by, "order_by"),
             settings=read_str_map(data.get("table_settings"), "table_settings"),

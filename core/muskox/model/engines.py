@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TypeAlias
 
 import attrs
@@ -118,9 +119,12 @@ class IntegrationEngine:
 _SECRET_SETTING_WORDS = ("password", "secret", "access_key")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_setting(key: str) -> bool:
-    """True for a table setting that holds a credential (``kafka_sasl_password``, ``s3_secret_access_key``, …)."""
-    return any(word in key.lower() for word in _SECRET_SETTING_WORDS)
+    """True for a table setting that holds a credential (``kafka_sasl_password``, ``s3_secret_access_key``, …).
+    Remembered per key: thousands of tables repeat a few setting names."""
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_SETTING_WORDS)
 
 
 def mask_settings(settings: dict[str, str]) -> dict[str, str]:

@@ -30,8 +30,10 @@ class FoundEntryPoint(NamedTuple):
     def from_metadata(cls, entry_point: importlib.metadata.EntryPoint) -> FoundEntryPoint:
         """From :mod:`importlib.metadata` (``?`` for the distribution of an entry point without one)."""
         dist = entry_point.dist
-        name = dist.metadata["Name"] if dist is not None else "?"
-        return cls(entry_point.name, entry_point.value, name, dist.version if dist is not None else "?")
+        if dist is None:
+            return cls(entry_point.name, entry_point.value, "?", "?")
+        metadata = dist.metadata  # parsed anew on every access: read it once
+        return cls(entry_point.name, entry_point.value, metadata["Name"], metadata["Version"])
 
     def load(self) -> Any:
         """Import the module and return the named object (the module itself when no attribute is named)."""

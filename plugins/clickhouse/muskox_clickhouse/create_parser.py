@@ -211,8 +211,7 @@ def parse_engine_full(engine_full: str) -> TableClauses:
         body = engine_full[end:cuts[number + 1][0] if number + 1 < len(cuts) else len(engine_full)].strip()
         clause = _ENGINE_FULL_CLAUSES[keyword]
         if clause == "settings":
-            reader = _Reader(body)
-            fields["settings"] = _settings(reader, reader.tokens)
+            fields["settings"] = _plain_settings(body)
         elif clause == "comment":
             tokens = tokenize(body)
             if tokens and tokens[0].kind == "string":
@@ -347,6 +346,20 @@ def _engine(reader: _Reader, body: list[Token], fields: dict[str, object]) -> No
     if len(body) > 1 and body[1].is_punct("("):
         close = matching_close(body, 1)
         fields["engine_arguments"] = reader.text_of(body[2:close]) if close > 2 else ""
+
+
+_PLAIN_SETTING = r"[A-Za-z_][A-Za-z0-9_]* = (?:[0-9]+|'[^'\\]*')"
+_PLAIN_SETTINGS = re.compile(f"{_PLAIN_SETTING}(?:, {_PLAIN_SETTING})*")
+_PLAIN_SETTING_PARTS = re.compile(r"([A-Za-z_][A-Za-z0-9_]*) = (?:([0-9]+)|'([^'\\]*)')")
+
+
+def _plain_settings(body: str) -> dict[str, str]:
+    """A SETTINGS clause's text as :func:`_settings` reads it; the usual shape (names set to whole numbers or to
+    strings without escapes, as the server prints them) is read without tokenizing."""
+    if _PLAIN_SETTINGS.fullmatch(body):
+        return {name: number or text for name, number, text in _PLAIN_SETTING_PARTS.findall(body)}
+    reader = _Reader(body)
+    return _settings(reader, reader.tokens)
 
 
 def _settings(reader: _Reader, body: list[Token]) -> dict[str, str]:

@@ -93,7 +93,7 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
                 second = pool.submit(half.select_rows, _TABLES_HALF.format(databases=in_list, half=1))
                 table_rows = client.select_rows(_TABLES_HALF.format(databases=in_list, half=0))
                 table_rows = sorted(table_rows + second.result(), key=lambda row: (row[0], row[1]))
-            projections, columns, indexes = others.result()
+            projections, columns, indexes, plain_columns = others.result()
         parsed_rows = _parse_statements(table_rows, with_elements=projections is None)
     else:
         projections = _projection_rows(client, in_list)
@@ -105,6 +105,7 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
             columns = _group(client.select_rows(_COLUMNS.format(databases=in_list)))
             indexes = _group(_indexes(client, in_list))
             parsed_rows = statements.result()
+        plain_columns = {}
 
     tables: list[Table] = []
     views: list[View] = []
@@ -120,7 +121,8 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
         else:
             key = (database, name)
             tables.append(_table(name, database, engine, parsed, sorting_key, columns.get(key, []),
-                                 indexes.get(key, []), None if projections is None else projections.get(key, [])))
+                                 indexes.get(key, []), None if projections is None else projections.get(key, []),
+                                 plain_columns.get(key)))
     from muskox_clickhouse.dictionary_sql import dictionaries_from_rows  # the same rows: no extra query
 
     return InfraMap.of(default_database, tables=tables, views=views, materialized_views=materialized_views,
@@ -129,11 +131,15 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
 
 def _other_rows(client: ClickHouseClient, in_list: str
                 ) -> tuple[dict[Key, list[tuple[Any, ...]]] | None, dict[Key, list[tuple[Any, ...]]],
-                           dict[Key, list[tuple[Any, ...]]]]:
-    """Projections (None when the server has no ``system.projections``), columns and indexes, by table."""
+                           dict[Key, list[tuple[Any, ...]]], dict[Key, tuple[Column, ...]]]:
+    """Projections (None when the server has no ``system.projections``), columns and indexes, by table; and each
+    table's columns as they are without column TTLs and an explicit PRIMARY KEY (the usual case), built here while
+    the server still formats the tables' statements."""
     projections = _projection_rows(client, in_list)
     columns = _group(client.select_rows(_COLUMNS.format(databases=in_list)))
-    return projections, columns, _group(_indexes(client, in_list))
+    indexes = _group(_indexes(client, in_list))
+    plain = {key: tuple(_column(row, None, False) for row in rows) for key, rows in columns.items()}
+    return projections, columns, indexes, plain
 
 
 def _parse_statements(rows: list[tuple[Any, ...]], *, with_elements: bool
@@ -193,15 +199,19 @@ def _parse_table(create_query: str, engine_full: str, *, with_elements: bool) ->
 
 def _table(name: str, database: str, engine: str, parsed: ParsedCreate, sorting_key: str,
            column_rows: list[tuple[Any, ...]], index_rows: list[tuple[Any, ...]],
-           projection_rows: list[tuple[Any, ...]] | None) -> Table:
+           projection_rows: list[tuple[Any, ...]] | None, plain_columns: tuple[Column, ...] | None = None) -> Table:
+    """One table; ``plain_columns``, when given, are its columns read without column TTLs and without an explicit
+    PRIMARY KEY (used when the statement has neither)."""
     clauses = parsed.clauses
-    column_ttls = {c.name: c.ttl for c in parsed.columns}
+    column_ttls = {c.name: c.ttl for c in parsed.columns if c.ttl}
     explicit_key = clauses.primary_key is not None
     projection_pairs = parsed.projections if projection_rows is None else [(n, q) for n, q in projection_rows]
+    if plain_columns is None or explicit_key or column_ttls:
+        plain_columns = tuple(_column(row, column_ttls.get(row[0]), explicit_key) for row in column_rows)
     return Table(
         name=name,
         database=database,
-        columns=tuple(_column(row, column_ttls.get(row[0]), explicit_key) for row in column_rows),
+        columns=plain_columns,
         engine=parse_engine(clauses.engine or engine, clauses.engine_arguments),
         order_by=_order_by(clauses.order_by, sorting_key),
         partition_by=clauses.partition_by,
