@@ -10,21 +10,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from muskox.model.dictionary import Dictionary
 from muskox.model.engines import MergeTree, Replication
 from muskox.model.infra_map import InfraMap
 from muskox.model.operations import (
+    CreateDictionary,
     CreateMaterializedView,
     CreateTable,
     CreateView,
+    DropDictionary,
     DropMaterializedView,
     DropTable,
     DropView,
     Operation,
+    ReplaceDictionary,
     TableOperation,
 )
 from muskox.plan.planner import PlanRequest, make_plan
 from muskox.plan.policies.approvals import Approvals
 from muskox.testing.strategies import schema_pairs, tables
+from muskox_clickhouse.alter import render_statements
 from muskox_clickhouse.cluster.applier import DistributedDdlFailed, distributed_ddl_report
 from muskox_clickhouse.cluster.settings import ClusterSettings
 from muskox_clickhouse.cluster.statements import create_database_statement, for_node, on_cluster_statements
@@ -49,7 +54,8 @@ def parser(clickhouse_server: RunningServer):  # type: ignore[no-untyped-def]
 
 
 #: Operation kinds whose statements carry ON CLUSTER (others, e.g. raw SQL, run as written on the URL's server).
-_CLUSTERED = (TableOperation, CreateTable, CreateView, DropView, CreateMaterializedView, DropMaterializedView)
+_CLUSTERED = (TableOperation, CreateTable, CreateView, DropView, CreateMaterializedView, DropMaterializedView,
+              CreateDictionary, ReplaceDictionary, DropDictionary)
 
 
 def _all_on_cluster(operations: list[Operation]) -> list[tuple[str, bool]]:
@@ -82,10 +88,82 @@ def test_every_alter_the_planner_emits_parses(parser, pair: tuple[InfraMap, Infr
         parser(sql, clustered)
 
 
+_NAMES = st.text("abcdefghij_", min_size=1, max_size=8).filter(lambda name: name[0] != "_")
+_KEY_TYPES = st.sampled_from(["UInt64", "UInt32", "String"])
+_VALUE_TYPES = st.sampled_from(["String", "Float64", "Nullable(String)", "Array(UInt8)", "DateTime", "Int32"])
+
+
+@st.composite
+def dictionaries(draw: st.DrawFn) -> Dictionary:
+    """A dictionary of Moose's encoding: a key and a few attributes, a table or query source, a layout and a
+    lifetime of every kind muskox renders (sources with credentials are left to the dictionary tests)."""
+    names = draw(st.lists(_NAMES, min_size=2, max_size=5, unique=True))
+    columns = [{"name": names[0], "typeString": draw(_KEY_TYPES)}]
+    # no column COMMENT: ClickHouse 26.9's parser rejects it on a dictionary attribute, with or without ON CLUSTER
+    columns += [{"name": name, "typeString": draw(_VALUE_TYPES)} for name in names[1:]]
+    complex_key = columns[0]["typeString"] == "String"
+    layout = draw(st.sampled_from(["COMPLEX_KEY_HASHED", "COMPLEX_KEY_SPARSE_HASHED"] if complex_key
+                                  else ["FLAT", "HASHED", "SPARSE_HASHED", "HASHED_ARRAY"]))
+    source = draw(st.one_of(
+        st.builds(lambda t: {"type": "TABLE", "table": t}, _NAMES),
+        st.builds(lambda t: {"type": "QUERY", "query": f"SELECT * FROM {t}"}, _NAMES)))
+    lifetime = draw(st.one_of(
+        st.just({"type": "STATIC"}),
+        st.builds(lambda s: {"type": "SINGLE", "seconds": s}, st.integers(1, 10_000)),
+        st.builds(lambda a, b: {"type": "RANGE", "min": min(a, b), "max": max(a, b)}, st.integers(0, 999),
+                  st.integers(0, 999))))
+    encoding: dict[str, object] = {"name": draw(_NAMES), "primaryKey": [names[0]], "columns": columns,
+                                   "source": source, "layout": {"type": layout}, "lifetime": lifetime}
+    if draw(st.booleans()):
+        encoding["database"] = draw(st.sampled_from(["db", "other db"]))
+    if draw(st.booleans()):
+        encoding["comment"] = draw(st.text("xy '", max_size=5))
+    return Dictionary.from_encoding(encoding)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dictionary=dictionaries(), other=dictionaries())
+def test_dictionary_statements_parse(parser, dictionary: Dictionary, other: Dictionary) -> None:  # type: ignore[no-untyped-def]
+    replaced = attrs.evolve(other, name=dictionary.name, database=dictionary.database)
+    operations: list[Operation] = [
+        CreateDictionary(dictionary=dictionary), ReplaceDictionary(before=dictionary, after=replaced),
+        DropDictionary(name=dictionary.name, database=dictionary.database),
+    ]
+    project = ClusterSettings.from_config([_Entry(CLUSTER)])
+    for operation in operations:
+        assert project.cluster_of(operation) == CLUSTER  # a project with one cluster: dictionaries join it
+        statements = on_cluster_statements(operation, "db", CLUSTER)
+        assert len(statements) == 1
+        parser(statements[0].sql)
+        # per_node: each node runs the same statement without ON CLUSTER
+        for single in render_statements(for_node(operation), "db"):
+            parser(single.sql, on_cluster=False)
+
+
+@attrs.frozen
+class _Entry:
+    name: str
+    ddl: str = "on_cluster"
+    nodes: tuple[str, ...] = ()
+
+
+def test_dictionaries_follow_their_own_cluster_or_the_projects_only_one() -> None:
+    own = Dictionary(name="d", cluster="mine")
+    two = ClusterSettings.from_config([_Entry("a"), _Entry("b")])
+    one = ClusterSettings.from_config([_Entry("a")])
+    assert one.cluster_of(CreateDictionary(dictionary=own)) == "mine"
+    assert one.cluster_of(CreateDictionary(dictionary=Dictionary(name="d"))) == "a"
+    assert two.cluster_of(CreateDictionary(dictionary=Dictionary(name="d"))) is None
+    assert two.cluster_of(DropDictionary(name="d", cluster_name="b")) == "b"
+    assert one.cluster_of(ReplaceDictionary(before=own, after=Dictionary(name="d"))) == "a"
+
+
 def test_for_node_strips_the_cluster() -> None:
     op = DropTable(table="t", database="db", cluster_name="c")
     assert for_node(op) == DropTable(table="t", database="db")
     assert ClusterSettings.from_config([]).cluster_of(CreateView(name="v", select_sql="SELECT 1")) is None
+    created = for_node(CreateDictionary(dictionary=Dictionary(name="d", cluster="c")))
+    assert isinstance(created, CreateDictionary) and created.dictionary.cluster is None
 
 
 def test_distributed_ddl_report_names_unfinished_and_failed_hosts() -> None:

@@ -87,6 +87,7 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     else:
         with open_backend(app.plugins, config) as backend:
             inputs = gather(app.plugins, config, app.project_dir, backend)
+            backend.olap.check_declarations(inputs.target)
     approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
                                      no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,

@@ -32,17 +32,21 @@ def ls_command(app: AppContext, clickhouse_url: str | None, redis_url: str | Non
                types: Sequence[str], name: str | None, as_json: bool) -> int:
     """List the tables, views, materialized views, streams, dictionaries and recorded objects muskox manages, as
     they are now: the code reconciled with the database and the state store. Nothing is written anywhere."""
-    from muskox.plan.inventory import SCHEMA_VERSION, build_inventory
     from muskox.plan.workspace import gather, open_backend
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     with open_backend(app.plugins, config) as backend:
+        nodes = backend.olap.node_states() if as_json else None  # first: lists nodes that differ, not refuses
         inputs = gather(app.plugins, config, app.project_dir, backend)
+    from muskox.plan.inventory import SCHEMA_VERSION, build_inventory  # after: the schema reading starts sooner
     found = build_inventory(inputs.current, inputs.target, inputs.dialect,
                             ignore_operations=config.migration_config.ignore_operations,
                             types=types or TYPE_CHOICES, name=name)
     if as_json:
-        output.emit_json({"schema_version": SCHEMA_VERSION, "default_database": inputs.database, **found})
+        document = {"schema_version": SCHEMA_VERSION, "default_database": inputs.database, **found}
+        if nodes is not None:  # a backend spread over several servers: each one's state
+            document["nodes"] = nodes
+        output.emit_json(document)
     else:
         click.echo(render(found, explicit=bool(types)))
     return ExitCode.OK

@@ -31,6 +31,7 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     dialect = olap_dialect(app.plugins)
     remote = fetch_remote(url, token, clickhouse_url, dialect)
+    nodes = None  # with --json, each node of a backend spread over several servers
     if remote is not None:
         from muskox.plan.remote_state import remote_inputs
 
@@ -38,6 +39,8 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
     else:
         with open_backend(app.plugins, config) as backend:
             inputs = gather(app.plugins, config, app.project_dir, backend)
+            backend.olap.check_declarations(inputs.target)
+            nodes = backend.olap.node_states() if as_json else None
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,
                                    gate=False,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)))
@@ -47,7 +50,7 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
                                                  current=inputs.current, tenant=config.tenant, command="plan",
                                                  dialect=inputs.dialect, config=config)) if result.operations else []
     show_plan(result, inputs.target, inputs.dialect, inputs.database, as_json=as_json, sql=sql, fmt=fmt,
-              findings=findings)
+              findings=findings, nodes=nodes)
     if exit_code and not result.empty:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -37,9 +37,11 @@ def check_presentation(as_json: bool, fmt: str) -> None:
 
 
 def show_plan(result: PlanResult, target: InfraMap, dialect: Dialect, default_database: str, *, as_json: bool,
-              sql: bool, fmt: str, listing_to_stderr: bool = False, findings: Sequence[PluginFinding] = ()) -> None:
+              sql: bool, fmt: str, listing_to_stderr: bool = False, findings: Sequence[PluginFinding] = (),
+              nodes: Mapping[str, Any] | None = None) -> None:
     """Print ``result`` as asked (stdout; with ``listing_to_stderr`` the text listing goes to stderr, as
-    ``generate migration`` prints the plan file itself on stdout)."""
+    ``generate migration`` prints the plan file itself on stdout). ``nodes``: the OLAP backend's
+    ``node_states()``, the ``nodes`` section of ``--json`` when not None."""
     from muskox.cli.plan_output import plan_json, render_listing
     from muskox.cli.plan_sql import plan_statements, sql_json, sql_script
 
@@ -48,6 +50,8 @@ def show_plan(result: PlanResult, target: InfraMap, dialect: Dialect, default_da
         document = plan_json(result, target, dialect, findings)
         if planned is not None:
             document["statements"] = sql_json(planned)
+        if nodes is not None:
+            document["nodes"] = nodes
         output.emit_json(document)
         return
     if fmt == "markdown":

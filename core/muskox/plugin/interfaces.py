@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import logging
 import threading
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from muskox.state.lock_info import DEFAULT_LOCK_TTL
 
@@ -86,6 +86,20 @@ class OlapBackend(_Connection):
     def begin_apply(self, operations: Sequence[Operation]) -> None:
         """Called once before a run's operations execute, with all of them: check what they need (every node
         of a cluster answering, say) and raise, and then nothing has run. The default does nothing."""
+
+    def check_declarations(self, target: InfraMap) -> None:
+        """Called with the code's declarations once they are read, by ``plan`` and ``generate migration``:
+        raise a :class:`muskox.errors.ConfigError` (exit 3) for what the configuration cannot serve (a table
+        naming a cluster the configuration does not list, say), naming what to add. Needs no connection. The
+        default accepts everything."""
+
+    def node_states(self) -> Mapping[str, Sequence[Mapping[str, Any]]] | None:
+        """For ``ls --json`` and ``plan --json`` (their ``nodes`` section): when the backend spans several
+        servers, per group of servers (a cluster), each server's JSON-ready state — where it is, whether it
+        answers, whether its schema equals the others' and what differs. None (the default): one server.
+        Reports instead of refusing: once called, the backend's ``introspect()`` no longer refuses to read
+        because servers differ or do not answer (``ls --json`` calls it first, to list them all the same)."""
+        return None
 
     @classmethod
     def local_server(cls, config: Config, project_dir: Path) -> LocalServer | None:

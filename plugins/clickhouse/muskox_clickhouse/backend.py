@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
@@ -143,12 +143,24 @@ class ClickHouseBackend(OlapBackend):
         self._prefetched = future
         databases = [self.database, *self.additional_databases]
 
+        def open_client() -> ClickHouseClient:
+            return connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
+                           query_timeout=self.query_timeout)
+
         def read() -> None:
             clients: list[ClickHouseClient] = []
             try:
-                for _ in range(3):  # the tables query in two halves, and the others beside them
-                    clients.append(connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
-                                           query_timeout=self.query_timeout))
+                # the tables query in two halves, and the others beside them: three connections, opened at once
+                failure: BaseException | None = None
+                with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="muskox-connect") as pool:
+                    opening = [pool.submit(open_client) for _ in range(2)]
+                    for attempt in (open_client, *(pending.result for pending in opening)):
+                        try:
+                            clients.append(attempt())  # every opened one is closed below, also on failure
+                        except BaseException as exc:
+                            failure = failure or exc
+                if failure is not None:
+                    raise failure
                 future.set_result(introspect(clients[0], databases, self.database, side=clients[1],
                                              half=clients[2]))
             except BaseException as exc:  # handed to introspect(), after whatever the caller does first
@@ -182,12 +194,33 @@ class ClickHouseBackend(OlapBackend):
         return introspect(self.client, databases, self.database, side=self._side)
 
     def begin_apply(self, operations: Sequence[Operation]) -> None:
-        """Before a run: with clusters, check that every cluster the operations name is configured and that
+        """Before a run: check that every cluster the operations name is configured and, with clusters, that
         every node of a ``per_node`` one answers (nothing executes otherwise); sets the ``[i/N]`` of each node."""
         if self.clusters:
             self.clusters.check_operations(operations, self.client)
             applier = self.applier
             applier.total = len([op for op in operations if op.backend == "olap"])  # type: ignore[union-attr]
+        else:  # no cluster configured: an operation naming one cannot run
+            from muskox_clickhouse.cluster.settings import ClusterSettings
+
+            for operation in operations:
+                ClusterSettings().mode_of(operation)
+
+    def check_declarations(self, target: InfraMap) -> None:
+        """Every cluster a table or dictionary of the code names is in ``[[clickhouse_config.clusters]]``
+        (:meth:`muskox_clickhouse.cluster.settings.ClusterSettings.check_declared`); needs no connection."""
+        from muskox_clickhouse.cluster.settings import ClusterSettings
+
+        settings = self.clusters.settings if self.clusters is not None else ClusterSettings()
+        settings.check_declared(target)
+
+    def node_states(self) -> dict[str, list[dict[str, Any]]] | None:
+        """With clusters configured, each node of each (:meth:`muskox_clickhouse.cluster.support.ClusterSupport.
+        node_states`); None without. From then on, :meth:`introspect` no longer refuses to read because nodes
+        differ or do not answer."""
+        if not self.clusters:
+            return None
+        return self.clusters.node_states(self.client, [self.database, *self.additional_databases])
 
     def rehearse(self, operations: Sequence[Operation], current: InfraMap) -> list[str]:
         """Run ``operations`` on empty copies in scratch databases (:mod:`muskox_clickhouse.rehearse`)."""

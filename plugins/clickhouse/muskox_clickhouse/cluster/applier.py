@@ -27,6 +27,9 @@ log = logging.getLogger("muskox.cluster")
 
 #: Seconds the server waits for every host to run an ``ON CLUSTER`` statement (``distributed_ddl_task_timeout``).
 DISTRIBUTED_DDL_TIMEOUT = 180
+#: Most threads a node's pool runs at once: the executor's parallelism bounds them in practice (a thread is started
+#: only when every existing one is busy), so each node gets as many connections as the executor runs operations.
+_NODE_THREADS = 32
 
 
 class PerNodeFailed(MuskoxError):
@@ -106,6 +109,9 @@ class ClusterApplier:
         """How many operations the run has (set by ``begin_apply``), for the ``[i/N]`` of each node."""
         self._lock = threading.Lock()
         self._appliers: dict[tuple[str, int], ClickHouseApplier] = {}
+        self._pools: dict[tuple[str, int], concurrent.futures.ThreadPoolExecutor] = {}
+        """One pool per node, alive for the whole run: its threads keep their connections to that node from one
+        operation to the next (an applier's connections belong to the thread that opened them)."""
         self._ran: dict[tuple[str, int], list[str]] = {}
 
     def apply(self, operation: Operation) -> None:
@@ -120,19 +126,24 @@ class ClusterApplier:
 
     __call__ = apply
 
-    def _applier(self, node: Node) -> ClickHouseApplier:
+    def _applier(self, node: Node) -> tuple[ClickHouseApplier, concurrent.futures.ThreadPoolExecutor]:
         key = (node.host, node.port)
         with self._lock:
             if key not in self._appliers:
                 self._appliers[key] = self.make_applier(node)
-            return self._appliers[key]
+                self._pools[key] = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=_NODE_THREADS, thread_name_prefix=f"muskox-node{node.number}")
+            return self._appliers[key], self._pools[key]
+
+    def _submit(self, node: Node, operation: Operation) -> concurrent.futures.Future[None]:
+        applier, pool = self._applier(node)
+        return pool.submit(applier.apply, operation)
 
     def _per_node(self, operation: Operation, cluster: str) -> None:
         nodes = self.nodes_of(cluster)
         single = for_node(operation)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(nodes), thread_name_prefix="muskox-node") as pool:
-            futures = [pool.submit(self._applier(node).apply, single) for node in nodes]
-            errors = [future.exception() for future in futures]
+        futures = [self._submit(node, single) for node in nodes]
+        errors = [future.exception() for future in futures]
         lines: list[str] = []
         for node, error in zip(nodes, errors, strict=True):
             key = (node.host, node.port)
@@ -170,6 +181,9 @@ class ClusterApplier:
         """Close every node's connections and the main server's."""
         with self._lock:
             appliers, self._appliers = list(self._appliers.values()), {}
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.shutdown(wait=True)
         for applier in appliers:
             applier.close()
         self.main.close()

@@ -13,7 +13,7 @@ from muskox_clickhouse.client import ClickHouseClient, connect
 from muskox_clickhouse.dialect.quoting import quote_string
 from muskox_clickhouse.url import DEFAULT_USER, ClickHouseUrl, parse_url
 
-__all__ = ["ClusterNodeDown", "Node", "check_reachable", "cluster_hosts", "discover_nodes"]
+__all__ = ["ClusterNodeDown", "Node", "check_reachable", "cluster_hosts", "discover_nodes", "reachability"]
 
 
 class ClusterNodeDown(ConnectionFailed):
@@ -82,10 +82,15 @@ def _ping(node: Node, timeout: float) -> str | None:
     return None
 
 
+def reachability(nodes: Sequence[Node], timeout: float = 5.0) -> list[str | None]:
+    """Connect to every node at once: for each, None when it answers, else why not."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(nodes))) as pool:
+        return list(pool.map(lambda node: _ping(node, timeout), nodes))
+
+
 def check_reachable(cluster: str, nodes: Sequence[Node], timeout: float = 5.0) -> None:
     """Connect to every node at once; raise :class:`ClusterNodeDown` naming each one that does not answer."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(nodes))) as pool:
-        answers = list(pool.map(lambda node: _ping(node, timeout), nodes))
+    answers = reachability(nodes, timeout)
     down = [f"{node.label}: {answer}" for node, answer in zip(nodes, answers, strict=True) if answer is not None]
     if down:
         raise ClusterNodeDown(

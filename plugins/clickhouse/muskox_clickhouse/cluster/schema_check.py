@@ -9,16 +9,17 @@ only the nodes a command ran against have them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from muskox.errors import MuskoxError
 from muskox.exit_codes import ExitCode
 from muskox_clickhouse.client import ClickHouseClient
-from muskox_clickhouse.cluster.nodes import ClusterNodeDown
+from muskox_clickhouse.cluster.nodes import ClusterNodeDown, Node
 from muskox_clickhouse.dialect.quoting import quote_identifier, quote_string
 from muskox_clickhouse.errors import ClickHouseServerError
 
-__all__ = ["ClusterDrift", "NodeSchema", "check_cluster_schema", "differences", "schema_query"]
+__all__ = ["ClusterDrift", "NodeSchema", "check_cluster_schema", "differences", "node_labels", "read_schemas",
+           "schema_query"]
 
 #: ``(database, table, column)`` → what the node has: the column's type, or for ``column == ""`` the engine.
 NodeSchema = dict[tuple[str, str, str], str]
@@ -76,22 +77,53 @@ def differences(schemas: dict[str, NodeSchema]) -> dict[str, list[str]]:
     return found
 
 
-def check_cluster_schema(client: ClickHouseClient, cluster: str, databases: Sequence[str],
-                         labels: dict[int, str]) -> None:
-    """Compare every node of ``cluster`` (``labels``: tcp port → ``node 2 (host:port)``); raise
-    :class:`ClusterDrift` naming each differing node and its differences."""
+def node_labels(nodes: Sequence[Node]) -> Callable[[str, int], str]:
+    """Which node a row of ``clusterAllReplicas`` comes from, by its ``hostName()`` and ``tcpPort()``: the node
+    with that host and port, else the only node with that port (``hostName()`` need not be the name
+    ``system.clusters`` lists), else ``host:port`` itself."""
+    exact = {(node.host, node.port): node.label for node in nodes}
+    by_port: dict[int, list[str]] = {}
+    for node in nodes:
+        by_port.setdefault(node.port, []).append(node.label)
+
+    def label(host: str, port: int) -> str:
+        found = exact.get((host, port))
+        if found is None and len(by_port.get(port, ())) == 1:
+            found = by_port[port][0]
+        return found if found is not None else f"{host}:{port}"
+
+    return label
+
+
+def read_schemas(client: ClickHouseClient, cluster: str, databases: Sequence[str], nodes: Sequence[Node], *,
+                 down: Collection[Node] = ()) -> dict[str, NodeSchema]:
+    """Every node's schema in ``databases``, by the node's label (``node 2 (host:port)``; a node without a row
+    has an empty schema), in one query. The nodes in ``down`` are left out (the query skips the replicas that
+    do not answer) instead of failing the query.
+
+    :raises ClusterNodeDown: a node did not answer (and ``down`` is empty)."""
     sql = schema_query(cluster, databases)
     try:
-        rows = client.select_rows(sql)
+        rows = client.query(sql, settings={"skip_unavailable_shards": 1}) if down else client.select_rows(sql)
     except ClickHouseServerError as exc:
         raise ClusterNodeDown(
             f"cannot read the schema of every node of cluster {cluster!r}: {exc.server_message}",
             "start the node(s) that do not answer (or fix the network) and run the command again") from exc
-    schemas: dict[str, NodeSchema] = {label: {} for label in labels.values()}
+    label = node_labels(nodes)
+    skipped = {node.label for node in down}
+    schemas: dict[str, NodeSchema] = {node.label: {} for node in nodes if node.label not in skipped}
     for host, port, database, table, column, text in rows:
-        label = labels.get(int(port), f"{host}:{port}")
-        schemas.setdefault(label, {})[(str(database), str(table), str(column))] = str(text)
-    found = differences(schemas)
+        name = label(str(host), int(port))
+        if name not in skipped:
+            schemas.setdefault(name, {})[(str(database), str(table), str(column))] = str(text)
+    return schemas
+
+
+def check_cluster_schema(client: ClickHouseClient, cluster: str, databases: Sequence[str],
+                         nodes: Sequence[Node]) -> None:
+    """Compare every node of ``cluster``; raise :class:`ClusterDrift` naming each differing node and its
+    differences."""
+    found = differences(read_schemas(client, cluster, databases, nodes))
     if found:
         details = "; ".join(f"{node}: {', '.join(lines)}" for node, lines in found.items())
         raise ClusterDrift(f"the nodes of cluster {cluster!r} do not have the same schema, so nothing was "

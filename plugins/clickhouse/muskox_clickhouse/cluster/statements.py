@@ -6,12 +6,15 @@ from __future__ import annotations
 import attrs
 
 from muskox.model.operations import (
+    CreateDictionary,
     CreateMaterializedView,
     CreateTable,
     CreateView,
+    DropDictionary,
     DropMaterializedView,
     DropView,
     Operation,
+    ReplaceDictionary,
     TableOperation,
 )
 from muskox_clickhouse.alter import Statement, render_statements
@@ -33,17 +36,30 @@ def for_node(operation: Operation) -> Operation:
             return attrs.evolve(operation, table=attrs.evolve(table, cluster=None))
         case TableOperation(cluster_name=cluster) if cluster is not None:
             return attrs.evolve(operation, cluster_name=None)
+    return _dictionary_on(operation, None)
+
+
+def _dictionary_on(operation: Operation, cluster: str | None) -> Operation:
+    """A dictionary operation carrying ``cluster`` (None: none); any other operation unchanged."""
+    match operation:
+        case CreateDictionary(dictionary=dictionary):
+            return attrs.evolve(operation, dictionary=attrs.evolve(dictionary, cluster=cluster))
+        case ReplaceDictionary(before=before, after=after):
+            return attrs.evolve(operation, before=attrs.evolve(before, cluster=cluster),
+                                after=attrs.evolve(after, cluster=cluster))
+        case DropDictionary():
+            return attrs.evolve(operation, cluster_name=cluster)
     return operation
 
 
 def with_cluster(operation: Operation, cluster: str) -> Operation:
-    """A table operation carrying ``cluster`` (its statements then say ``ON CLUSTER``)."""
+    """A table or dictionary operation carrying ``cluster`` (its statements then say ``ON CLUSTER``)."""
     match operation:
         case CreateTable(table=table):
             return attrs.evolve(operation, table=attrs.evolve(table, cluster=cluster))
         case TableOperation():
             return attrs.evolve(operation, cluster_name=cluster)
-    return operation
+    return _dictionary_on(operation, cluster)
 
 
 def create_database_statement(database: str, cluster: str | None) -> str:
@@ -70,8 +86,8 @@ def _view_statements(operation: Operation, default_database: str, cluster: str) 
 
 def on_cluster_statements(operation: Operation, default_database: str, cluster: str) -> list[Statement]:
     """``operation``'s statements with ``ON CLUSTER cluster``: tables, columns, indexes, projections, settings,
-    TTLs through :func:`muskox_clickhouse.alter.render_statements`; views and materialized views here. Raw SQL
-    runs as written."""
+    TTLs and dictionaries (create, replace, drop) through :func:`muskox_clickhouse.alter.render_statements`;
+    views and materialized views here. Raw SQL runs as written."""
     views = _view_statements(operation, default_database, cluster)
     if views is not None:
         return views
