@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from plans import planned_statements  # benchmarks/plans.py
+
 CLUSTER_OPERATIONS = 200
 CLUSTER_BUDGET = 1.5
 CLUSTER_REPEAT = 5
@@ -94,18 +96,6 @@ for thread in nodes:
 """The floor: the statements of a JSON file sent to every port given, four connections per node."""
 
 
-def node_statements(project: Path, database: str) -> list[str]:
-    """What one node runs for ``migrations/plan.yaml`` (the statements without ``ON CLUSTER``)."""
-    from muskox.files.plan_yaml import plan_from_yaml
-    from muskox.model.operations import BUILTIN_OPERATIONS
-    from muskox_clickhouse.alter import render_operation
-    from muskox_clickhouse.cluster.statements import for_node
-    from muskox_clickhouse.dialect import CLICKHOUSE
-
-    plan = plan_from_yaml((project / "migrations" / "plan.yaml").read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    return [sql for operation in plan.operations for sql in render_operation(for_node(operation), database)]
-
-
 def _muskox(project: Path, *args: str) -> float:
     """Run ``muskox --project PROJECT ARGS`` to its end; its wall time (it must succeed)."""
     started = time.perf_counter()
@@ -128,7 +118,7 @@ def migrate_seconds(project: Path, http_url: str, database: str, cluster: str | 
                                                                           extra_column=extra), cluster)
         _muskox(project, "generate", "migration", "--save", "--yes-all")
         if statements is not None:
-            statements.append(node_statements(project, database))
+            statements.append(planned_statements(project, database, per_node=True))
         times.append(_muskox(project, "migrate"))
     return times[0], times[1]
 

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from plans import planned_statements  # benchmarks/plans.py
+
 
 @dataclass(frozen=True)
 class Result:
@@ -232,17 +234,6 @@ for thread in threads:
     thread.join()
 """
 """The plain loop: the statements of a JSON file sent by ``connections`` threads, each with its own client."""
-
-
-def planned_statements(project: Path, database: str) -> list[str]:
-    """The SQL of ``migrations/plan.yaml``, as the ClickHouse backend renders it."""
-    from muskox.files.plan_yaml import plan_from_yaml
-    from muskox.model.operations import BUILTIN_OPERATIONS
-    from muskox_clickhouse.alter import render_operation
-    from muskox_clickhouse.dialect import CLICKHOUSE
-
-    plan = plan_from_yaml((project / "migrations" / "plan.yaml").read_text(), BUILTIN_OPERATIONS, CLICKHOUSE)
-    return [sql for operation in plan.operations for sql in render_operation(operation, database)]
 
 
 def timed(argv: list[str]) -> float:
