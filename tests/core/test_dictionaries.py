@@ -132,3 +132,14 @@ def test_explanations() -> None:
     assert drop.risks == ("drop_dictionary_breaks_lookups",) and drop.level == "risky"
     create = explain(1, CreateDictionary(dictionary=new), CLICKHOUSE)
     assert "source: table products" in create.details
+
+
+def test_a_dictionary_column_comment_is_refused_where_it_is_declared() -> None:
+    """ClickHouse refuses COMMENT on a dictionary column (the whole CREATE DICTIONARY): muskox says so at the
+    declaration, not half-way through a migrate."""
+    from muskox.declare.dictionary import DictionaryColumn
+    from muskox.declare.errors import DeclarationError
+
+    assert DictionaryColumn(default="'unknown'").comment is None
+    with pytest.raises(DeclarationError, match=r"no COMMENT on a dictionary column.*remove comment="):
+        DictionaryColumn(comment="the category")

@@ -40,6 +40,15 @@ class DictionaryColumn:
     injective: bool = False
     is_object_id: bool = False
     comment: str | None = None
+    """Refused when set: ClickHouse (26.9) has no ``COMMENT`` on a dictionary attribute and refuses the whole
+    ``CREATE DICTIONARY``; kept as a field so that the refusal can say so, rather than an unknown-argument error."""
+
+    def _normalize(self) -> None:
+        if self.comment is not None:
+            raise DeclarationError(
+                f"DictionaryColumn(comment={self.comment!r}): ClickHouse accepts no COMMENT on a dictionary "
+                "column (its CREATE DICTIONARY would be refused)",
+                "remove comment=, or describe the column in the dictionary's own comment")
 
 
 @config_class
