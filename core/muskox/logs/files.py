@@ -61,6 +61,8 @@ class LogDirectory:
         self.max_file_bytes = max_file_bytes
         self.max_total_bytes = max_total_bytes
         self._current: Path | None = None
+        """The file the last line went to, and its day."""
+        self._current_day: datetime.date | None = None
 
     def files(self) -> list[LogFile]:
         """The log files, oldest first (other files in the directory are ignored)."""
@@ -81,18 +83,40 @@ class LogDirectory:
         return sorted(found)
 
     def append(self, line: str, today: datetime.date) -> Path:
-        """Append ``line`` (one JSON object, without its newline) to today's file; returns the file written."""
+        """Append ``line`` (one JSON object, without its newline) to today's file; returns the file written.
+
+        The directory is listed only when the day starts, the current file fills up (its size is read from the
+        open file: another command may have written to it) or has disappeared; else a line costs an ``open``, a
+        ``fstat`` and a ``write``."""
         data = (line + "\n").encode("utf-8")
-        path = self._file_for(today, len(data))
-        if path != self._current:
-            self._current = path
-            self.prune(today, keep=path)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        current = self._current if self._current_day == today else None
+        fd = self._open(current, len(data)) if current is not None else None
+        path = current if fd is not None and current is not None else self._file_for(today, len(data))
+        if fd is None:
+            if path != self._current:
+                self._current, self._current_day = path, today
+                self.prune(today, keep=path)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, data)
         finally:
             os.close(fd)
         return path
+
+    def _open(self, path: Path, size: int) -> int | None:
+        """``path`` opened for appending when it still exists and has room for ``size`` more bytes, else None."""
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        except OSError:
+            return None
+        try:
+            used = os.fstat(fd).st_size
+        except OSError:
+            used = self.max_file_bytes
+        if used > 0 and used + size > self.max_file_bytes:
+            os.close(fd)
+            return None
+        return fd
 
     def _file_for(self, today: datetime.date, size: int) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
