@@ -69,7 +69,7 @@ def show_history(app: AppContext, *, text: str | None, as_json: bool, since: str
     from muskox.apply.history import decode_entries
     from muskox.cli.options import connection_overrides
     from muskox.logs.history import render_entry
-    from muskox.logs.reading import parse_duration
+    from muskox.logs.reading import RecordFilter, parse_duration
     from muskox.plugin.backends import olap_dialect
     from muskox.state import open_state_store
 
@@ -85,10 +85,11 @@ def show_history(app: AppContext, *, text: str | None, as_json: bool, since: str
         except NotImplementedError as exc:
             click.echo(f"muskox: {exc} ([state_config] storage = {config.state_config.storage!r})", err=True)
             return ExitCode.OK
-    for entry, source in zip(decode_entries(raw), raw, strict=True):
+    matches = RecordFilter(text=text)  # the values, not the keys or the time: --since is for time
+    for entry in decode_entries(raw):
         if cutoff is not None and str(entry.get("time", "")) < cutoff:
             continue
-        if text is not None and text.lower() not in source.lower():
+        if not matches.accepts(entry):
             continue
         if as_json:
             click.echo(json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
