@@ -431,7 +431,13 @@ BENCHMARKS = ("help", "introspect", "plan", "apply", "ls", "dev", "rehearse", "c
 def rehearsal_benchmarks() -> list[Result]:
     """The rehearsal of 200 operations (:mod:`benchmarks.rehearsal`) on tables of one definition and on 200
     different tables, both judged against the budget."""
-    from rehearsal import REHEARSAL_BUDGET, REHEARSAL_OPERATIONS, rehearsal_timings  # benchmarks/rehearsal.py
+    from rehearsal import (  # benchmarks/rehearsal.py
+        FLOOR_SESSIONS,
+        REHEARSAL_BUDGET,
+        REHEARSAL_OPERATIONS,
+        floor_seconds,
+        rehearsal_timings,
+    )
 
     from muskox.testing.processes import free_port
     from muskox_clickhouse.local import LocalClickHouse
@@ -442,13 +448,15 @@ def rehearsal_benchmarks() -> list[Result]:
         try:
             alike, alike_drop = rehearsal_timings(server.http_url)
             distinct, distinct_drop = rehearsal_timings(server.http_url, distinct=True)
+            floor = floor_seconds(server.http_url)
         finally:
             local.stop()
     name = f"rehearse {REHEARSAL_OPERATIONS} AddTableColumn on {REHEARSAL_OPERATIONS} tables"
     return [Result(f"{name} (added to migrate)", alike, budget=REHEARSAL_BUDGET),
             Result("  then the scratch database dropped in the background", alike_drop, budget=None),
             Result(f"{name}, every table different", distinct, budget=REHEARSAL_BUDGET),
-            Result("  then the scratch database dropped in the background", distinct_drop, budget=None)]
+            Result("  then the scratch database dropped in the background", distinct_drop, budget=None),
+            Result(f"  floor: the same statements, a plain loop of {FLOOR_SESSIONS} sessions", floor, budget=None)]
 
 
 def main(argv: list[str]) -> int:
