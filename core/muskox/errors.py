@@ -29,6 +29,18 @@ class MuskoxError(Exception):
     def __str__(self) -> str:
         return self.one_line()
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled with its attributes, whatever the subclass's ``__init__`` takes (an error raised in a forked
+        child, :mod:`muskox.forked`, reaches the parent whole)."""
+        return _restore, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore(cls: type[MuskoxError], args: tuple[object, ...], state: dict[str, object]) -> MuskoxError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(MuskoxError):
     """The configuration (file, environment or flags) is invalid."""

@@ -32,16 +32,22 @@ def ls_command(app: AppContext, clickhouse_url: str | None, redis_url: str | Non
                types: Sequence[str], name: str | None, as_json: bool) -> int:
     """List the tables, views, materialized views, streams, dictionaries and recorded objects muskox manages, as
     they are now: the code reconciled with the database and the state store. Nothing is written anywhere."""
-    from muskox.plan.workspace import gather, open_backend
+    from muskox.plugin.backends import open_backends
 
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
-    with open_backend(app.plugins, config) as backend:
+    with open_backends(app.plugins, config) as backend:
+        backend.prefetch()  # before the planning modules are loaded: the schema is read sooner
         nodes = backend.olap.node_states() if as_json else None  # first: lists nodes that differ, not refuses
+        from muskox.plan.workspace import gather
+
         inputs = gather(app.plugins, config, app.project_dir, backend)
+    from muskox.gc_pause import collection_paused
     from muskox.plan.inventory import SCHEMA_VERSION, build_inventory  # after: the schema reading starts sooner
-    found = build_inventory(inputs.current, inputs.target, inputs.dialect,
-                            ignore_operations=config.migration_config.ignore_operations,
-                            types=types or TYPE_CHOICES, name=name)
+
+    with collection_paused():
+        found = build_inventory(inputs.current, inputs.target, inputs.dialect,
+                                ignore_operations=config.migration_config.ignore_operations,
+                                types=types or TYPE_CHOICES, name=name)
     if as_json:
         document = {"schema_version": SCHEMA_VERSION, "default_database": inputs.database, **found}
         if nodes is not None:  # a backend spread over several servers: each one's state

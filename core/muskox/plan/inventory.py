@@ -92,7 +92,23 @@ def _column(column: Column, dialect: Dialect) -> dict[str, Any]:
     return entry
 
 
-def _table(table: Table, default: str, dialect: Dialect, status: str) -> dict[str, Any]:
+class _ColumnEntries:
+    """:func:`_column` once per column object (the tables of one schema share theirs); each entry a copy."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._made: dict[int, tuple[Column, dict[str, Any]]] = {}  # the column is kept: its id stays unique
+
+    def __call__(self, column: Column) -> dict[str, Any]:
+        made = self._made.get(id(column))
+        if made is None:
+            made = self._made[id(column)] = (column, _column(column, self.dialect))
+        return dict(made[1])
+
+
+def _table(table: Table, default: str, dialect: Dialect, status: str,
+           column_entry: _ColumnEntries | None = None) -> dict[str, Any]:
+    entry = column_entry or _ColumnEntries(dialect)
     order_by = table.order_by if isinstance(table.order_by, str) else list(table.order_by)
     return {
         "name": display_name(table.database, table.name, default), "database": table.database or default,
@@ -101,7 +117,7 @@ def _table(table: Table, default: str, dialect: Dialect, status: str) -> dict[st
         "sample_by": table.sample_by, "ttl": table.ttl, "settings": dict(table.settings),
         "indexes": [index.name for index in table.indexes],
         "projections": [projection.name for projection in table.projections],
-        "columns": [_column(column, dialect) for column in table.columns],
+        "columns": [entry(column) for column in table.columns],
         "life_cycle": table.life_cycle.value, "status": status,
     }
 
@@ -167,7 +183,8 @@ def build_inventory(current: InfraMap, target: InfraMap, dialect: Dialect, *,
     statuses = _statuses(current, target, dialect, ignore_operations)
     found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in TYPES if kind in types}
     if "tables" in found:
-        found["tables"] += [_table(t, default, dialect, s)
+        column_entry = _ColumnEntries(dialect)
+        found["tables"] += [_table(t, default, dialect, s, column_entry)
                             for t, s in _pick(current.tables, target.tables, "tables", statuses)]
     if "views" in found:
         found["views"] += [_view(v, default, s) for v, s in _pick(current.views, target.views, "views", statuses)]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from muskox.config import Config
+from muskox.gc_pause import collection_paused
 from muskox.model.infra_map import InfraMap
 from muskox.plan.reconcile import reconcile
 from muskox.plugin.backends import Backends, open_backends
@@ -63,10 +64,11 @@ def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) ->
     database: str = backend.database
     dialect: Dialect = backend.dialect
     backend.prefetch()  # the server reads its schema while the code and the state are read here
-    target = load_target(config, project_dir, database, dialect)
-    with open_state_store(config, plugins, project_dir=project_dir, dialect=dialect) as store:
-        stored: InfraMap | None = store.load_state()
-    reality: InfraMap = backend.introspect(stored, target)
-    current = reconcile(stored, reality, target)
+    with collection_paused():  # what is built here stays alive: the collector would find nothing to free
+        target = load_target(config, project_dir, database, dialect)
+        with open_state_store(config, plugins, project_dir=project_dir, dialect=dialect) as store:
+            stored: InfraMap | None = store.load_state()
+        reality: InfraMap = backend.introspect(stored, target)
+        current = reconcile(stored, reality, target)
     return PlanningInputs(target=target, stored=stored, reality=reality, current=current, database=database,
                           dialect=dialect)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from muskox.config import Config
+    from muskox.forked import ForkedCall
     from muskox.model import InfraMap
     from muskox.model.operations import Operation
     from muskox.plugin.dialect import Dialect
@@ -56,7 +57,7 @@ class ClickHouseBackend(OlapBackend):
         self._side: ClickHouseClient | None = None
         """A second connection for introspection: its other queries run beside the tables query."""
         self._applier: ClickHouseApplier | None = None
-        self._prefetched: concurrent.futures.Future[InfraMap] | None = None
+        self._prefetched: concurrent.futures.Future[InfraMap] | ForkedCall[InfraMap] | None = None
         self.clusters: ClusterSupport | None = None
         """``[[clickhouse_config.clusters]]`` (:mod:`muskox_clickhouse.cluster`), when any is configured."""
 
@@ -129,47 +130,61 @@ class ClickHouseBackend(OlapBackend):
         return self.client.server_version()
 
     def prefetch(self) -> None:
-        """Start reading what :meth:`introspect` returns next, on connections of its own in a background thread,
-        so that the server's work overlaps the caller's (reading the code and the stored state). The next
+        """Start reading what :meth:`introspect` returns next, on connections of its own, so that the reading (the
+        server's work and the parsing of its answers) overlaps the caller's (reading the code and the stored state).
+        The reading runs in a forked child process where that is safe (:mod:`muskox.forked`: it then has a CPU of its
+        own, and this process does not even import the driver), else in a background thread. The next
         :meth:`introspect` of the default databases returns that reading (or raises its error); later ones read
         afresh. Call it only when nothing changes the schema in between (e.g. under the migration lock)."""
         if self._prefetched is not None:
             return
+        from muskox import forked
+
+        databases = [self.database, *self.additional_databases]
+        reading = forked.start(lambda: self._read_schema(databases))
+        if reading is not None:
+            self._prefetched = reading
+            return
         # imported here, so that the thread imports nothing while the caller imports the project's code
-        from muskox_clickhouse.introspect import introspect
+        import muskox_clickhouse.introspect  # noqa: F401
 
         load_driver(self.url)
         future: concurrent.futures.Future[InfraMap] = concurrent.futures.Future()
         self._prefetched = future
-        databases = [self.database, *self.additional_databases]
+
+        def read() -> None:
+            try:
+                future.set_result(self._read_schema(databases))
+            except BaseException as exc:  # handed to introspect(), after whatever the caller does first
+                future.set_exception(exc)
+
+        threading.Thread(target=read, name="muskox-introspect", daemon=True).start()
+
+    def _read_schema(self, databases: list[str]) -> InfraMap:
+        """:func:`muskox_clickhouse.introspect.introspect` of ``databases`` on three connections of its own (opened
+        at once, all closed at the end): the tables query in two halves, and the other queries beside them."""
+        from muskox_clickhouse.introspect import introspect
 
         def open_client() -> ClickHouseClient:
             return connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
                            query_timeout=self.query_timeout)
 
-        def read() -> None:
-            clients: list[ClickHouseClient] = []
-            try:
-                # the tables query in two halves, and the others beside them: three connections, opened at once
-                failure: BaseException | None = None
-                with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="muskox-connect") as pool:
-                    opening = [pool.submit(open_client) for _ in range(2)]
-                    for attempt in (open_client, *(pending.result for pending in opening)):
-                        try:
-                            clients.append(attempt())  # every opened one is closed below, also on failure
-                        except BaseException as exc:
-                            failure = failure or exc
-                if failure is not None:
-                    raise failure
-                future.set_result(introspect(clients[0], databases, self.database, side=clients[1],
-                                             half=clients[2]))
-            except BaseException as exc:  # handed to introspect(), after whatever the caller does first
-                future.set_exception(exc)
-            finally:
-                for client in clients:
-                    client.close()
-
-        threading.Thread(target=read, name="muskox-introspect", daemon=True).start()
+        clients: list[ClickHouseClient] = []
+        try:
+            failure: BaseException | None = None
+            with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="muskox-connect") as pool:
+                opening = [pool.submit(open_client) for _ in range(2)]
+                for attempt in (open_client, *(pending.result for pending in opening)):
+                    try:
+                        clients.append(attempt())  # every opened one is closed below, also on failure
+                    except BaseException as exc:
+                        failure = failure or exc
+            if failure is not None:
+                raise failure
+            return introspect(clients[0], databases, self.database, side=clients[1], half=clients[2])
+        finally:
+            for client in clients:
+                client.close()
 
     def introspect(self, databases: Sequence[str] | None = None) -> InfraMap:
         """The tables, views and materialized views on the server, in four queries whatever their number (the
@@ -239,8 +254,10 @@ class ClickHouseBackend(OlapBackend):
 
     def close(self) -> None:
         """Close the connections, if any were opened. Safe to call twice (a :meth:`prefetch` still running closes
-        its own connection when it ends)."""
-        self._prefetched = None
+        its own connections when it ends; a forked one is stopped)."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            prefetched.cancel()
         applier, self._applier = self._applier, None
         if applier is not None:
             applier.close()
