@@ -47,7 +47,7 @@ def ls_command(app: AppContext, clickhouse_url: str | None, redis_url: str | Non
     with collection_paused():
         found = build_inventory(inputs.current, inputs.target, inputs.dialect,
                                 ignore_operations=config.migration_config.ignore_operations,
-                                types=types or TYPE_CHOICES, name=name)
+                                types=types or TYPE_CHOICES, name=name, normalized=inputs.normalized)
     if as_json:
         document = {"schema_version": SCHEMA_VERSION, "default_database": inputs.database, **found}
         if nodes is not None:  # a backend spread over several servers: each one's state

@@ -6,6 +6,7 @@ anything else prints a (credential-masked) traceback and exits with :attr:`ExitC
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -104,7 +105,11 @@ def cli(ctx: click.Context, project: Path, config_file: Path | None, tenant: str
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with a documented :class:`ExitCode`."""
-    sys.exit(int(run(argv)))
+    code = int(run(argv))
+    # The command is over (its files closed, its log written): the interpreter's last garbage collections need not
+    # traverse the hundreds of thousands of objects still cached (a tenth of a second on 2,000 tables).
+    gc.freeze()
+    sys.exit(code)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -42,17 +42,46 @@ class DatabaseMoveError(MuskoxError):
     exit_code = ExitCode.PLAN_INVALID
 
 
+class NormalizedTables:
+    """Tables in ``dialect``'s comparable form, each table object normalized once: a caller that waits anyway (for
+    the server's schema) can normalize the code's tables ahead of :func:`diff`, which then finds them here."""
+
+    def __init__(self, dialect: Dialect, default_database: str, ignore_operations: frozenset[str] = frozenset()):
+        self.dialect = dialect
+        self.default_database = default_database
+        self.ignore_operations = ignore_operations
+        self._done: dict[int, tuple[Table, Table]] = {}  # the table is kept: its id stays unique
+
+    def __call__(self, table: Table) -> Table:
+        """``table`` normalized (``dialect.normalize_table``)."""
+        done = self._done.get(id(table))
+        if done is None:
+            normalized = self.dialect.normalize_table(table, default_database=self.default_database,
+                                                      ignore_operations=self.ignore_operations)
+            done = self._done[id(table)] = (table, normalized)
+        return done[1]
+
+    def serves(self, dialect: Dialect, default_database: str, options: DiffOptions) -> bool:
+        """True when this cache normalizes as :func:`diff` with these arguments does."""
+        return (self.dialect is dialect and self.default_database == default_database
+                and self.ignore_operations == options.ignore_operations)
+
+
 @attrs.frozen
 class DiffOptions:
-    """What the comparison ignores (``migration_config.ignore_operations``)."""
+    """What the comparison ignores (``migration_config.ignore_operations``), and tables already normalized."""
 
     ignore_operations: frozenset[str] = frozenset()
+    normalized: NormalizedTables | None = attrs.field(default=None, eq=False)
+    """Used when it normalizes with the same dialect, default database and ignored operations (else ignored)."""
 
 
 def diff(current: InfraMap, target: InfraMap, dialect: Dialect, options: DiffOptions = DiffOptions()) -> list[Change]:
     """Every change that turns ``current`` into ``target``, tables first, in key order, compared in ``dialect``."""
     _check_database_moves(current, target, dialect)
-    table_norm = _normalizer(dialect, options, target.default_database)
+    table_norm = options.normalized
+    if table_norm is None or not table_norm.serves(dialect, target.default_database, options):
+        table_norm = NormalizedTables(dialect, target.default_database, options.ignore_operations)
     changes: list[Change] = []
     changes += _diff_keyed("table", current.tables, target.tables,
                            lambda k, b, a: _diff_table(k, b, a, table_norm, dialect))
@@ -76,14 +105,6 @@ def diff(current: InfraMap, target: InfraMap, dialect: Dialect, options: DiffOpt
                            lambda k, b, a: None if normalize_topic(b) == normalize_topic(a)
                            else TopicAltered(k, b, a))
     return changes
-
-
-def _normalizer(dialect: Dialect, options: DiffOptions, default_database: str) -> Callable[[Table], Table]:
-    def run(table: Table) -> Table:
-        return dialect.normalize_table(table, default_database=default_database,
-                                       ignore_operations=options.ignore_operations)
-
-    return run
 
 
 def _diff_keyed(kind: ResourceKind, before: Mapping[str, R], after: Mapping[str, R],

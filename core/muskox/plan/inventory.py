@@ -29,7 +29,7 @@ from muskox.model.resources import MaterializedView, Topic, View
 from muskox.model.table import Column, LifeCycle, Table
 from muskox.model.types import Nullable
 from muskox.plan.changes import Added, Change, Removed
-from muskox.plan.differ import DiffOptions, diff
+from muskox.plan.differ import DiffOptions, NormalizedTables, diff
 from muskox.plan.inventory_dictionaries import dictionary_entry
 from muskox.plugin.dialect import Dialect
 
@@ -58,11 +58,12 @@ def display_name(database: str | None, name: str, default_database: str) -> str:
     return name if database in (None, default_database) else f"{database}.{name}"
 
 
-def _statuses(current: InfraMap, target: InfraMap, dialect: Dialect,
-              ignore_operations: Collection[str]) -> dict[tuple[str, str], str]:
+def _statuses(current: InfraMap, target: InfraMap, dialect: Dialect, ignore_operations: Collection[str],
+              normalized: NormalizedTables | None) -> dict[tuple[str, str], str]:
     """(type, key) → status, for every object that is not in sync."""
     try:
-        changes: list[Change] = diff(current, target, dialect, DiffOptions(frozenset(ignore_operations)))
+        changes: list[Change] = diff(current, target, dialect,
+                                     DiffOptions(frozenset(ignore_operations), normalized=normalized))
     except MuskoxError:  # e.g. a table moved between databases: the plan reports it; here nothing is judged
         return {}
     statuses: dict[tuple[str, str], str] = {}
@@ -173,14 +174,16 @@ def _pick(current: Mapping[str, Any], target: Mapping[str, Any], kind: str,
 
 def build_inventory(current: InfraMap, target: InfraMap, dialect: Dialect, *,
                     ignore_operations: Collection[str] = (), types: Collection[str] = TYPES,
-                    name: str | None = None) -> dict[str, list[dict[str, Any]]]:
+                    name: str | None = None,
+                    normalized: NormalizedTables | None = None) -> dict[str, list[dict[str, Any]]]:
     """The entries of each type in ``types`` (in :data:`TYPES` order) whose name contains ``name`` (any case).
 
     :param current: what muskox manages as it is now (:func:`muskox.plan.reconcile.reconcile`).
     :param target: what the code declares.
+    :param normalized: tables normalized before (:class:`muskox.plan.differ.NormalizedTables`), if any.
     """
     default = target.default_database
-    statuses = _statuses(current, target, dialect, ignore_operations)
+    statuses = _statuses(current, target, dialect, ignore_operations, normalized)
     found: dict[str, list[dict[str, Any]]] = {kind: [] for kind in TYPES if kind in types}
     if "tables" in found:
         column_entry = _ColumnEntries(dialect)

@@ -15,6 +15,7 @@ import attrs
 from muskox.config import Config
 from muskox.gc_pause import collection_paused
 from muskox.model.infra_map import InfraMap
+from muskox.plan.differ import NormalizedTables
 from muskox.plan.reconcile import reconcile
 from muskox.plugin.backends import Backends, open_backends
 from muskox.plugin.manager import Plugins
@@ -35,6 +36,8 @@ class PlanningInputs:
     current: InfraMap
     database: str
     dialect: Dialect
+    normalized: NormalizedTables | None = None
+    """The code's tables already in the dialect's comparable form (for :class:`muskox.plan.differ.DiffOptions`)."""
 
 
 def load_target(config: Config, project_dir: Path, default_database: str, dialect: Dialect) -> InfraMap:
@@ -68,7 +71,11 @@ def gather(plugins: Plugins, config: Config, project_dir: Path, backend: Any) ->
         target = load_target(config, project_dir, database, dialect)
         with open_state_store(config, plugins, project_dir=project_dir, dialect=dialect) as store:
             stored: InfraMap | None = store.load_state()
+        normalized = NormalizedTables(dialect, target.default_database,
+                                      frozenset(config.migration_config.ignore_operations))
+        for table in target.tables.values():  # while the server may still be answering: the diff needs them
+            normalized(table)
         reality: InfraMap = backend.introspect(stored, target)
         current = reconcile(stored, reality, target)
     return PlanningInputs(target=target, stored=stored, reality=reality, current=current, database=database,
-                          dialect=dialect)
+                          dialect=dialect, normalized=normalized)
