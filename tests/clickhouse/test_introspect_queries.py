@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -164,3 +165,58 @@ def test_backend_reads_its_database_and_the_additional_ones(clickhouse_server: R
         finally:
             for database in (main, extra):
                 backend.client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+
+
+def test_schema_fetch_on_its_own_connections_reads_what_introspect_reads(client: ClickHouseClient) -> None:
+    """The background reading (queries sent as each connection opens, the map built afterwards) gives the same map
+    in the same five queries, and closes the three connections it opened."""
+    from muskox_clickhouse.introspect import build_map, plain_columns_of
+    from muskox_clickhouse.schema_rows import FetchedRows, SchemaFetch
+
+    database = f"fetch_{uuid.uuid4().hex[:10]}"
+    opened: list[ClosingClient] = []
+
+    def open_client() -> ClickHouseClient:
+        opened.append(ClosingClient(connect(client.url, use_database=False)))
+        return opened[-1]
+
+    try:
+        _populate(client, database, 12)
+        with SchemaFetch(open_client, [database, "not_there"]) as fetch:
+            rows = FetchedRows(fetch.tables(), fetch.others())
+        assert len(opened) == 3 and all(c.closed for c in opened)
+        assert sorted(len(c.sent) for c in opened) == [1, 1, 3]
+        expected = introspect(client, [database, "not_there"], database)
+        assert build_map(rows, database) == expected
+        assert build_map(rows, database, plain_columns_of(rows.others)) == expected
+    finally:
+        client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+
+
+def test_schema_fetch_raises_the_failure_and_closes_what_it_opened(client: ClickHouseClient) -> None:
+    from muskox.errors import ConnectionFailed
+    from muskox_clickhouse.schema_rows import SchemaFetch
+
+    opened: list[ClosingClient] = []
+    calls = itertools.count()
+
+    def open_client() -> ClickHouseClient:  # called from three threads at once: the third call fails
+        if next(calls) == 2:
+            raise ConnectionFailed("the third connection was refused", "start the server")
+        opened.append(ClosingClient(connect(client.url, use_database=False)))
+        return opened[-1]
+
+    with pytest.raises(ConnectionFailed, match="third connection"), SchemaFetch(open_client, ["default"]) as fetch:
+        fetch.tables()
+        fetch.others()
+    assert len(opened) == 2 and all(c.closed for c in opened)
+
+
+class ClosingClient(CountingClient):
+    """A :class:`CountingClient` that remembers being closed."""
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()

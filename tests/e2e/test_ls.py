@@ -4,6 +4,10 @@ database and the state store), one table per type; ``--json`` matches the databa
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -297,3 +301,45 @@ def test_ls_lists_dictionaries_with_layout_source_lifetime_and_status(
     for written in tmp_path.rglob("*"):
         if written.is_file() and written.suffix in (".yaml", ".json", ".jsonl", ".log"):
             assert "ls-secret-password" not in written.read_text(errors="replace"), written
+
+
+def _own_process(project: Project, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``muskox`` in a process of its own (one thread when the schema is read: it forks, :mod:`muskox.forked`)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MUSKOX_", "MOOSE_"))}
+    return subprocess.run([sys.executable, "-m", "muskox", "--project", str(project.root), *args,
+                           "--clickhouse-url", url or project.url], env=environment, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_ls_in_its_own_process_reads_the_schema_in_a_child_and_logs_as_one_command(
+        clickhouse_server: RunningServer, client: ClickHouseClient, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The listing of a process that reads the schema in a forked child equals the in-process one; the child's
+    connection records reach the command log under the command's own pid."""
+    database = "ls_forked"
+    fresh(client, database)
+    project = Project(tmp_path, database, f"{clickhouse_server.http_url}/{database}", capsys)
+    project.code(HEADER.replace("Stream, StreamConfig, ", ""))
+    project.ok("generate", "migration", "--save", "--yes-all")
+    project.ok("migrate")
+    shutil.rmtree(tmp_path / ".muskox" / "logs")
+    done = _own_process(project, "ls", "--json")
+    assert done.returncode == ExitCode.OK, done.stderr
+    records = [json.loads(line) for path in sorted((tmp_path / ".muskox" / "logs").iterdir())
+               for line in path.read_text().splitlines()]
+    assert len({r["pid"] for r in records}) == 1  # written by the command's process only, never by the child
+    assert [records[0]["event"], records[-1]["event"], records[-1]["exit_code"]] == ["command", "end", 0]
+    assert records[0]["server"].endswith(f"127.0.0.1:{clickhouse_server.http_port}/{database}")
+    assert json.loads(done.stdout) == project.ls_json()
+
+
+def test_ls_in_its_own_process_names_a_refused_server_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from muskox.testing.processes import free_port
+
+    project = Project(tmp_path, "nowhere", f"http://127.0.0.1:{free_port()}/nowhere", capsys)
+    project.code(HEADER.replace("Stream, StreamConfig, ", ""))
+    done = _own_process(project, "ls")
+    assert done.returncode == ExitCode.CONNECTION, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "refused" in lines[0] and "127.0.0.1" in lines[0], lines

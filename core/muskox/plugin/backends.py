@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from muskox.errors import PluginError
-from muskox.model.extensions import Extensions
-from muskox.model.infra_map import InfraMap
-from muskox.model.operations import Operation
-from muskox.plugin.interfaces import ResourceBackend, StreamBackend
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model is loaded by whoever builds maps (after a command's schema reading has started)
     from muskox.config import Config
+    from muskox.model.extensions import Extensions
+    from muskox.model.infra_map import InfraMap
+    from muskox.model.operations import Operation
     from muskox.plugin.dialect import Dialect
+    from muskox.plugin.interfaces import ResourceBackend, StreamBackend
     from muskox.plugin.manager import Plugins
 
 OLAP_BACKEND = "clickhouse"

@@ -17,17 +17,19 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
 from muskox.model.dictionary import Dictionary
 from muskox.model.engines import Engine
 from muskox.model.infra_map import InfraMap
-from muskox.model.operations import Operation
 from muskox.model.resources import MaterializedView, View, normalize_topic
 from muskox.model.table import Column, Table
 from muskox.model.types import DataType
+
+if TYPE_CHECKING:
+    from muskox.model.operations import Operation
 
 __all__ = ["Dialect", "PlannedStatement", "TableName"]
 

@@ -161,30 +161,23 @@ class ClickHouseBackend(OlapBackend):
         threading.Thread(target=read, name="muskox-introspect", daemon=True).start()
 
     def _read_schema(self, databases: list[str]) -> InfraMap:
-        """:func:`muskox_clickhouse.introspect.introspect` of ``databases`` on three connections of its own (opened
-        at once, all closed at the end): the tables query in two halves, and the other queries beside them."""
-        from muskox_clickhouse.introspect import introspect
+        """:func:`muskox_clickhouse.introspect.introspect` of ``databases`` on three connections of its own
+        (:class:`muskox_clickhouse.schema_rows.SchemaFetch`): the queries go out as soon as the driver is loaded, and
+        the schema model is loaded while the server answers."""
+        load_driver(self.url)
+        from muskox_clickhouse.schema_rows import FetchedRows, SchemaFetch
 
         def open_client() -> ClickHouseClient:
             return connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
                            query_timeout=self.query_timeout)
 
-        clients: list[ClickHouseClient] = []
-        try:
-            failure: BaseException | None = None
-            with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="muskox-connect") as pool:
-                opening = [pool.submit(open_client) for _ in range(2)]
-                for attempt in (open_client, *(pending.result for pending in opening)):
-                    try:
-                        clients.append(attempt())  # every opened one is closed below, also on failure
-                    except BaseException as exc:
-                        failure = failure or exc
-            if failure is not None:
-                raise failure
-            return introspect(clients[0], databases, self.database, side=clients[1], half=clients[2])
-        finally:
-            for client in clients:
-                client.close()
+        with SchemaFetch(open_client, databases) as fetch:
+            import muskox_clickhouse.dictionary_sql  # noqa: F401 - loaded now, needed with the tables' answer
+            from muskox_clickhouse.introspect import build_map, plain_columns_of
+
+            plain_columns = plain_columns_of(fetch.others())
+            rows = FetchedRows(fetch.tables(), fetch.others())
+        return build_map(rows, self.database, plain_columns)
 
     def introspect(self, databases: Sequence[str] | None = None) -> InfraMap:
         """The tables, views and materialized views on the server, in four queries whatever their number (the
@@ -192,8 +185,6 @@ class ClickHouseBackend(OlapBackend):
 
         :param databases: the databases to read; by default :attr:`database` and :attr:`additional_databases`.
         """
-        from muskox_clickhouse.introspect import introspect
-
         if self.clusters:  # every node alike (one clusterAllReplicas query), per_node nodes reachable
             self.clusters.check(self.client, databases or [self.database, *self.additional_databases])
         if self._prefetched is not None:
@@ -203,6 +194,8 @@ class ClickHouseBackend(OlapBackend):
             # other databases asked for: the reading in advance is discarded (a later call must not return it)
         if databases is None:
             databases = [self.database, *self.additional_databases]
+        from muskox_clickhouse.introspect import introspect
+
         if self._side is None:
             self._side = connect(self.url, use_database=False, connect_timeout=self.connect_timeout,
                                  query_timeout=self.query_timeout)

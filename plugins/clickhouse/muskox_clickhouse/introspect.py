@@ -26,8 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from muskox.model.infra_map import InfraMap
@@ -36,33 +35,29 @@ from muskox.model.table import Column, Table, TableConstraint, TableIndex, Table
 from muskox.model.types import DataType, LowCardinality, Nullable, Raw, TypeSyntaxError
 from muskox_clickhouse.client import ClickHouseClient
 from muskox_clickhouse.create_parser import ParsedCreate, parse_create, parse_engine, parse_engine_full
-from muskox_clickhouse.dialect.quoting import quote_string
 from muskox_clickhouse.dialect.sql_lexer import matching_close, source_text, split_top_level, tokenize
 from muskox_clickhouse.dialect.type_text import parse_type
-from muskox_clickhouse.errors import ClickHouseServerError
+from muskox_clickhouse.schema_rows import (
+    COLUMNS,
+    FetchedRows,
+    Key,
+    OtherRows,
+    Rows,
+    group,
+    in_list,
+    index_rows,
+    other_rows,
+    projection_rows,
+    table_rows,
+)
 
 __all__ = ["STATE_TABLE", "introspect", "is_internal_table", "split_nullable"]
 
 #: Moose's state table (KeeperMap), never part of the schema.
 STATE_TABLE = "_MOOSE_STATE"
 
-_TABLES = ("SELECT database, name, engine, create_table_query, engine_full, sorting_key FROM system.tables "
-           "WHERE database IN ({databases}) AND NOT is_temporary ORDER BY database, name")
-_TABLES_HALF = _TABLES.replace("AND NOT is_temporary", "AND NOT is_temporary AND cityHash64(name) % 2 = {half}")
-_COLUMNS = ("SELECT database, table, name, type, default_kind, default_expression, comment, compression_codec, "
-            "is_in_primary_key FROM system.columns WHERE database IN ({databases}) "
-            "ORDER BY database, table, position")
-_INDEXES = ("SELECT database, table, name, type, type_full, expr, granularity FROM system.data_skipping_indices "
-            "WHERE database IN ({databases}) AND creation = 'Explicit'")
-_INDEXES_BEFORE_25 = ("SELECT database, table, name, type, type_full, expr, granularity "
-                      "FROM system.data_skipping_indices WHERE database IN ({databases})")
-_PROJECTIONS = "SELECT database, table, name, query FROM system.projections WHERE database IN ({databases})"
-_UNKNOWN_IDENTIFIER = 47
-_UNKNOWN_TABLE = 60
 _VIEW_ENGINES = ("View", "MaterializedView")
 _SKIPPED_ENGINES = ("Dictionary", "LiveView", "WindowView")
-
-Key = tuple[str, str]
 
 
 def is_internal_table(name: str) -> bool:
@@ -83,33 +78,54 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
     """
     if not databases:
         return InfraMap(default_database=default_database)
-    in_list = ", ".join(quote_string(d) for d in dict.fromkeys(databases))
+    listed = in_list(databases)
     if side is not None:
-        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="muskox-introspect") as pool:
-            others = pool.submit(_other_rows, side, in_list)
-            if half is None:
-                table_rows = client.select_rows(_TABLES.format(databases=in_list))
-            else:
-                second = pool.submit(half.select_rows, _TABLES_HALF.format(databases=in_list, half=1))
-                table_rows = client.select_rows(_TABLES_HALF.format(databases=in_list, half=0))
-                table_rows = sorted(table_rows + second.result(), key=lambda row: (row[0], row[1]))
-            projections, columns, indexes, plain_columns = others.result()
-        parsed_rows = _parse_statements(table_rows, with_elements=projections is None)
-    else:
-        projections = _projection_rows(client, in_list)
-        table_rows = client.select_rows(_TABLES.format(databases=in_list))
-        # Parse the statements in a worker thread while this one waits for the other answers (the client is
-        # only ever used from this thread).
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="muskox-introspect") as pool:
-            statements = pool.submit(_parse_statements, table_rows, with_elements=projections is None)
-            columns = _group(client.select_rows(_COLUMNS.format(databases=in_list)))
-            indexes = _group(_indexes(client, in_list))
-            parsed_rows = statements.result()
-        plain_columns = {}
+        def others_and_columns() -> tuple[OtherRows, dict[Key, tuple[Column, ...]]]:
+            others = other_rows(side, listed)
+            return others, plain_columns_of(others)  # built while the server still formats the statements
 
+        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="muskox-introspect") as pool:
+            pending = pool.submit(others_and_columns)
+            if half is None:
+                tables = table_rows(client, listed)
+            else:
+                second = pool.submit(table_rows, half, listed, 1)
+                tables = sorted(table_rows(client, listed, 0) + second.result(), key=lambda row: (row[0], row[1]))
+            others, plain_columns = pending.result()
+        return build_map(FetchedRows(tables, others), default_database, plain_columns)
+    projections = projection_rows(client, listed)
+    tables = table_rows(client, listed)
+    # Parse the statements in a worker thread while this one waits for the other answers (the client is
+    # only ever used from this thread).
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="muskox-introspect") as pool:
+        statements = pool.submit(_parse_statements, tables, with_elements=projections is None)
+        columns = group(client.select_rows(COLUMNS.format(databases=listed)))
+        indexes = group(index_rows(client, listed))
+        parsed_rows = statements.result()
+    return _assemble(parsed_rows, tables, OtherRows(projections, columns, indexes), default_database, {})
+
+
+def plain_columns_of(others: OtherRows) -> dict[Key, tuple[Column, ...]]:
+    """Each table's columns as they are without column TTLs and an explicit PRIMARY KEY (the usual case)."""
+    return {key: tuple(_column(row, None, False) for row in rows) for key, rows in others.columns.items()}
+
+
+def build_map(rows: FetchedRows, default_database: str,
+              plain_columns: dict[Key, tuple[Column, ...]] | None = None) -> InfraMap:
+    """The map of what :func:`muskox_clickhouse.schema_rows.fetch_on_new_connections` read (``plain_columns``:
+    :func:`plain_columns_of` its other rows, if already built)."""
+    parsed_rows = _parse_statements(rows.tables, with_elements=rows.others.projections is None)
+    if plain_columns is None:
+        plain_columns = plain_columns_of(rows.others)
+    return _assemble(parsed_rows, rows.tables, rows.others, default_database, plain_columns)
+
+
+def _assemble(parsed_rows: list[tuple[str, str, str, str, ParsedCreate]], table_rows_read: Rows, others: OtherRows,
+              default_database: str, plain_columns: dict[Key, tuple[Column, ...]]) -> InfraMap:
     tables: list[Table] = []
     views: list[View] = []
     materialized_views: list[MaterializedView] = []
+    projections = others.projections
     for database, name, engine, sorting_key, parsed in parsed_rows:
         if engine == "View":
             views.append(View(name=name, database=database, select_sql=parsed.clauses.as_select or ""))
@@ -120,30 +136,16 @@ def introspect(client: ClickHouseClient, databases: Sequence[str], default_datab
                     target_table=parsed.to_table, target_database=parsed.to_database or database))
         else:
             key = (database, name)
-            tables.append(_table(name, database, engine, parsed, sorting_key, columns.get(key, []),
-                                 indexes.get(key, []), None if projections is None else projections.get(key, []),
+            tables.append(_table(name, database, engine, parsed, sorting_key, others.columns.get(key, []),
+                                 others.indexes.get(key, []), None if projections is None else projections.get(key, []),
                                  plain_columns.get(key)))
     from muskox_clickhouse.dictionary_sql import dictionaries_from_rows  # the same rows: no extra query
 
     return InfraMap.of(default_database, tables=tables, views=views, materialized_views=materialized_views,
-                       dictionaries=dictionaries_from_rows(table_rows))
+                       dictionaries=dictionaries_from_rows(table_rows_read))
 
 
-def _other_rows(client: ClickHouseClient, in_list: str
-                ) -> tuple[dict[Key, list[tuple[Any, ...]]] | None, dict[Key, list[tuple[Any, ...]]],
-                           dict[Key, list[tuple[Any, ...]]], dict[Key, tuple[Column, ...]]]:
-    """Projections (None when the server has no ``system.projections``), columns and indexes, by table; and each
-    table's columns as they are without column TTLs and an explicit PRIMARY KEY (the usual case), built here while
-    the server still formats the tables' statements."""
-    projections = _projection_rows(client, in_list)
-    columns = _group(client.select_rows(_COLUMNS.format(databases=in_list)))
-    indexes = _group(_indexes(client, in_list))
-    plain = {key: tuple(_column(row, None, False) for row in rows) for key, rows in columns.items()}
-    return projections, columns, indexes, plain
-
-
-def _parse_statements(rows: list[tuple[Any, ...]], *, with_elements: bool
-                      ) -> list[tuple[str, str, str, str, ParsedCreate]]:
+def _parse_statements(rows: Rows, *, with_elements: bool) -> list[tuple[str, str, str, str, ParsedCreate]]:
     """(database, name, engine, sorting key, parsed statement) of every table and view muskox reports."""
     parsed: list[tuple[str, str, str, str, ParsedCreate]] = []
     for database, name, engine, create_query, engine_full, sorting_key in rows:
@@ -155,32 +157,6 @@ def _parse_statements(rows: list[tuple[Any, ...]], *, with_elements: bool
             statement = _parse_table(create_query, engine_full, with_elements=with_elements)
         parsed.append((database, name, engine, sorting_key, statement))
     return parsed
-
-
-def _group(rows: Iterable[tuple[Any, ...]]) -> dict[Key, list[tuple[Any, ...]]]:
-    grouped: dict[Key, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in rows:
-        grouped[(row[0], row[1])].append(row[2:])
-    return grouped
-
-
-def _indexes(client: ClickHouseClient, in_list: str) -> list[tuple[Any, ...]]:
-    try:
-        return client.select_rows(_INDEXES.format(databases=in_list))
-    except ClickHouseServerError as exc:  # servers before implicit indexes have no "creation" column
-        if exc.code != _UNKNOWN_IDENTIFIER:
-            raise
-        return client.select_rows(_INDEXES_BEFORE_25.format(databases=in_list))
-
-
-def _projection_rows(client: ClickHouseClient, in_list: str) -> dict[Key, list[tuple[Any, ...]]] | None:
-    """Projections by table; None on servers without ``system.projections`` (then read from the statements)."""
-    try:
-        return _group(client.select_rows(_PROJECTIONS.format(databases=in_list)))
-    except ClickHouseServerError as exc:
-        if exc.code != _UNKNOWN_TABLE:
-            raise
-        return None
 
 
 # -- one table ------------------------------------------------------------------------------------------
