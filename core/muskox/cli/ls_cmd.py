@@ -32,8 +32,13 @@ def ls_command(app: AppContext, clickhouse_url: str | None, redis_url: str | Non
                types: Sequence[str], name: str | None, as_json: bool) -> int:
     """List the tables, views, materialized views, streams, dictionaries and recorded objects muskox manages, as
     they are now: the code reconciled with the database and the state store. Nothing is written anywhere."""
+    import gc
+
     from muskox.plugin.backends import open_backends
 
+    # A one-shot read whose process ends with the listing: everything built stays alive until then, so the cyclic
+    # collector (which would traverse it again and again, and once more when a pause ends) is left off.
+    gc.disable()
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     with open_backends(app.plugins, config) as backend:
         backend.prefetch()  # before the planning modules are loaded: the schema is read sooner
