@@ -101,8 +101,10 @@ class ForkedCall(Generic[T]):
         try:
             while chunk := os.read(self._reader, 1 << 20):
                 chunks.append(chunk)
-        finally:
-            self._close()
+        except BaseException:  # interrupted (Ctrl-C reached this process only): the child is not waited for
+            self.cancel()
+            raise
+        self._close()
         return b"".join(chunks)
 
     def _close(self) -> None:

@@ -152,3 +152,38 @@ def test_any_plain_value_comes_back_equal(values: list[Any]) -> None:
         print(json.dumps([forked.start(lambda v=v: v).result() for v in values]))
     """)
     assert found == values
+
+
+def test_an_interrupted_wait_stops_the_child_instead_of_waiting_for_it() -> None:
+    """Ctrl-C sent to the command alone while it waits for a child that never ends: the child is killed and
+    reaped, and the interruption goes on. The signal is sent once the main thread is seen reading the pipe."""
+    found = scenario("""
+        import inspect, signal
+        from muskox.forked import ForkedCall
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGUSR1, interrupt)
+        source, first = inspect.getsourcelines(ForkedCall._take)
+        reading = first + next(i for i, line in enumerate(source) if "os.read(" in line)
+        call = forked.start(lambda: threading.Event().wait())
+        pid, main = call._pid, threading.get_ident()
+        def interrupt_when_reading():
+            while True:
+                frame = sys._current_frames()[main]
+                if frame.f_code.co_name == "_take" and frame.f_lineno == reading:
+                    os.kill(PARENT, signal.SIGUSR1)
+                    return
+        threading.Thread(target=interrupt_when_reading).start()
+        try:
+            call.result()
+            interrupted = False
+        except KeyboardInterrupt:
+            interrupted = True
+        try:
+            os.kill(pid, 0)
+            gone = False
+        except ProcessLookupError:
+            gone = True
+        print(json.dumps({"interrupted": interrupted, "gone": gone}))
+    """)
+    assert found == {"interrupted": True, "gone": True}

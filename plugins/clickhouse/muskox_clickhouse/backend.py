@@ -191,7 +191,7 @@ class ClickHouseBackend(OlapBackend):
             prefetched, self._prefetched = self._prefetched, None
             if databases is None:
                 return prefetched.result()
-            # other databases asked for: the reading in advance is discarded (a later call must not return it)
+            prefetched.cancel()  # other databases asked for: the reading in advance is discarded (and stopped)
         if databases is None:
             databases = [self.database, *self.additional_databases]
         from muskox_clickhouse.introspect import introspect
