@@ -220,3 +220,31 @@ class ClosingClient(CountingClient):
     def close(self) -> None:
         self.closed = True
         super().close()
+
+
+def test_closing_the_backend_while_a_prefetch_thread_waits_leaves_the_thread_to_end_quietly() -> None:
+    """Another thread runs, so the prefetch is a thread (no fork); the server it reaches never answers, so the
+    backend is closed while the thread waits: the thread then ends on its own, with no error of its own."""
+    import socket
+    import threading
+
+    failures: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: failures.append(args.exc_value)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        backend = ClickHouseBackend(parse_url(f"http://127.0.0.1:{silent.getsockname()[1]}/db"), connect_timeout=1)
+        backend.prefetch()
+        backend.close()
+        for thread in threading.enumerate():
+            if thread.name == "muskox-introspect":
+                thread.join()
+    finally:
+        stop.set()
+        other.join()
+        silent.close()
+        threading.excepthook = previous
+    assert failures == []

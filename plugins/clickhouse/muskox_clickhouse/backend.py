@@ -150,6 +150,7 @@ class ClickHouseBackend(OlapBackend):
 
         load_driver(self.url)
         future: concurrent.futures.Future[InfraMap] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()  # running: a later cancel() leaves it to the thread to complete
         self._prefetched = future
 
         def read() -> None:
