@@ -12,7 +12,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collection_paused"]
+__all__ = ["collection_paused", "collector_off_until_exit"]
 
 
 @contextmanager
@@ -25,3 +25,10 @@ def collection_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def collector_off_until_exit() -> None:
+    """For a one-shot command whose process ends with its output (``ls``, ``plan``): what it builds stays alive
+    until then, so the collector is left off (a pause that ends costs one traversal of everything built);
+    :func:`muskox.cli.main.main` freezes the survivors before the interpreter exits."""
+    gc.disable()

@@ -91,7 +91,7 @@ def migration_command(app: AppContext, clickhouse_url: str | None, redis_url: st
     approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
                                      no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,
-                                   approvals=approvals,
+                                   approvals=approvals, normalized=inputs.normalized,
                                    interactive=output.is_terminal(),
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)),
                        TerminalPrompter())

@@ -62,7 +62,7 @@ def generate_delta_migration(app: AppContext, config: Config, *, yes_all: bool, 
     approvals = Approvals.from_flags(yes_all=yes_all, yes_destructive=yes_destructive, yes_rename=yes_rename,
                                      no_auto_backfill_sql=no_auto_backfill_sql, env=os.environ)
     result = make_plan(PlanRequest(current=pending.state, target=inputs.target, dialect=dialect, approvals=approvals,
-                                   interactive=output.is_terminal(),
+                                   interactive=output.is_terminal(), normalized=inputs.normalized,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)),
                        TerminalPrompter())
     migration = migration_for_plan(result, pending, inputs.target, description=description)

@@ -32,13 +32,10 @@ def ls_command(app: AppContext, clickhouse_url: str | None, redis_url: str | Non
                types: Sequence[str], name: str | None, as_json: bool) -> int:
     """List the tables, views, materialized views, streams, dictionaries and recorded objects muskox manages, as
     they are now: the code reconciled with the database and the state store. Nothing is written anywhere."""
-    import gc
-
+    from muskox.gc_pause import collector_off_until_exit
     from muskox.plugin.backends import open_backends
 
-    # A one-shot read whose process ends with the listing: everything built stays alive until then, so the cyclic
-    # collector (which would traverse it again and again, and once more when a pause ends) is left off.
-    gc.disable()
+    collector_off_until_exit()  # a one-shot read: the process ends with the listing
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     with open_backends(app.plugins, config) as backend:
         backend.prefetch()  # before the planning modules are loaded: the schema is read sooner
@@ -46,13 +43,11 @@ def ls_command(app: AppContext, clickhouse_url: str | None, redis_url: str | Non
         from muskox.plan.workspace import gather
 
         inputs = gather(app.plugins, config, app.project_dir, backend)
-    from muskox.gc_pause import collection_paused
     from muskox.plan.inventory import SCHEMA_VERSION, build_inventory  # after: the schema reading starts sooner
 
-    with collection_paused():
-        found = build_inventory(inputs.current, inputs.target, inputs.dialect,
-                                ignore_operations=config.migration_config.ignore_operations,
-                                types=types or TYPE_CHOICES, name=name, normalized=inputs.normalized)
+    found = build_inventory(inputs.current, inputs.target, inputs.dialect,
+                            ignore_operations=config.migration_config.ignore_operations,
+                            types=types or TYPE_CHOICES, name=name, normalized=inputs.normalized)
     if as_json:
         document = {"schema_version": SCHEMA_VERSION, "default_database": inputs.database, **found}
         if nodes is not None:  # a backend spread over several servers: each one's state

@@ -23,11 +23,13 @@ from muskox.exit_codes import ExitCode
 def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | None, kafka_url: str | None,
                  url: str | None, token: str | None, as_json: bool, exit_code: bool, sql: bool, fmt: str) -> int:
     """Show the changes that would bring the database to the code (nothing is written)."""
+    from muskox.gc_pause import collector_off_until_exit
     from muskox.plan.planner import PlanRequest, make_plan
     from muskox.plan.workspace import gather, open_backend
     from muskox.plugin.backends import olap_dialect
 
     check_presentation(as_json, fmt)
+    collector_off_until_exit()
     config = app.config(connection_overrides(clickhouse_url, redis_url, kafka_url))
     dialect = olap_dialect(app.plugins)
     remote = fetch_remote(url, token, clickhouse_url, dialect)
@@ -42,7 +44,7 @@ def plan_command(app: AppContext, clickhouse_url: str | None, redis_url: str | N
             backend.olap.check_declarations(inputs.target)
             nodes = backend.olap.node_states() if as_json else None
     result = make_plan(PlanRequest(current=inputs.current, target=inputs.target, dialect=inputs.dialect,
-                                   gate=False,
+                                   gate=False, normalized=inputs.normalized,
                                    ignore_operations=frozenset(config.migration_config.ignore_operations)))
     from muskox.plan.checks import PlanCheck, check_plan
 

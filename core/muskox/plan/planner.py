@@ -17,7 +17,7 @@ from muskox.model.infra_map import InfraMap
 from muskox.model.operations import Operation
 from muskox.model.table import LifeCycle, Table
 from muskox.plan.changes import Added, Blocked, Change, Removed
-from muskox.plan.differ import DiffOptions, diff
+from muskox.plan.differ import DiffOptions, NormalizedTables, diff
 from muskox.plan.lowering import Lowered, lower
 from muskox.plan.ordering import order
 from muskox.plan.policies.approvals import ApprovalRequired, Approvals, Prompter
@@ -50,6 +50,8 @@ class PlanRequest:
     approvals: Approvals = Approvals()
     interactive: bool = False
     gate: bool = True
+    normalized: NormalizedTables | None = attrs.field(default=None, eq=False)
+    """Tables already normalized (:attr:`muskox.plan.workspace.PlanningInputs.normalized`), if any."""
 
 
 @attrs.frozen
@@ -86,7 +88,7 @@ def make_plan(request: PlanRequest, prompter: Prompter | None = None) -> PlanRes
     """Plan ``current`` → ``target`` (spec sections 6-8)."""
     ask: Prompter = prompter if (prompter is not None and request.interactive) else _NoPrompter()  # type: ignore[assignment]
     changes = diff(request.current, request.target, request.dialect,
-                   DiffOptions(ignore_operations=request.ignore_operations))
+                   DiffOptions(ignore_operations=request.ignore_operations, normalized=request.normalized))
 
     accepted, approved_drops = _decide_renames(detect_renames(changes), request, ask)
     changes = apply_renames(changes, accepted)
